@@ -1,0 +1,3 @@
+"""socialcredit: a fast simulator of social credit systems on synthetic populations."""
+
+__version__ = "0.1.0"
