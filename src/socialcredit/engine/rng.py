@@ -126,7 +126,7 @@ def stream_id(name: str) -> int:
 
 def key(seed: int, stream: str, step: int = 0, sub: int = 0) -> np.uint64:
     """Python-side convenience for :func:`make_key` with a stream name."""
-    return make_key(int(seed) & 0xFFFFFFFFFFFFFFFF, stream_id(stream), int(step), int(sub))
+    return np.uint64(make_key(int(seed) & 0xFFFFFFFFFFFFFFFF, stream_id(stream), int(step), int(sub)))
 
 
 @njit(cache=True)

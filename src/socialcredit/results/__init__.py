@@ -1,1 +1,204 @@
-"""results."""
+"""Results of a run: tidy tables, a summary, plots, and the run folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialcredit.engine.record import STATE_MEASURES
+from socialcredit.engine.tally import BEH_MEASURES, EVENT_MEASURES, SVC_MEASURES
+
+
+def _cell_labels(rb) -> tuple[list[str], list[str]]:
+    breakdown = ["all"] + ["region"] * len(rb.region_names) + ["group"] * len(rb.group_names) + ["tier"] * len(rb.tier_names)
+    level = ["all"] + rb.region_names + rb.group_names + rb.tier_names
+    return breakdown, level
+
+
+@dataclass
+class Results:
+    """What a run produced. ``daily`` has one row per day and breakdown cell."""
+
+    daily: pd.DataFrame
+    services: pd.DataFrame
+    behaviours: pd.DataFrame
+    audit: pd.DataFrame
+    meta: dict[str, Any]
+    rulebook_yaml: str | None = None
+    final_state: pd.DataFrame | None = None
+    stage_times: dict[str, float] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- building
+    @classmethod
+    def from_sim(cls, sim) -> "Results":
+        rb = sim.rulebook
+        rec = sim.recorder
+        days = rec.days_done
+        breakdown, level = _cell_labels(rb)
+        ncells = len(level)
+        day_col = np.repeat(np.arange(days), ncells)
+        st = rec.state[:days]
+        persons = st[:, :, 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = st[:, :, 1] / persons
+            var = np.maximum(st[:, :, 2] / persons - mean**2, 0.0)
+            cols: dict[str, Any] = {
+                "day": day_col.astype(np.int32),
+                "breakdown": np.tile(breakdown, days),
+                "level": np.tile(level, days),
+                "persons": persons.ravel().astype(np.int64),
+                "score_mean": mean.ravel(),
+                "score_sd": np.sqrt(var).ravel(),
+                "score_p10": rec.quant[:days, :, 0].ravel(),
+                "score_p50": rec.quant[:days, :, 1].ravel(),
+                "score_p90": rec.quant[:days, :, 2].ravel(),
+            }
+            tiers = rec.tiers[:days]
+            for t, name in enumerate(rb.tier_names):
+                cols[f"share_{name}"] = (tiers[:, :, t] / persons).ravel()
+            for m, name in enumerate(STATE_MEASURES):
+                if name in ("persons", "score_sum", "score_sq"):
+                    continue
+                if name in ("income_sum", "risk_sum"):
+                    cols[name.replace("_sum", "_mean")] = (st[:, :, m] / persons).ravel()
+                else:
+                    cols[name] = st[:, :, m].ravel().astype(np.int64)
+            ev = rec.events[:days]
+            for m, name in enumerate(EVENT_MEASURES):
+                cols[name] = ev[:, :, m].ravel()
+        daily = pd.DataFrame(cols)
+
+        plan = sim.plan
+        s_names = [s.name for s in plan.services]
+        svc_frames = []
+        if s_names:
+            sv = rec.svc[:days]  # (days, cells, S, 3)
+            S = len(s_names)
+            svc_frames = pd.DataFrame(
+                {
+                    "day": np.repeat(np.arange(days), ncells * S).astype(np.int32),
+                    "breakdown": np.tile(np.repeat(breakdown, S), days),
+                    "level": np.tile(np.repeat(level, S), days),
+                    "service": np.tile(s_names, days * ncells),
+                    "kind": np.tile(["reward" if s.is_reward else "punishment" for s in plan.services], days * ncells),
+                    **{name: sv[:, :, :S, k].ravel() for k, name in enumerate(SVC_MEASURES)},
+                }
+            )
+        else:
+            svc_frames = pd.DataFrame(columns=["day", "breakdown", "level", "service", "kind", *SVC_MEASURES])
+        B = plan.n_behaviours
+        bv = rec.beh[:days]
+        behaviours = pd.DataFrame(
+            {
+                "day": np.repeat(np.arange(days), ncells * B).astype(np.int32),
+                "breakdown": np.tile(np.repeat(breakdown, B), days),
+                "level": np.tile(np.repeat(level, B), days),
+                "behaviour": np.tile(plan.behaviour_names, days * ncells),
+                "kind": np.tile(plan.beh_kind, days * ncells),
+                "channel": np.tile([plan.channel_names[c] for c in plan.beh_channel], days * ncells),
+                **{name: bv[:, :, :, k].ravel() for k, name in enumerate(BEH_MEASURES)},
+            }
+        )
+        from socialcredit import __version__
+
+        meta = {
+            "scenario": rb.meta.name,
+            "title": rb.meta.title,
+            "persons": sim.state.n,
+            "days": days,
+            "seed": plan.seed,
+            "version": __version__,
+            "friendships": int(sim.pop.network.n_edges),
+            "audit_sample": int(sim.audit.idx.size),
+            "tiers": rb.tier_names,
+            "regions": rb.region_names,
+            "groups": rb.group_names,
+            "services": s_names,
+            "service_kinds": ["reward" if s.is_reward else "punishment" for s in plan.services],
+            "setup_seconds": dict(sim.timings.setup),
+            "scale_to": rb.simulation.scale_to,
+        }
+        return cls(
+            daily=daily,
+            services=svc_frames,
+            behaviours=behaviours,
+            audit=sim.audit.frame(),
+            meta=meta,
+            stage_times=dict(sim.timings.stages),
+        )
+
+    # ---------------------------------------------------------------- views
+    def to_df(self, table: str = "daily", breakdown: str | None = "all") -> pd.DataFrame:
+        """A table as a pandas frame; ``breakdown='all'`` keeps the whole-population rows only (None keeps every row)."""
+        tables = {"daily": self.daily, "services": self.services, "behaviours": self.behaviours, "audit": self.audit}
+        if table not in tables:
+            raise KeyError(f"unknown table {table!r}; tables: {', '.join(tables)}")
+        df = tables[table]
+        if breakdown is not None and "breakdown" in df.columns:
+            df = df[df["breakdown"] == breakdown].reset_index(drop=True)
+        return df
+
+    def to_polars(self, table: str = "daily", breakdown: str | None = "all"):
+        """The same as :meth:`to_df`, as a polars frame (needs the ``polars`` extra)."""
+        import polars as pl
+
+        return pl.from_pandas(self.to_df(table, breakdown))
+
+    def summary(self) -> dict[str, Any]:
+        """The key figures of the run, as plain numbers (what ``socialcredit summary`` prints)."""
+        return summarise(self.daily, self.services, self.meta)
+
+    def plot(self, path: str | None = None, show: bool = False):
+        """Plot the main series (scores, tiers, lists, denials); returns the matplotlib figure."""
+        from socialcredit.report.plots import plot_main
+
+        return plot_main(self, path=path, show=show)
+
+    def save(self, run_dir: str, **kwargs) -> None:
+        from socialcredit.results.runfolder import write_results
+
+        write_results(self, run_dir, **kwargs)
+
+
+def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    all_rows = daily[daily["breakdown"] == "all"].sort_values("day")
+    last = all_rows.iloc[-1] if len(all_rows) else None
+    tiers = meta.get("tiers", [])
+    out: dict[str, Any] = {
+        "scenario": meta.get("scenario"),
+        "persons": int(meta.get("persons", 0)),
+        "days": int(meta.get("days", 0)),
+        "seed": meta.get("seed"),
+    }
+    if last is not None:
+        out["score_mean"] = float(last["score_mean"])
+        out["score_p10"] = float(last["score_p10"])
+        out["score_p90"] = float(last["score_p90"])
+        out["tier_shares"] = {t: float(last[f"share_{t}"]) for t in tiers}
+        out["blacklisted"] = int(last["blacklisted"])
+        out["blacklisted_wrongly"] = int(last["blacklisted_wrongly"])
+        out["redlisted"] = int(last["redlisted"])
+    out["blacklist_entries"] = int(all_rows["blacklist_entries"].sum())
+    out["records_true"] = int(all_rows["records_true"].sum())
+    out["records_false"] = int(all_rows["records_false"].sum())
+    out["events"] = int(all_rows["events"].sum())
+    svc: dict[str, dict[str, Any]] = {}
+    if len(services):
+        s_all = services[services["breakdown"] == "all"]
+        for name, kind in zip(meta.get("services", []), meta.get("service_kinds", [])):
+            rows = s_all[s_all["service"] == name]
+            svc[name] = {
+                "kind": kind,
+                "attempts": int(rows["attempts"].sum()),
+                "denied" if kind == "punishment" else "granted": int(rows["outcomes"].sum()),
+                "wrongful" if kind == "punishment" else "lost_to_false_records": int(rows["wrongful"].sum()),
+            }
+    out["services"] = svc
+    scale = meta.get("scale_to")
+    if scale:
+        out["scale_to"] = float(scale)
+        out["scale_factor"] = float(scale) / max(1, out["persons"])
+    return out

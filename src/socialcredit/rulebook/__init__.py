@@ -1,1 +1,92 @@
-"""rulebook."""
+"""Rulebooks: load a shipped scenario or a YAML file, apply overrides, validate, compile.
+
+>>> from socialcredit.rulebook import load_rulebook
+>>> rb = load_rulebook("reference", ["population.persons=10000"]).rulebook
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+from socialcredit.errors import ConditionError, RulebookError
+from socialcredit.rulebook.schema import Rulebook
+
+SCENARIO_PACKAGE = "socialcredit.scenarios"
+
+
+def scenario_names() -> list[str]:
+    """Names of the shipped scenarios."""
+    root = resources.files(SCENARIO_PACKAGE)
+    return sorted(p.name[: -len(".yaml")] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def scenario_path(name: str) -> Path | None:
+    p = resources.files(SCENARIO_PACKAGE) / f"{name}.yaml"
+    return Path(str(p)) if p.is_file() else None
+
+
+def resolve(source: str | os.PathLike) -> Path:
+    """A scenario name or a file path -> the YAML file (a clear error if neither)."""
+    s = str(source)
+    path = Path(s)
+    looks_like_file = path.suffix.lower() in (".yaml", ".yml") or os.sep in s or "/" in s
+    if not looks_like_file:
+        found = scenario_path(s)
+        if found is not None:
+            return found
+        from socialcredit.errors import did_you_mean
+
+        names = scenario_names()
+        guess = did_you_mean(s, names)
+        raise RulebookError(
+            f"no scenario named {s!r} and no such file",
+            found=s,
+            allowed="a shipped scenario (" + ", ".join(names) + ") or a path to a .yaml rulebook",
+            hint=f"did you mean '{guess}'?" if guess else "run 'socialcredit scenarios' to list them",
+        )
+    return path
+
+
+@dataclass
+class Loaded:
+    """A validated rulebook with its source document (for positions and the exact text)."""
+
+    rulebook: Rulebook
+    document: "object"
+    path: Path
+
+    @property
+    def base_dir(self) -> str:
+        return str(self.path.parent)
+
+    def yaml(self) -> str:
+        """The exact rulebook (after overrides) as YAML, for the run folder."""
+        from socialcredit.rulebook.loader import dump_yaml
+
+        return dump_yaml(self.document.data)
+
+
+def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> Loaded:
+    """Load, override, validate and compile-check a rulebook; raises our own errors only."""
+    from socialcredit.engine.plan import build_plan
+    from socialcredit.rulebook.loader import apply_overrides, load_document, validate
+
+    path = resolve(source)
+    doc = load_document(path)
+    if overrides:
+        doc = apply_overrides(doc, list(overrides))
+    rb = validate(Rulebook, doc)
+    try:
+        build_plan(rb)  # compiles every condition: errors point into the file
+    except ConditionError as exc:
+        where = getattr(exc, "rulebook_path", None)
+        if where is not None:
+            loc = doc.locate(tuple(where))
+            loc.key = doc.key_name(tuple(where))
+            exc.at(loc)
+        raise
+    return Loaded(rulebook=rb, document=doc, path=path)

@@ -1,0 +1,100 @@
+"""Stage 1, behave: each person draws today's behaviour, if any.
+
+A person's daily rate of behaviour b is ``rate_b / 365 * het_ib * m_i(class b)``,
+where ``het`` is the person's fixed propensity multiplier and ``m`` the
+response multiplier of the behaviour's class (deterrence lowers penalised
+behaviours: ``m = 1 / (1 + elasticity * risk)``).
+
+One counter draw ``u`` per person-day is compared with the total rate
+``L_i = sum_b lambda_ib``; if ``u < L_i`` the person does exactly one
+behaviour, chosen with probability ``lambda_ib / L_i`` by walking the
+cumulative rates with the same ``u``. The expected yearly count of each
+behaviour therefore equals its rate exactly (as long as ``L_i <= 1``); at most
+one behaviour event per person per day is the price of drawing one number
+instead of one per behaviour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialcredit.engine import rng
+from socialcredit.engine.plan import DETERRED, GAMED, N_CLASSES
+
+CHUNK = 16384
+NONE = np.uint8(255)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def behave_kernel(
+    key: np.uint64,
+    class_rate: np.ndarray,  # (N, K) float32
+    het: np.ndarray,  # (N, B) float32
+    rate_day: np.ndarray,  # (B,) float32
+    beh_class: np.ndarray,  # (B,) int64
+    risk: np.ndarray,  # (N,) float32
+    elasticity: float,
+    event: np.ndarray,  # out (N,) uint8
+    chunk_counts: np.ndarray,  # out (nchunks,) int64
+) -> None:
+    n = event.shape[0]
+    nb = rate_day.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    e = np.float32(elasticity)
+    for c in prange(nchunks):
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        cnt = 0
+        mult = np.empty(N_CLASSES, np.float32)
+        for i in range(lo, hi):
+            m0 = np.float32(1.0) / (np.float32(1.0) + e * risk[i])
+            total = m0 * class_rate[i, DETERRED] + class_rate[i, GAMED] + class_rate[i, 2]
+            u = rng.uniform32(key, i)
+            if u < total:
+                mult[DETERRED] = m0
+                mult[GAMED] = 1.0
+                mult[2] = 1.0
+                acc = np.float32(0.0)
+                pick = -1
+                last = -1
+                for b in range(nb):
+                    lam = rate_day[b] * het[i, b] * mult[beh_class[b]]
+                    if lam > 0.0:
+                        last = b
+                    acc += lam
+                    if u < acc:
+                        pick = b
+                        break
+                if pick < 0:  # rounding between the class sums and the walk
+                    pick = last
+                if pick >= 0:
+                    event[i] = np.uint8(pick)
+                    cnt += 1
+                else:
+                    event[i] = NONE
+            else:
+                event[i] = NONE
+        chunk_counts[c] = cnt
+
+
+def run(sim) -> None:
+    """Draw today's behaviour events into ``state.event`` and count them per chunk."""
+    st = sim.state
+    plan = sim.plan
+    key = rng.key(plan.seed, "behave", st.day)
+    n = st.n
+    nchunks = (n + CHUNK - 1) // CHUNK
+    if sim.chunk_counts.shape[0] != nchunks:
+        sim.chunk_counts = np.zeros(nchunks, np.int64)
+    behave_kernel(
+        key,
+        st.class_rate,
+        sim.pop.persons.het,
+        plan.rate_day,
+        plan.beh_class,
+        st.risk,
+        plan.deter_elasticity,
+        st.event,
+        sim.chunk_counts,
+    )

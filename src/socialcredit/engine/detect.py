@@ -1,0 +1,201 @@
+"""Stage 2, detect: channels turn events into records, some of them false.
+
+For an event of behaviour b by person i in region r, detected by channel c:
+- it is detected with probability ``coverage[c, r]``;
+- a detected event is attached to the wrong person with probability
+  ``false_attribution[c]``; the wrong person is drawn from the same region
+  with weight proportional to their group's misidentification multiplier
+  (rejection sampling), and the actor escapes the record;
+- each channel also produces spurious records (events that never happened)
+  at ``spurious_rate[c] * coverage[c, r]`` per person-year in region r, with
+  the same group weighting, for one of the channel's penalised behaviours
+  (chosen by base rate).
+A record reaches the score ``delay[c]`` days after the event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialcredit.engine import rng
+from socialcredit.engine.behave import CHUNK, NONE
+
+FALSE = np.uint8(1)
+SPURIOUS = np.uint8(2)
+SERVICE = np.uint8(4)
+VICTIM_TRIES = 64
+
+
+@njit(inline="always", cache=True)
+def pick_victim(vkeys: np.ndarray, agent: int, avoid: int, lo: int, hi: int, group: np.ndarray, gnorm: np.ndarray) -> int:
+    """A person of block [lo, hi) other than ``avoid``, weighted by ``gnorm[group]`` (max weight 1)."""
+    size = hi - lo
+    if size <= 1:
+        return avoid
+    last = avoid
+    for t in range(vkeys.shape[0]):
+        h = rng.bits(vkeys[t], agent)
+        j = lo + int(((h >> np.uint64(32)) * np.uint64(size)) >> np.uint64(32))
+        if j == avoid:
+            continue
+        last = j
+        acc = float(np.int64(h & np.uint64(0xFFFFFFFF))) * (1.0 / 4294967296.0)
+        if acc < gnorm[group[j]]:
+            return j
+    return last
+
+
+@njit(parallel=True, cache=True)
+def detect_kernel(
+    key_det: np.uint64,
+    key_mis: np.uint64,
+    vkeys: np.ndarray,
+    event: np.ndarray,
+    chunk_offsets: np.ndarray,
+    region: np.ndarray,
+    group: np.ndarray,
+    region_offsets: np.ndarray,
+    beh_channel: np.ndarray,
+    coverage: np.ndarray,
+    false_attr: np.ndarray,
+    gnorm: np.ndarray,
+    out_actor: np.ndarray,
+    out_beh: np.ndarray,
+    out_target: np.ndarray,
+    out_false: np.ndarray,
+) -> None:
+    n = event.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        o = chunk_offsets[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            b = event[i]
+            if b == NONE:
+                continue
+            ch = beh_channel[b]
+            r = region[i]
+            out_actor[o] = i
+            out_beh[o] = b
+            out_false[o] = 0
+            if rng.uniform(key_det, i) < coverage[ch, r]:
+                if false_attr[ch] > 0.0 and rng.uniform(key_mis, i) < false_attr[ch]:
+                    j = pick_victim(vkeys, i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
+                    out_target[o] = j
+                    out_false[o] = 1 if j != i else 0
+                else:
+                    out_target[o] = i
+            else:
+                out_target[o] = -1
+            o += 1
+
+
+@njit(cache=True)
+def spurious_kernel(
+    seed: int,
+    day: int,
+    stream: int,
+    spurious_rate: np.ndarray,  # (C,) per person per day
+    coverage: np.ndarray,  # (C, R)
+    region_offsets: np.ndarray,
+    group: np.ndarray,
+    gnorm: np.ndarray,
+    chan_cum: np.ndarray,  # (C, B) cumulative weights of behaviours per channel
+    vkeys: np.ndarray,
+):
+    nch = spurious_rate.shape[0]
+    nreg = region_offsets.shape[0] - 1
+    total = 0
+    counts = np.zeros((nch, nreg), np.int64)
+    for ch in range(nch):
+        if spurious_rate[ch] <= 0.0:
+            continue
+        for r in range(nreg):
+            lam = spurious_rate[ch] * coverage[ch, r] * (region_offsets[r + 1] - region_offsets[r])
+            k = rng.make_key(seed, stream, day, ch * 1024 + r)
+            counts[ch, r] = rng.poisson(k, 0, lam)
+            total += counts[ch, r]
+    person = np.empty(total, np.int32)
+    beh = np.empty(total, np.uint8)
+    o = 0
+    for ch in range(nch):
+        for r in range(nreg):
+            kb = rng.make_key(seed, stream, day, 1_000_000 + ch * 1024 + r)
+            for t in range(counts[ch, r]):
+                agent = 1 + t
+                j = pick_victim(vkeys, agent * 131 + ch * 7 + r, -1, region_offsets[r], region_offsets[r + 1], group, gnorm)
+                u = rng.uniform(kb, t) * chan_cum[ch, chan_cum.shape[1] - 1]
+                b = 0
+                while b < chan_cum.shape[1] - 1 and u >= chan_cum[ch, b]:
+                    b += 1
+                person[o] = j
+                beh[o] = b
+                o += 1
+    return person, beh
+
+
+def _chan_cum(plan) -> np.ndarray:
+    """Per channel, cumulative base rates of its penalised behaviours (all of them if none is penalised)."""
+    nb = plan.n_behaviours
+    out = np.zeros((len(plan.channel_names), nb), np.float64)
+    base_pts = plan.points.mean(axis=1)
+    for ch in range(len(plan.channel_names)):
+        mine = plan.beh_channel == ch
+        pen = mine & (base_pts < 0)
+        sel = pen if pen.any() else mine
+        w = np.where(sel, plan.rate_day.astype(np.float64), 0.0)
+        out[ch] = np.cumsum(w)
+    return out
+
+
+def run(sim) -> None:
+    """Turn today's events into records due today or later; put today's due records in ``sim.today``."""
+    st = sim.state
+    plan = sim.plan
+    pers = sim.pop.persons
+    day = st.day
+    counts = sim.chunk_counts
+    offsets = np.zeros(counts.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    m = int(offsets[-1])
+    actor = np.empty(m, np.int32)
+    beh = np.empty(m, np.uint8)
+    target = np.empty(m, np.int32)
+    false = np.empty(m, np.uint8)
+    seed = plan.seed
+    S = rng.STREAMS
+    vkeys = sim.victim_keys(day)
+    detect_kernel(
+        rng.key(seed, "detect", day),
+        rng.key(seed, "misattribute", day),
+        vkeys,
+        st.event,
+        offsets,
+        pers.region,
+        pers.group,
+        pers.region_offsets,
+        plan.beh_channel,
+        plan.coverage,
+        plan.false_attribution,
+        sim.gnorm,
+        actor,
+        beh,
+        target,
+        false,
+    )
+    sim.tally.events(actor, beh, target, false)
+    det = target >= 0
+    rec_person = target[det]
+    rec_beh = beh[det]
+    rec_flags = false[det]
+    if plan.spurious_rate.any():
+        if sim.chan_cum is None:
+            sim.chan_cum = _chan_cum(plan)
+        sp_person, sp_beh = spurious_kernel(
+            seed, day, S["spurious"], plan.spurious_rate, plan.coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum, vkeys
+        )
+        if sp_person.size:
+            rec_person = np.concatenate([rec_person, sp_person])
+            rec_beh = np.concatenate([rec_beh, sp_beh])
+            rec_flags = np.concatenate([rec_flags, np.full(sp_person.size, FALSE | SPURIOUS, np.uint8)])
+    sim.schedule(rec_person, rec_beh, rec_flags, plan.delay[plan.beh_channel[rec_beh]] if rec_beh.size else np.zeros(0, np.int64))

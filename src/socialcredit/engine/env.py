@@ -1,0 +1,75 @@
+"""The per-person fields conditions read, built lazily from the state.
+
+``Env(sim, cf=False)`` maps a field name (``score``, ``tier``, ``blacklisted``,
+``count(b,d)`` ...) to an array over all persons, or over the persons in
+``idx`` when given. Only the fields a condition declares are ever built. The
+counterfactual env (``cf=True``) reads the twin arrays that exclude false
+records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+
+
+class Env(Mapping):
+    def __init__(self, sim, cf: bool = False, idx: np.ndarray | None = None) -> None:
+        self.sim = sim
+        self.cf = cf
+        self.idx = idx
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _take(self, arr: np.ndarray) -> np.ndarray:
+        return arr if self.idx is None else arr[self.idx]
+
+    def _build(self, key: str) -> np.ndarray:
+        st = self.sim.state
+        pers = self.sim.pop.persons
+        cf = self.cf
+        day = st.day
+        if key == "score":
+            return self._take(st.score_cf if cf else st.score)
+        if key == "points":
+            return self._take(st.points_cf if cf else st.points)
+        if key == "tier":
+            return self._take(st.tier_cf if cf else st.tier)
+        if key == "blacklisted":
+            return self._take(st.black_since_cf if cf else st.black_since) >= 0
+        if key == "redlisted":
+            return self._take(st.red_since_cf if cf else st.red_since) >= 0
+        if key == "days_listed":
+            s = self._take(st.black_since_cf if cf else st.black_since)
+            return np.where(s >= 0, day - s, 0)
+        if key == "days_redlisted":
+            s = self._take(st.red_since_cf if cf else st.red_since)
+            return np.where(s >= 0, day - s, 0)
+        if key == "region":
+            return self._take(pers.region)
+        if key == "group":
+            return self._take(pers.group)
+        if key == "income":
+            return self._take(st.income)
+        if key == "friends_mean":
+            return self._take(st.friends_mean_cf if cf else st.friends_mean)
+        if key == "risk":
+            return self._take(st.risk)
+        plan = self.sim.plan
+        if key in plan.count_keys:
+            k = plan.count_keys.index(key)
+            return self._take(st.counts_cf[k] if cf else st.counts[k])
+        raise KeyError(key)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        arr = self._cache.get(key)
+        if arr is None:
+            arr = self._build(key)
+            self._cache[key] = arr
+        return arr
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cache)
+
+    def __len__(self) -> int:
+        return self.sim.state.n if self.idx is None else int(self.idx.shape[0])

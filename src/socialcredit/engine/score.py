@@ -1,0 +1,236 @@
+"""Stage 3, score: points of new records, expiry or relaxation, the social term, bounds.
+
+Each person's own score is ``own_i = clip(initial + points_i, lo, hi)`` where
+``points_i`` is the sum of the points of their active records. Records stop
+counting ``days`` after they were applied (``recovery.mode: expire``), or all
+points relax toward zero with a half-life (``relax``), or never (``none``).
+
+The composite score mixes in a social term that is recomputed every
+``period`` days and held in between:
+
+    score_i = clip(w_own_i * own_i + w_f * F_i + w_p * P_i + w_e * E_i, lo, hi)
+
+with ``F_i`` the mean score of i's friends (their composite scores if
+``composite: true``, which lets scores propagate, else their own scores),
+``P_i`` the partner's score and ``E_i`` the employer's company score. Weights
+of terms a person lacks (no friends, no partner, no employer) go to the own
+score: ``w_own_i = 1 - sum of the weights of the terms i has``.
+
+Everything is computed twice: factually and counterfactually (without false
+records), so that each sanction can be judged wrongful or not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialcredit.engine.behave import CHUNK
+
+
+@njit(cache=True)
+def apply_records(
+    person: np.ndarray,
+    beh: np.ndarray,
+    flags: np.ndarray,
+    sign: float,
+    region: np.ndarray,
+    points_tab: np.ndarray,
+    points: np.ndarray,
+    points_cf: np.ndarray,
+) -> None:
+    """Add (sign=+1) or remove (sign=-1) records' points; false records skip the counterfactual."""
+    for k in range(person.shape[0]):
+        p = person[k]
+        pts = sign * points_tab[beh[k], region[p]]
+        points[p] += pts
+        if (flags[k] & 1) == 0:
+            points_cf[p] += pts
+
+
+@njit(cache=True)
+def update_counts(
+    person: np.ndarray, beh: np.ndarray, flags: np.ndarray, b: int, delta: int, counts: np.ndarray, counts_cf: np.ndarray
+) -> None:
+    """Adjust one count() window for the records of behaviour ``b``."""
+    for k in range(person.shape[0]):
+        if beh[k] != b:
+            continue
+        p = person[k]
+        v = int(counts[p]) + delta
+        counts[p] = min(max(v, 0), 65535)
+        if (flags[k] & 1) == 0:
+            v = int(counts_cf[p]) + delta
+            counts_cf[p] = min(max(v, 0), 65535)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def friends_mean_kernel(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    score: np.ndarray,
+    score_cf: np.ndarray,
+    points: np.ndarray,
+    points_cf: np.ndarray,
+    composite: bool,
+    initial: float,
+    lo: float,
+    hi: float,
+    fm: np.ndarray,
+    fm_cf: np.ndarray,
+) -> None:
+    n = fm.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            a = indptr[i]
+            b = indptr[i + 1]
+            if b == a:
+                fm[i] = np.nan
+                fm_cf[i] = np.nan
+                continue
+            s = 0.0
+            s_cf = 0.0
+            if composite:
+                for k in range(a, b):
+                    j = indices[k]
+                    s += score[j]
+                    s_cf += score_cf[j]
+            else:
+                for k in range(a, b):
+                    j = indices[k]
+                    s += min(max(initial + points[j], lo), hi)
+                    s_cf += min(max(initial + points_cf[j], lo), hi)
+            inv = 1.0 / (b - a)
+            fm[i] = s * inv
+            fm_cf[i] = s_cf * inv
+
+
+@njit(cache=True)
+def partner_terms(partner: np.ndarray, score: np.ndarray, score_cf: np.ndarray, ps: np.ndarray, ps_cf: np.ndarray) -> None:
+    for i in range(partner.shape[0]):
+        j = partner[i]
+        if j >= 0:
+            ps[i] = score[j]
+            ps_cf[i] = score_cf[j]
+        else:
+            ps[i] = np.nan
+            ps_cf[i] = np.nan
+
+
+@njit(parallel=True, cache=True, fastmath=False)
+def score_kernel(
+    points: np.ndarray,
+    points_cf: np.ndarray,
+    relax: float,
+    fm: np.ndarray,
+    fm_cf: np.ndarray,
+    ps: np.ndarray,
+    ps_cf: np.ndarray,
+    employer: np.ndarray,
+    company_score: np.ndarray,
+    w_f: float,
+    w_p: float,
+    w_e: float,
+    initial: float,
+    lo: float,
+    hi: float,
+    score: np.ndarray,
+    score_cf: np.ndarray,
+) -> None:
+    n = score.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    use_p = ps.shape[0] == n
+    use_e = employer.shape[0] == n and company_score.shape[0] > 0
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if relax < 1.0:
+                points[i] *= relax
+                points_cf[i] *= relax
+            own = min(max(initial + points[i], lo), hi)
+            own_cf = min(max(initial + points_cf[i], lo), hi)
+            w_own = 1.0
+            s = 0.0
+            s_cf = 0.0
+            if w_f > 0.0 and not np.isnan(fm[i]):
+                w_own -= w_f
+                s += w_f * fm[i]
+                s_cf += w_f * fm_cf[i]
+            if use_p and w_p > 0.0 and not np.isnan(ps[i]):
+                w_own -= w_p
+                s += w_p * ps[i]
+                s_cf += w_p * ps_cf[i]
+            if use_e and w_e > 0.0 and employer[i] >= 0:
+                w_own -= w_e
+                e = company_score[employer[i]]
+                s += w_e * e
+                s_cf += w_e * e
+            score[i] = min(max(w_own * own + s, lo), hi)
+            score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
+
+
+def run(sim) -> None:
+    st = sim.state
+    plan = sim.plan
+    pers = sim.pop.persons
+    day = st.day
+    person, beh, flags = sim.take_due(day)
+    sim.today = (person, beh, flags)
+    apply_records(person, beh, flags, 1.0, pers.region, plan.points, st.points, st.points_cf)
+    for k, (b, _days) in enumerate(plan.count_slots):
+        update_counts(person, beh, flags, b, 1, st.counts[k], st.counts_cf[k])
+    sim.tally.records(person, beh, flags)
+    sim.audit.records(day, person, beh, flags)
+    # Records leave the score (expiry) and the count() windows.
+    if plan.recovery_mode == "expire":
+        op, ob, of = st.log.day(day - plan.expire_days)
+        if op.size:
+            apply_records(op, ob, of, -1.0, pers.region, plan.points, st.points, st.points_cf)
+    for k, (b, days) in enumerate(plan.count_slots):
+        op, ob, of = st.log.day(day - days)
+        if op.size:
+            update_counts(op, ob, of, b, -1, st.counts[k], st.counts_cf[k])
+    st.log.append_day(day, person, beh, flags)
+    keep = plan.retention_days
+    st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
+    # Social term on its period (from the scores as they stand before today's update).
+    if day % plan.social_period == 0 and (plan.w_friends > 0 or plan.w_partner > 0):
+        net = sim.pop.network
+        if plan.w_friends > 0:
+            friends_mean_kernel(
+                net.indptr,
+                net.indices,
+                st.score,
+                st.score_cf,
+                st.points,
+                st.points_cf,
+                plan.composite,
+                plan.initial,
+                plan.lo,
+                plan.hi,
+                st.friends_mean,
+                st.friends_mean_cf,
+            )
+        if plan.w_partner > 0:
+            partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
+    relax = plan.relax_factor if plan.recovery_mode == "relax" else 1.0
+    company_score = sim.pop.companies.score if sim.pop.companies is not None else np.zeros(0, np.float32)
+    score_kernel(
+        st.points,
+        st.points_cf,
+        relax,
+        st.friends_mean,
+        st.friends_mean_cf,
+        sim.partner_score,
+        sim.partner_score_cf,
+        pers.employer,
+        company_score,
+        plan.w_friends,
+        plan.w_partner,
+        plan.w_employer,
+        plan.initial,
+        plan.lo,
+        plan.hi,
+        st.score,
+        st.score_cf,
+    )

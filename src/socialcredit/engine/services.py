@@ -1,0 +1,105 @@
+"""Stage 5, services: demand, denials and rewards, and their consequences.
+
+Each service has its own random stream: person i tries to use service s on a
+day with probability ``demand_s / 365 * (income_i / median income) ** e_s``.
+A punishment service denies the attempt when ``denied_when`` holds; a reward
+service grants its perk when ``granted_when`` holds. The same condition is
+evaluated on the counterfactual state (no false records): a denial that would
+not have happened there is *wrongful*; a reward lost only because of false
+records is counted as ``wrongful`` for reward services.
+Consequences: income changes by a fraction; optionally a record of a named
+behaviour is made against the person (applied the next day).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialcredit.engine import rng
+from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.detect import FALSE, SERVICE
+from socialcredit.engine.env import Env
+
+
+@njit(parallel=True, cache=True)
+def attempt_kernel(
+    key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, mask: np.ndarray, chunk_counts: np.ndarray
+) -> None:
+    n = mask.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    pf = np.float32(p)
+    for c in prange(nchunks):
+        cnt = 0
+        lo = c * CHUNK
+        hi = min(n, lo + CHUNK)
+        if elasticity == 0.0:
+            for i in range(lo, hi):
+                hit = rng.uniform32(key, i) < pf
+                mask[i] = hit
+                cnt += hit
+        else:
+            for i in range(lo, hi):
+                pi = p * (income[i] / median) ** elasticity
+                hit = rng.uniform(key, i) < pi
+                mask[i] = hit
+                cnt += hit
+        chunk_counts[c] = cnt
+
+
+@njit(parallel=True, cache=True)
+def compact_kernel(mask: np.ndarray, chunk_offsets: np.ndarray, out: np.ndarray) -> None:
+    n = mask.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        o = chunk_offsets[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if mask[i]:
+                out[o] = i
+                o += 1
+
+
+def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
+    """Indices of persons who try to use service ``s_index`` today (ascending)."""
+    st = sim.state
+    key = rng.key(sim.plan.seed, "demand", st.day, s_index)
+    counts = sim.chunk_counts
+    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.scratch_u8, counts)
+    offsets = np.zeros(counts.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = np.empty(int(offsets[-1]), np.int64)
+    compact_kernel(sim.scratch_u8, offsets, idx)
+    return idx
+
+
+def run(sim) -> None:
+    st = sim.state
+    plan = sim.plan
+    sanctioned: list[np.ndarray] = []
+    for s, sp in enumerate(plan.services):
+        if sp.demand_day <= 0:
+            continue
+        idx = attempts(sim, s, sp.demand_day, sp.income_elasticity)
+        if idx.size == 0:
+            sim.tally.service(s, idx, idx, idx)
+            continue
+        hit = sp.condition(Env(sim, idx=idx), n=idx.size)
+        hit_cf = sp.condition(Env(sim, cf=True, idx=idx), n=idx.size)
+        if sp.is_reward:
+            outcome = idx[hit]
+            wrongful = idx[~hit & hit_cf]  # reward lost only because of false records
+        else:
+            outcome = idx[hit]
+            wrongful = idx[hit & ~hit_cf]
+            sanctioned.append(outcome)
+        sim.tally.service(s, idx, outcome, wrongful)
+        sim.audit.service(st.day, s, sp.is_reward, outcome, wrongful)
+        if sp.income_change != 0.0 and outcome.size:
+            st.income[outcome] *= np.float32(1.0 + sp.income_change)
+        if sp.record_behaviour >= 0 and outcome.size:
+            flags = np.full(outcome.size, SERVICE, np.uint8)
+            if not sp.is_reward:
+                flags[np.isin(outcome, wrongful, assume_unique=True)] |= FALSE
+            beh = np.full(outcome.size, sp.record_behaviour, np.uint8)
+            sim.schedule(outcome.astype(np.int32), beh, flags, np.ones(outcome.size, np.int64))
+    sim.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)

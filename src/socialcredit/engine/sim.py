@@ -1,0 +1,161 @@
+"""The simulation loop: eight stages per day, in a fixed order, each timed.
+
+1. behave   2. detect   3. score   4. classify
+5. services 6. institutions 7. respond 8. record
+
+``Sim(rulebook).run()`` builds the society (population, network), then steps
+through the days. Stages are plain modules with a ``run(sim)`` function; the
+compiled kernels live in those modules and only ever see arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from socialcredit.engine import behave, classify, detect, institutions, record, respond, rng, score, services
+from socialcredit.engine.audit import Audit
+from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.detect import VICTIM_TRIES
+from socialcredit.engine.plan import Plan, build_plan
+from socialcredit.engine.record import Recorder
+from socialcredit.engine.state import State, new_state
+from socialcredit.engine.tally import Tally
+from socialcredit.population import Population, build_population
+from socialcredit.rulebook.schema import Rulebook
+
+STAGES: list[tuple[str, Callable]] = [
+    ("behave", behave.run),
+    ("detect", detect.run),
+    ("score", score.run),
+    ("classify", classify.run),
+    ("services", services.run),
+    ("institutions", institutions.run),
+    ("respond", respond.run),
+    ("record", record.run),
+]
+
+
+@dataclass
+class Timings:
+    setup: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, float] = field(default_factory=lambda: {name: 0.0 for name, _ in STAGES})
+
+    @property
+    def total_stages(self) -> float:
+        return sum(self.stages.values())
+
+
+class Sim:
+    """One run of one rulebook. Build with a validated :class:`Rulebook`."""
+
+    def __init__(self, rulebook: Rulebook, base_dir: str | None = None, threads: int | None = None) -> None:
+        self.rulebook = rulebook
+        self.base_dir = base_dir
+        self.threads = threads
+        self.timings = Timings()
+        self.plan: Plan = build_plan(rulebook)
+        self.pop: Population | None = None
+        self.state: State | None = None
+        self.today: tuple[np.ndarray, np.ndarray, np.ndarray] = _empty_records()
+        self.sanctioned = np.zeros(0, np.int64)
+        self.chan_cum = None
+        self._victim_cache: tuple[int, np.ndarray] | None = None
+
+    # ---------------------------------------------------------------- setup
+    def setup(self) -> None:
+        if self.threads:
+            import numba
+
+            numba.set_num_threads(int(self.threads))
+        t0 = time.perf_counter()
+        self.pop = build_population(self.rulebook, self.base_dir)
+        t1 = time.perf_counter()
+        self.state = new_state(self.plan, self.pop)
+        n = self.state.n
+        self.chunk_counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+        self.scratch_u8 = np.zeros(n, np.uint8)
+        g = self.plan.group_mult
+        self.gnorm = (g / g.max()).astype(np.float64)
+        self.median_income = float(np.median(self.pop.persons.income)) if n else 1.0
+        if self.plan.w_partner > 0:
+            self.partner_score = np.full(n, np.nan, np.float32)
+            self.partner_score_cf = np.full(n, np.nan, np.float32)
+        else:
+            self.partner_score = np.zeros(0, np.float32)
+            self.partner_score_cf = np.zeros(0, np.float32)
+        self.tally = Tally(self)
+        self.audit = Audit(self)
+        self.recorder = Recorder(self)
+        self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
+
+    # ---------------------------------------------------------------- helpers for stages
+    def victim_keys(self, day: int) -> np.ndarray:
+        if self._victim_cache is None or self._victim_cache[0] != day:
+            keys = np.array(
+                [rng.key(self.plan.seed, "victim", day, t) for t in range(VICTIM_TRIES)], dtype=np.uint64
+            )
+            self._victim_cache = (day, keys)
+        return self._victim_cache[1]
+
+    def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray) -> None:
+        """Queue records to reach the score ``delay`` days from today."""
+        st = self.state
+        if person.size == 0:
+            return
+        delay = np.asarray(delay, dtype=np.int64)
+        for d in np.unique(delay):
+            sel = delay == d
+            due = st.day + int(d)
+            self.state.pending.setdefault(due, []).append(
+                (person[sel].astype(np.int32), beh[sel].astype(np.uint8), flags[sel].astype(np.uint8))
+            )
+
+    def take_due(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        batches = self.state.pending.pop(day, [])
+        if not batches:
+            return _empty_records()
+        if len(batches) == 1:
+            return batches[0]
+        return (
+            np.concatenate([b[0] for b in batches]),
+            np.concatenate([b[1] for b in batches]),
+            np.concatenate([b[2] for b in batches]),
+        )
+
+    # ---------------------------------------------------------------- the loop
+    def step(self) -> None:
+        """Advance one day through the eight stages."""
+        self.tally.reset()
+        stages = self.timings.stages
+        for name, fn in STAGES:
+            t = time.perf_counter()
+            fn(self)
+            stages[name] += time.perf_counter() - t
+        self.state.day += 1
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> "Results":
+        if self.state is None:
+            self.setup()
+        days = self.plan.days
+        t0 = time.perf_counter()
+        while self.state.day < days:
+            self.step()
+            if progress is not None:
+                progress(self.state.day, days)
+        self.timings.setup["run"] = time.perf_counter() - t0
+        from socialcredit.results import Results
+
+        return Results.from_sim(self)
+
+
+def _empty_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.uint8)
+
+
+def simulate(rulebook: Rulebook, **kwargs) -> "Results":
+    """Build and run a simulation in one call."""
+    return Sim(rulebook, **kwargs).run()

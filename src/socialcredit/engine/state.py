@@ -1,0 +1,172 @@
+"""The state of a run, as arrays over the population.
+
+Each per-person quantity is one NumPy array (never one object per person).
+Factual quantities have a counterfactual twin (suffix ``_cf``) that evolves
+identically except that false records never enter it: comparing the two
+tells, for every sanction, whether it would have happened without false
+records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from socialcredit.engine.plan import N_CLASSES, Plan
+from socialcredit.population import Population
+
+
+class RecordLog:
+    """Applied records, segmented by day, kept as long as expiry or count windows need them.
+
+    A record is (person int32, behaviour uint8, flags uint8); flag bit 0 marks a
+    false record. ``day_start[d]`` is the offset of day d's first record.
+    """
+
+    FALSE = np.uint8(1)
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.person = np.empty(capacity, np.int32)
+        self.behaviour = np.empty(capacity, np.uint8)
+        self.flags = np.empty(capacity, np.uint8)
+        self.base = 0  # global index of element 0
+        self.size = 0  # number of elements held
+        self.day_start: list[int] = []  # global index where each day starts
+        self.first_day = 0  # day of day_start[0]
+
+    def append_day(self, day: int, person: np.ndarray, behaviour: np.ndarray, flags: np.ndarray) -> None:
+        assert day == self.first_day + len(self.day_start)
+        m = person.shape[0]
+        if self.size + m > self.person.shape[0]:
+            cap = max(2 * self.person.shape[0], self.size + m)
+            for name in ("person", "behaviour", "flags"):
+                old = getattr(self, name)
+                new = np.empty(cap, old.dtype)
+                new[: self.size] = old[: self.size]
+                setattr(self, name, new)
+        self.day_start.append(self.base + self.size)
+        self.person[self.size : self.size + m] = person
+        self.behaviour[self.size : self.size + m] = behaviour
+        self.flags[self.size : self.size + m] = flags
+        self.size += m
+
+    def day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The records applied on ``day`` (empty arrays if it is outside the kept window)."""
+        k = day - self.first_day
+        if k < 0 or k >= len(self.day_start):
+            e = np.empty(0, np.int32)
+            return e, np.empty(0, np.uint8), np.empty(0, np.uint8)
+        start = self.day_start[k] - self.base
+        end = (self.day_start[k + 1] - self.base) if k + 1 < len(self.day_start) else self.size
+        return self.person[start:end], self.behaviour[start:end], self.flags[start:end]
+
+    def forget_before(self, day: int) -> None:
+        """Drop days before ``day``; compacts storage when more than half is dead."""
+        k = day - self.first_day
+        if k <= 0:
+            return
+        k = min(k, len(self.day_start))
+        cut = self.day_start[k] - self.base if k < len(self.day_start) else self.size
+        self.day_start = self.day_start[k:]
+        self.first_day += k
+        if cut > self.size // 2 or cut > 1_000_000:
+            for name in ("person", "behaviour", "flags"):
+                arr = getattr(self, name)
+                arr[: self.size - cut] = arr[cut : self.size].copy()
+            self.base += cut
+            self.size -= cut
+        else:
+            # keep storage, advance nothing: the dead prefix is dropped at the next compaction
+            pass
+
+    def nbytes(self) -> int:
+        return self.person.nbytes + self.behaviour.nbytes + self.flags.nbytes
+
+
+@dataclass
+class State:
+    """Everything that changes during a run."""
+
+    n: int
+    day: int
+    # scoring
+    points: np.ndarray  # float32, sum of active record points (factual)
+    points_cf: np.ndarray  # float32, without false records
+    friends_mean: np.ndarray  # float32, friends' mean at the last social update
+    friends_mean_cf: np.ndarray
+    score: np.ndarray  # float32 composite score
+    score_cf: np.ndarray
+    tier: np.ndarray  # uint8, 0 = best
+    tier_cf: np.ndarray
+    # lists: day entered, -1 if not listed
+    black_since: np.ndarray  # int32
+    black_since_cf: np.ndarray
+    red_since: np.ndarray
+    red_since_cf: np.ndarray
+    # responses
+    risk: np.ndarray  # float32 perceived risk
+    income: np.ndarray  # float32 yearly income (changes with consequences)
+    # behaviour propensity: per-class sums of daily rate x heterogeneity
+    class_rate: np.ndarray  # float32 (N, N_CLASSES)
+    # count() windows: one row per (behaviour, days) slot
+    counts: np.ndarray  # uint16 (K, N)
+    counts_cf: np.ndarray
+    # scratch
+    event: np.ndarray  # uint8 behaviour index of today's event, 255 = none
+    log: RecordLog = field(default_factory=RecordLog)
+    pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    sampled: np.ndarray | None = None  # bool mask of audited persons
+    audit_idx: np.ndarray | None = None
+
+    def nbytes(self) -> int:
+        total = 0
+        for v in self.__dict__.values():
+            if isinstance(v, np.ndarray):
+                total += v.nbytes
+        return total + self.log.nbytes()
+
+
+def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
+    """Per-person daily rate of each behaviour class: sum over its behaviours of rate x heterogeneity."""
+    n = het.shape[0]
+    out = np.zeros((n, N_CLASSES), np.float32)
+    for c in range(N_CLASSES):
+        idx = np.flatnonzero(plan.beh_class == c)
+        if idx.size:
+            out[:, c] = het[:, idx] @ plan.rate_day[idx].astype(np.float32)
+    return out
+
+
+def new_state(plan: Plan, pop: Population) -> State:
+    n = pop.persons.n
+    k = len(plan.count_slots)
+    f32 = lambda v: np.full(n, v, np.float32)  # noqa: E731
+    i32 = lambda: np.full(n, -1, np.int32)  # noqa: E731
+    init = np.float32(plan.initial)
+    st = State(
+        n=n,
+        day=0,
+        points=f32(0.0),
+        points_cf=f32(0.0),
+        friends_mean=f32(init),
+        friends_mean_cf=f32(init),
+        score=f32(init),
+        score_cf=f32(init),
+        tier=np.zeros(n, np.uint8),
+        tier_cf=np.zeros(n, np.uint8),
+        black_since=i32(),
+        black_since_cf=i32(),
+        red_since=i32(),
+        red_since_cf=i32(),
+        risk=f32(0.0),
+        income=pop.persons.income.copy(),
+        class_rate=class_rates(plan, pop.persons.het),
+        counts=np.zeros((k, n), np.uint16),
+        counts_cf=np.zeros((k, n), np.uint16),
+        event=np.full(n, 255, np.uint8),
+    )
+    from socialcredit.engine.classify import tier_kernel
+
+    tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
+    return st

@@ -1,0 +1,446 @@
+"""The rulebook schema: the policy as data, validated strictly.
+
+Every model forbids unknown keys, so a misspelt key is an error (the loader
+adds the file position and a "did you mean"). Items that hold published or
+assumed numbers carry ``source:`` (an id from ``meta.sources``) or
+``assumed:`` (the reason) so a reader can tell one from the other.
+
+Cross-field checks raise ``PydanticCustomError("located", ...)`` with a path
+relative to the model, so the loader can point at the exact key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def located(path: tuple[str | int, ...], message: str, found: Any = None, allowed: str | None = None) -> PydanticCustomError:
+    """An error the loader places at ``path`` (relative to the model raising it)."""
+    return PydanticCustomError(
+        "located", "{message}", {"path": path, "message": message, "found": found, "allowed": allowed}
+    )
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors; values are validated on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Sourced(Strict):
+    """An item whose numbers come from a published source or an explicit assumption."""
+
+    source: str | None = Field(None, description="id of an entry in meta.sources")
+    assumed: str | None = Field(None, description="why the value was assumed")
+
+
+def _check_name(value: str) -> str:
+    if not NAME_RE.match(value):
+        raise ValueError(
+            f"names must start with a letter or underscore and contain only letters, digits and underscores; got {value!r}"
+        )
+    return value
+
+
+def _unique(items: list[Any], what: str, key: str = "name") -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = getattr(item, key)
+        if name in seen:
+            raise located((i, key), f"duplicate {what} name {name!r} (also item {seen[name]})", found=name)
+        seen[name] = i
+
+
+# ---------------------------------------------------------------- meta
+class SourceRef(Strict):
+    """A published source the rulebook's numbers come from."""
+
+    id: str
+    title: str
+    url: str | None = None
+    used_for: str | None = None
+
+
+class Meta(Strict):
+    name: str
+    title: str = ""
+    description: str = ""
+    sources: list[SourceRef] = []
+
+
+# ---------------------------------------------------------------- population
+class Income(Sourced):
+    """Lognormal yearly income: median and log-scale sigma."""
+
+    median: float = Field(30000.0, gt=0)
+    sigma: float = Field(0.6, ge=0, le=3)
+
+
+class Region(Sourced):
+    name: str
+    share: float = Field(gt=0, le=1)
+    income: Income = Income()
+
+    _name = field_validator("name")(_check_name)
+
+
+class Group(Sourced):
+    """A synthetic demographic label, used to measure disparate impact."""
+
+    name: str
+    share: float = Field(gt=0, le=1)
+    misidentification: float = Field(1.0, gt=0, le=1000, description="weight of being the wrong person in a false attribution")
+
+    _name = field_validator("name")(_check_name)
+
+
+class Companies(Sourced):
+    """Companies; each has one legal representative among its employees."""
+
+    count: int = Field(0, ge=0, le=500_000_000)
+    employment: float = Field(0.6, ge=0, le=1, description="share of persons employed by a company")
+
+
+class NetworkSpec(Sourced):
+    generator: Literal["small_world", "scale_free", "block", "edgelist"] = "small_world"
+    mean_degree: float = Field(20, ge=0, le=1000)
+    rewiring: float = Field(0.1, ge=0, le=1, description="small_world: probability a lattice tie is rewired")
+    exponent: float = Field(2.5, gt=2, le=5, description="scale_free: power-law exponent of the degree distribution")
+    within_share: float = Field(0.9, ge=0, le=1, description="block: share of ties inside the own region")
+    path: str | None = Field(None, description="edgelist: CSV or Parquet file of anonymous integer pairs")
+    locality: bool = Field(True, description="renumber persons for memory locality within regions")
+
+    @model_validator(mode="after")
+    def _path_for_edgelist(self) -> "NetworkSpec":
+        if self.generator == "edgelist" and not self.path:
+            raise located(("path",), "the edgelist generator needs 'path' (a CSV or Parquet file of integer pairs)")
+        return self
+
+
+class Population(Strict):
+    persons: int = Field(ge=10, le=2_000_000_000)
+    regions: list[Region] = Field(min_length=1, max_length=250)
+    groups: list[Group] = Field(min_length=1, max_length=250)
+    companies: Companies = Companies()
+    partners: float = Field(0.0, ge=0, le=1, description="share of persons who live with a partner")
+    network: NetworkSpec = NetworkSpec()
+
+    @model_validator(mode="after")
+    def _shares(self) -> "Population":
+        _unique(self.regions, "region")
+        _unique(self.groups, "group")
+        for what, items in (("regions", self.regions), ("groups", self.groups)):
+            total = sum(x.share for x in items)
+            if abs(total - 1.0) > 1e-6:
+                raise located(
+                    (what,), f"the shares of {what} must add up to 1; they add up to {total:g}", allowed="shares summing to 1"
+                )
+        return self
+
+
+# ---------------------------------------------------------------- behaviours
+class Behaviour(Sourced):
+    """A behaviour people (or companies) do at a yearly rate, and what the system makes of it."""
+
+    name: str
+    actor: Literal["person", "company"] = "person"
+    rate: float = Field(ge=0, le=365, description="expected events per actor per year")
+    heterogeneity: float = Field(0.0, ge=0, le=3, description="sigma of the lognormal per-actor rate multiplier (mean 1)")
+    kind: Literal["harmful", "benign", "prosocial"]
+    channel: str
+    points: float | dict[str, float] = Field(description="points per record; a mapping gives them per region, with 'default'")
+    responses: list[Literal["deterrence", "gaming", "income"]] = ["deterrence", "gaming"]
+
+    _name = field_validator("name")(_check_name)
+
+    def points_for(self, region: str) -> float:
+        if isinstance(self.points, dict):
+            return float(self.points.get(region, self.points.get("default", 0.0)))
+        return float(self.points)
+
+    def base_points(self) -> float:
+        """Points outside any regional override (the sign decides penalised or rewarded)."""
+        if isinstance(self.points, dict):
+            if "default" in self.points:
+                return float(self.points["default"])
+            vals = list(self.points.values())
+            return float(sum(vals) / len(vals)) if vals else 0.0
+        return float(self.points)
+
+
+# ---------------------------------------------------------------- detection
+class Channel(Sourced):
+    """A way the system learns of behaviour: cameras, records, platform data, informants."""
+
+    coverage: float | dict[str, float] = Field(description="probability an event is detected; a mapping gives it per region")
+    false_attribution: float = Field(0.0, ge=0, le=1, description="probability a detected event is attached to the wrong person")
+    spurious_rate: float = Field(0.0, ge=0, le=365, description="records of events that never happened, per person per year")
+    delay: int = Field(0, ge=0, le=3650, description="days between the event and its record")
+
+    @field_validator("coverage")
+    @classmethod
+    def _coverage_range(cls, v: float | dict[str, float]) -> float | dict[str, float]:
+        values = v.values() if isinstance(v, dict) else [v]
+        for x in values:
+            if not 0.0 <= float(x) <= 1.0:
+                raise ValueError(f"coverage must be between 0 and 1; got {x}")
+        return v
+
+    def coverage_for(self, region: str) -> float:
+        if isinstance(self.coverage, dict):
+            return float(self.coverage.get(region, self.coverage.get("default", 0.0)))
+        return float(self.coverage)
+
+
+class Detection(Strict):
+    channels: dict[str, Channel] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- score
+class Recovery(Strict):
+    """How records stop counting: expire after ``days``, relax toward zero with ``half_life``, or never."""
+
+    mode: Literal["expire", "relax", "none"] = "expire"
+    days: int = Field(365, ge=1, le=36500)
+    half_life: float = Field(365.0, gt=0, le=36500)
+
+
+class Social(Strict):
+    """The social term: weights of friends' mean, partner and employer scores, updated every ``period`` days."""
+
+    friends: float = Field(0.0, ge=0, le=1)
+    partner: float = Field(0.0, ge=0, le=1)
+    employer: float = Field(0.0, ge=0, le=1)
+    period: int = Field(7, ge=1, le=3650)
+    composite: bool = Field(True, description="use friends' composite scores (propagates) rather than their own points")
+
+    @model_validator(mode="after")
+    def _weights(self) -> "Social":
+        total = self.friends + self.partner + self.employer
+        if total > 1.0 + 1e-9:
+            raise located(("friends",), f"social weights add up to {total:g}; they must leave room for the own score (<= 1)")
+        return self
+
+
+class Score(Sourced):
+    initial: float
+    bounds: tuple[float, float] = (0.0, 1e9)
+    recovery: Recovery = Recovery()
+    social: Social = Social()
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "Score":
+        lo, hi = self.bounds
+        if not lo < hi:
+            raise located(("bounds",), "bounds must be [low, high] with low < high", found=list(self.bounds))
+        if not lo <= self.initial <= hi:
+            raise located(("initial",), "the initial score must lie within the bounds", found=self.initial, allowed=f"{lo:g} to {hi:g}")
+        return self
+
+
+class Tier(Sourced):
+    """A letter grade; tiers are listed best first, each with the lowest score it admits."""
+
+    name: str
+    min: float | None = Field(None, description="lowest score in this tier; omit for the last (lowest) tier")
+
+
+# ---------------------------------------------------------------- lists and services
+class ListRule(Sourced):
+    enter: str = Field(description="condition to be put on the list")
+    exit: str | None = Field(None, description="condition to leave after min_days; default: the entry condition no longer holds")
+    min_days: int = Field(0, ge=0, le=36500)
+
+
+class Lists(Strict):
+    blacklist: ListRule | None = None
+    redlist: ListRule | None = None
+
+
+class Consequences(Strict):
+    income: float = Field(0.0, ge=-1, le=10, description="relative change of yearly income, e.g. -0.02")
+    record: str | None = Field(None, description="a behaviour recorded against the person (its points apply)")
+
+
+class Service(Sourced):
+    """A service people try to use: denied to some (joint punishment) or granted as a reward."""
+
+    name: str
+    demand: float = Field(ge=0, le=365, description="attempts per person per year")
+    income_elasticity: float = Field(0.0, ge=-5, le=5, description="demand scales with (income / median income) ** elasticity")
+    denied_when: str | None = None
+    granted_when: str | None = None
+    consequences: Consequences = Consequences()
+
+    _name = field_validator("name")(_check_name)
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Service":
+        if (self.denied_when is None) == (self.granted_when is None):
+            raise located(
+                ("denied_when",),
+                "a service needs exactly one of 'denied_when' (a punishment) or 'granted_when' (a reward)",
+            )
+        return self
+
+    @property
+    def is_reward(self) -> bool:
+        return self.granted_when is not None
+
+    @property
+    def condition(self) -> str:
+        return self.granted_when if self.granted_when is not None else str(self.denied_when)
+
+
+# ---------------------------------------------------------------- institutions, responses, simulation
+class Institutions(Strict):
+    transparency: Literal["public", "secret"] = "public"
+
+
+class Deterrence(Sourced):
+    """Perceived risk r decays with ``half_life``; penalised rates are multiplied by 1 / (1 + elasticity * r)."""
+
+    elasticity: float = Field(0.0, ge=0, le=100)
+    half_life: float = Field(90.0, gt=0, le=36500)
+    points_scale: float = Field(100.0, gt=0, description="points lost that add one unit of perceived risk")
+    sanction_weight: float = Field(1.0, ge=0, le=100, description="perceived risk added by one denial")
+
+
+class Responses(Strict):
+    deterrence: Deterrence = Deterrence()
+
+
+class Simulation(Strict):
+    days: int = Field(365, ge=1, le=36500)
+    seed: int = Field(0, ge=0, le=2**63 - 1)
+    audit_sample: int = Field(1000, ge=0, le=1_000_000, description="persons whose full history is kept")
+    scale_to: float | None = Field(None, gt=0, description="real population the simulated one stands for")
+
+
+# ---------------------------------------------------------------- the rulebook
+class Rulebook(Strict):
+    meta: Meta
+    population: Population
+    behaviours: list[Behaviour] = Field(min_length=1)
+    detection: Detection
+    score: Score
+    tiers: list[Tier] = Field(min_length=1, max_length=250)
+    lists: Lists = Lists()
+    services: list[Service] = []
+    institutions: Institutions = Institutions()
+    responses: Responses = Responses()
+    simulation: Simulation = Simulation()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Rulebook":
+        regions = [r.name for r in self.population.regions]
+        _check_in_list(self.behaviours, "behaviours", "behaviour")
+        _check_in_list(self.services, "services", "service")
+        _check_in_list(self.tiers, "tiers", "tier")
+        for i, b in enumerate(self.behaviours):
+            if b.channel not in self.detection.channels:
+                raise located(
+                    ("behaviours", i, "channel"),
+                    f"unknown detection channel {b.channel!r}",
+                    found=b.channel,
+                    allowed=", ".join(self.detection.channels),
+                )
+            if isinstance(b.points, dict):
+                _check_region_keys(("behaviours", i, "points"), b.points, regions)
+            if b.actor == "company" and self.population.companies.count == 0:
+                raise located(("behaviours", i, "actor"), "a company behaviour needs population.companies.count > 0")
+        for name, ch in self.detection.channels.items():
+            if isinstance(ch.coverage, dict):
+                _check_region_keys(("detection", "channels", name, "coverage"), ch.coverage, regions)
+        for i, t in enumerate(self.tiers[:-1]):
+            if t.min is None:
+                raise located(("tiers", i, "min"), f"tier {t.name!r} needs 'min' (only the last tier may omit it)")
+        mins = [t.min for t in self.tiers if t.min is not None]
+        for i in range(1, len(mins)):
+            if not mins[i] < mins[i - 1]:
+                raise located(("tiers", i, "min"), "tiers are listed best first: each 'min' must be below the one before", found=mins[i])
+        behaviours = {b.name for b in self.behaviours}
+        for i, s in enumerate(self.services):
+            if s.consequences.record is not None and s.consequences.record not in behaviours:
+                raise located(
+                    ("services", i, "consequences", "record"),
+                    f"unknown behaviour {s.consequences.record!r}",
+                    found=s.consequences.record,
+                    allowed=", ".join(sorted(behaviours)),
+                )
+        source_ids = {s.id for s in self.meta.sources}
+        for path, item in _sourced_items(self):
+            if item.source is not None and item.source not in source_ids:
+                raise located(
+                    path + ("source",),
+                    f"unknown source id {item.source!r}",
+                    found=item.source,
+                    allowed=", ".join(sorted(source_ids)) or "(meta.sources is empty)",
+                )
+        return self
+
+    # convenience -------------------------------------------------------
+    @property
+    def region_names(self) -> list[str]:
+        return [r.name for r in self.population.regions]
+
+    @property
+    def group_names(self) -> list[str]:
+        return [g.name for g in self.population.groups]
+
+    @property
+    def tier_names(self) -> list[str]:
+        return [t.name for t in self.tiers]
+
+    @property
+    def channel_names(self) -> list[str]:
+        return list(self.detection.channels)
+
+
+def _check_in_list(items: list[Any], section: str, what: str) -> None:
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item.name in seen:
+            raise located((section, i, "name"), f"duplicate {what} name {item.name!r}", found=item.name)
+        seen[item.name] = i
+
+
+def _check_region_keys(path: tuple[str | int, ...], mapping: dict[str, float], regions: list[str]) -> None:
+    for key in mapping:
+        if key != "default" and key not in regions:
+            raise located(path + (key,), f"unknown region {key!r}", found=key, allowed=", ".join(regions + ["default"]))
+    missing = [r for r in regions if r not in mapping]
+    if missing and "default" not in mapping:
+        raise located(path, f"no value for region(s) {', '.join(missing)}; give them or a 'default'", allowed=", ".join(regions + ["default"]))
+
+
+def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
+    out: list[tuple[tuple[str | int, ...], Sourced]] = []
+    for i, r in enumerate(rb.population.regions):
+        out.append((("population", "regions", i), r))
+        out.append((("population", "regions", i, "income"), r.income))
+    for i, g in enumerate(rb.population.groups):
+        out.append((("population", "groups", i), g))
+    out.append((("population", "companies"), rb.population.companies))
+    out.append((("population", "network"), rb.population.network))
+    for i, b in enumerate(rb.behaviours):
+        out.append((("behaviours", i), b))
+    for name, ch in rb.detection.channels.items():
+        out.append((("detection", "channels", name), ch))
+    out.append((("score",), rb.score))
+    for i, t in enumerate(rb.tiers):
+        out.append((("tiers", i), t))
+    for name in ("blacklist", "redlist"):
+        rule = getattr(rb.lists, name)
+        if rule is not None:
+            out.append((("lists", name), rule))
+    for i, s in enumerate(rb.services):
+        out.append((("services", i), s))
+    out.append((("responses", "deterrence"), rb.responses.deterrence))
+    return out
