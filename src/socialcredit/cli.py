@@ -27,7 +27,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_SCENARIO = "default"
+DEFAULT_SCENARIO = "smalltown"
 
 
 def _overrides(sets: list[str] | None, persons: int | None, days: int | None, seed: int | None) -> list[str]:

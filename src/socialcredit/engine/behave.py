@@ -22,7 +22,7 @@ from numba import njit, prange
 from socialcredit.engine import rng
 from socialcredit.engine.plan import DETERRED, GAMED, N_CLASSES
 
-CHUNK = 16384
+CHUNK = 4096
 NONE = np.uint8(255)
 
 

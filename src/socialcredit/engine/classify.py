@@ -65,7 +65,61 @@ def list_kernel(
             change[i] = ch
 
 
+@njit(parallel=True, cache=True)
+def list_table_kernel(
+    tier: np.ndarray,
+    region: np.ndarray,
+    group: np.ndarray,
+    R: int,
+    G: int,
+    enter_tab: np.ndarray,
+    exit_tab: np.ndarray,
+    has_exit: bool,
+    since: np.ndarray,
+    day: int,
+    min_days: int,
+    change: np.ndarray,
+) -> None:
+    """:func:`list_kernel` for conditions tabulated over (tier, region, group)."""
+    n = since.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            code = (np.int64(tier[i]) * R + region[i]) * G + group[i]
+            ch = np.uint8(0)
+            if since[i] < 0:
+                if enter_tab[code]:
+                    since[i] = day
+                    ch = np.uint8(1)
+            elif day - since[i] >= min_days:
+                leave = exit_tab[code] if has_exit else not enter_tab[code]
+                if leave:
+                    since[i] = -1
+                    ch = np.uint8(2)
+            change[i] = ch
+
+
 def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
+    change = sim.scratch_u8
+    if lp.tabulated:
+        pers = sim.pop.persons
+        tab = sim.tally
+        exit_tab = lp.exit_table if lp.exit_table is not None else lp.enter_table
+        list_table_kernel(
+            sim.state.tier_cf if cf else sim.state.tier,
+            pers.region,
+            pers.group,
+            tab.R,
+            tab.G,
+            lp.enter_table,
+            exit_tab,
+            lp.exit_table is not None,
+            since,
+            sim.state.day,
+            lp.min_days,
+            change,
+        )
+        return change
     env = Env(sim, cf=cf)
     enter = lp.enter(env, n=sim.state.n)
     if lp.exit is not None:
@@ -74,7 +128,6 @@ def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
     else:
         exit_ = enter
         has_exit = False
-    change = sim.scratch_u8
     list_kernel(enter, exit_, has_exit, since, sim.state.day, lp.min_days, change)
     return change
 

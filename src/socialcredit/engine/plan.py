@@ -51,12 +51,35 @@ class ServicePlan:
     record_behaviour: int  # -1 for none
 
 
+TABULABLE = frozenset({"tier", "region", "group"})
+
+
+def tabulate(cond: Condition, n_tiers: int, n_regions: int, n_groups: int) -> np.ndarray | None:
+    """A lookup table over (tier, region, group) codes for conditions that read nothing else.
+
+    Entry ``(tier * R + region) * G + group`` holds the condition's value; the
+    classify kernels then read one byte per person instead of evaluating the
+    expression with array temporaries.
+    """
+    if not cond.fields <= TABULABLE or cond.counts:
+        return None
+    t, r, g = np.meshgrid(np.arange(n_tiers), np.arange(n_regions), np.arange(n_groups), indexing="ij")
+    env = {"tier": t.ravel(), "region": r.ravel(), "group": g.ravel()}
+    return np.ascontiguousarray(cond(env, n=t.size), dtype=np.bool_)
+
+
 @dataclass
 class ListPlan:
     name: str
     enter: Condition
     exit: Condition | None
     min_days: int
+    enter_table: np.ndarray | None = None  # see tabulate()
+    exit_table: np.ndarray | None = None
+
+    @property
+    def tabulated(self) -> bool:
+        return self.enter_table is not None and (self.exit is None or self.exit_table is not None)
 
 
 @dataclass
@@ -145,7 +168,15 @@ def build_plan(rb: Rulebook) -> Plan:
             return None
         enter = _compile(rule.enter, rb, fields, names, ("lists", name, "enter"))
         exit_ = _compile(rule.exit, rb, fields, names, ("lists", name, "exit")) if rule.exit else None
-        return ListPlan(name=name, enter=enter, exit=exit_, min_days=rule.min_days)
+        dims = (len(rb.tiers), len(regions), len(rb.population.groups))
+        return ListPlan(
+            name=name,
+            enter=enter,
+            exit=exit_,
+            min_days=rule.min_days,
+            enter_table=tabulate(enter, *dims),
+            exit_table=tabulate(exit_, *dims) if exit_ is not None else None,
+        )
 
     services = []
     for i, s in enumerate(rb.services):

@@ -3,9 +3,9 @@
 State measures (persons, mean score, score quantiles, tier shares, list sizes,
 wrongly blacklisted persons, mean income and perceived risk) come from one
 parallel pass with fixed chunks, summed in chunk order so the result does
-not depend on the thread count. Score quantiles come from a 2048-bin
+not depend on the thread count. Score quantiles come from a 512-bin
 histogram between the day's lowest and highest score (resolution: the range
-divided by 2048).
+divided by 512).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ STATE_MEASURES = [
     "income_sum",
     "risk_sum",
 ]
-NBINS = 2048
+NBINS = 512
 
 
 @njit(parallel=True, cache=True)
@@ -143,7 +143,7 @@ class Recorder:
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncells, nm), np.float64)
         self._tpart = np.zeros((NGROUPS, tally.ncells, tally.T), np.int64)
-        self._hpart = np.zeros((NGROUPS, 1 + tally.R + tally.G, NBINS), np.int64)
+        self._hpart = np.zeros((NGROUPS, 1 + tally.R + tally.G, NBINS), np.int32)
 
     def record_day(self) -> None:
         sim = self.sim
