@@ -1,0 +1,255 @@
+"""Unit tests of the stages' kernels, each against a small hand-computed or closed-form case."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialcredit.engine import behave, classify, respond, rng, score
+from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
+from socialcredit.engine.state import RecordLog
+from tests.conftest import base_rulebook, run
+
+
+# ---------------------------------------------------------------- behave
+def test_behave_draws_each_behaviour_at_its_rate_and_deterrence_scales_penalised_only() -> None:
+    n = 200_000
+    rate_day = np.array([0.02, 0.01, 0.03], np.float32)
+    beh_class = np.array([DETERRED, GAMED, NEUTRAL], np.int64)
+    het = np.ones((n, 3), np.float32)
+    class_rate = np.zeros((n, 3), np.float32)
+    class_rate[:, DETERRED] = 0.02
+    class_rate[:, GAMED] = 0.01
+    class_rate[:, NEUTRAL] = 0.03
+    risk = np.zeros(n, np.float32)
+    risk[n // 2 :] = 2.0  # second half: multiplier 1 / (1 + 0.5 * 2) = 0.5 on the penalised behaviour
+    event = np.empty(n, np.uint8)
+    counts = np.zeros((n + behave.CHUNK - 1) // behave.CHUNK, np.int64)
+    hits = np.zeros((2, 3))
+    days = 20
+    for d in range(days):
+        behave.behave_kernel(rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, risk, 0.5, event, counts)
+        assert counts.sum() == (event != 255).sum()
+        for half in range(2):
+            ev = event[half * n // 2 : (half + 1) * n // 2]
+            hits[half] += np.bincount(ev[ev != 255], minlength=3)[:3]
+    trials = days * n / 2
+    expected = np.array([[0.02, 0.01, 0.03], [0.01, 0.01, 0.03]]) * trials
+    assert np.all(np.abs(hits - expected) < 4 * np.sqrt(expected)), (hits, expected)
+
+
+# ---------------------------------------------------------------- detect
+def test_detection_coverage_and_group_weighted_misattribution() -> None:
+    data = base_rulebook(persons=20000, days=40, seed=5)
+    data["detection"]["channels"]["camera"] = {"coverage": {"north": 0.8, "south": 0.4}, "false_attribution": 0.2}
+    data["lists"] = {}
+    data["services"] = []
+    data["simulation"]["audit_sample"] = 20000
+    sim, res = run(data)
+    beh = res.to_df("behaviours", None)
+    lit = beh[beh["behaviour"] == "littering"]
+    by_region = lit[lit["breakdown"] == "region"].groupby("level")[["events", "detected"]].sum()
+    for region, cov in (("north", 0.8), ("south", 0.4)):
+        ev, det = by_region.loc[region]
+        assert abs(det / ev - cov) < 4 * np.sqrt(cov * (1 - cov) / ev), (region, det / ev)
+    # false records: 20% of detected camera events, attached within the actor's region, never to the actor,
+    # and to the minority (share 0.2, multiplier 5) with probability 0.2*5 / (0.8*1 + 0.2*5) = 5/9
+    allrow = lit[lit["breakdown"] == "all"]
+    det = allrow["detected"].sum()
+    false = allrow["records_false"].sum()
+    assert abs(false / det - 0.2) < 4 * np.sqrt(0.2 * 0.8 / det)
+    groups = lit[lit["breakdown"] == "group"].groupby("level")["records_false"].sum()
+    share_minority = groups["minority"] / groups.sum()
+    assert abs(share_minority - 5 / 9) < 4 * np.sqrt((5 / 9) * (4 / 9) / groups.sum()), share_minority
+    regions = lit[lit["breakdown"] == "region"].groupby("level")[["records_false"]].sum()
+    # misattributed records stay in the actor's region: north's false records follow north's detected events
+    north_det = by_region.loc["north", "detected"]
+    assert abs(regions.loc["north", "records_false"] / false - north_det / det) < 0.03
+
+
+def test_spurious_records_and_delays() -> None:
+    data = base_rulebook(persons=10000, days=60, seed=5)
+    data["detection"]["channels"]["records"] = {"coverage": 1.0, "spurious_rate": 2.0, "delay": 5}
+    data["lists"] = {}
+    data["services"] = []
+    _, res = run(data)
+    daily = res.to_df("daily")
+    # no record from the records channel reaches the score before day 5; camera records arrive at once
+    beh = res.to_df("behaviours")
+    fraud = beh[beh["behaviour"] == "fraud"]
+    assert fraud.loc[fraud["day"] < 5, "records_true"].sum() == 0
+    assert fraud.loc[fraud["day"] >= 5, "records_true"].sum() > 0
+    lit = beh[beh["behaviour"] == "littering"]
+    assert lit.loc[lit["day"] < 5, "records_true"].sum() > 0
+    # spurious: 2 per person-year, all false, all of the channel's penalised behaviour (fraud), from day 5 on
+    false = daily["records_false"].sum()
+    expected = 2.0 / 365 * 10000 * (60 - 5)
+    assert abs(false - expected) < 4 * np.sqrt(expected), (false, expected)
+    assert fraud["records_false"].sum() == false
+
+
+# ---------------------------------------------------------------- score
+def test_friends_mean_and_score_weights() -> None:
+    # path graph 0-1-2, node 3 isolated
+    indptr = np.array([0, 1, 3, 4, 4], np.int64)
+    indices = np.array([1, 0, 2, 1], np.int32)
+    s = np.array([900, 1000, 1100, 700], np.float32)
+    fm = np.zeros(4, np.float32)
+    fm_cf = np.zeros(4, np.float32)
+    pts = np.zeros(4, np.float32)
+    score.friends_mean_kernel(indptr, indices, s, s, pts, pts, True, 1000.0, 0.0, 2000.0, fm, fm_cf)
+    np.testing.assert_allclose(fm[:3], [1000, 1000, 1000])
+    assert np.isnan(fm[3])
+    points = np.array([-100, 0, 50, -300], np.float32)
+    out = np.zeros(4, np.float32)
+    out_cf = np.zeros(4, np.float32)
+    empty = np.zeros(0, np.float32)
+    score.score_kernel(
+        points, points.copy(), 1.0, fm, fm_cf, empty, empty, np.zeros(0, np.int32), empty,
+        0.2, 0.0, 0.0, 1000.0, 0.0, 2000.0, out, out_cf,
+    )  # fmt: skip
+    # own weight 0.8 where there are friends; the isolated person keeps weight 1 on the own score
+    np.testing.assert_allclose(out, [0.8 * 900 + 0.2 * 1000, 0.8 * 1000 + 200, 0.8 * 1050 + 200, 700], rtol=1e-6)
+
+
+def test_score_bounds_clip() -> None:
+    points = np.array([-5000, 5000], np.float32)
+    out = np.zeros(2, np.float32)
+    empty = np.zeros(0, np.float32)
+    nan = np.full(2, np.nan, np.float32)
+    score.score_kernel(points, points.copy(), 1.0, nan, nan, empty, empty, np.zeros(0, np.int32), empty,
+                       0.0, 0.0, 0.0, 1000.0, 0.0, 1300.0, out, out.copy())  # fmt: skip
+    np.testing.assert_array_equal(out, [0, 1300])
+
+
+def test_apply_records_skips_false_in_counterfactual() -> None:
+    person = np.array([0, 0, 1], np.int32)
+    beh = np.array([0, 1, 0], np.uint8)
+    flags = np.array([0, 1, 0], np.uint8)
+    region = np.zeros(2, np.uint8)
+    tab = np.array([[-10.0], [-50.0]], np.float32)
+    p = np.zeros(2, np.float32)
+    pcf = np.zeros(2, np.float32)
+    score.apply_records(person, beh, flags, 1.0, region, tab, p, pcf)
+    np.testing.assert_array_equal(p, [-60, -10])
+    np.testing.assert_array_equal(pcf, [-10, -10])
+    score.apply_records(person, beh, flags, -1.0, region, tab, p, pcf)
+    np.testing.assert_array_equal(p, [0, 0])
+
+
+def test_record_log_keeps_days_and_forgets() -> None:
+    log = RecordLog(capacity=2)
+    for d in range(10):
+        m = d % 3
+        log.append_day(d, np.full(m, d, np.int32), np.zeros(m, np.uint8), np.zeros(m, np.uint8))
+    p, _, _ = log.day(7)
+    np.testing.assert_array_equal(p, [7])
+    log.forget_before(6)
+    assert log.day(5)[0].size == 0
+    np.testing.assert_array_equal(log.day(8)[0], [8, 8])
+    log.append_day(10, np.array([99], np.int32), np.zeros(1, np.uint8), np.zeros(1, np.uint8))
+    np.testing.assert_array_equal(log.day(10)[0], [99])
+    np.testing.assert_array_equal(log.day(8)[0], [8, 8])
+
+
+# ---------------------------------------------------------------- classify
+def test_tiers_from_thresholds() -> None:
+    mins = np.array([1050, 1000, 900], np.float32)
+    s = np.array([1100, 1050, 1049.9, 1000, 950, 899, 0], np.float32)
+    t = np.zeros(7, np.uint8)
+    classify.tier_kernel(s, s, mins, t, t.copy())
+    np.testing.assert_array_equal(t, [0, 0, 1, 1, 2, 3, 3])
+
+
+def test_list_minimum_duration_and_exit() -> None:
+    since = np.full(3, -1, np.int32)
+    change = np.zeros(3, np.uint8)
+    enter = np.array([True, True, False])
+    classify.list_kernel(enter, enter, False, since, 10, 5, change)
+    np.testing.assert_array_equal(since, [10, 10, -1])
+    np.testing.assert_array_equal(change, [1, 1, 0])
+    # condition gone for person 0 on day 12: still listed (min 5 days); on day 15: leaves
+    enter = np.array([False, True, False])
+    classify.list_kernel(enter, enter, False, since, 12, 5, change)
+    np.testing.assert_array_equal(since, [10, 10, -1])
+    classify.list_kernel(enter, enter, False, since, 15, 5, change)
+    np.testing.assert_array_equal(since, [-1, 10, -1])
+    np.testing.assert_array_equal(change, [2, 0, 0])
+
+
+def test_blacklist_wrongful_entries_and_denials_are_counted() -> None:
+    """With many false records, some listings and denials exist only because of them."""
+    data = base_rulebook(persons=5000, days=120, seed=2)
+    data["detection"]["channels"]["camera"]["false_attribution"] = 0.3
+    _, res = run(data)
+    s = res.summary()
+    assert s["records_false"] > 0
+    daily = res.to_df("daily")
+    assert daily["blacklisted_wrongly"].max() > 0
+    assert (daily["blacklisted_wrongly"] <= daily["blacklisted"]).all()
+    fl = s["services"]["flight"]
+    assert 0 < fl["wrongful"] <= fl["denied"]
+    # without false records nothing is wrongful
+    data["detection"]["channels"]["camera"]["false_attribution"] = 0.0
+    _, res0 = run(data)
+    assert res0.summary()["services"]["flight"]["wrongful"] == 0
+    assert res0.to_df("daily")["blacklisted_wrongly"].max() == 0
+
+
+# ---------------------------------------------------------------- services
+def test_service_denials_follow_the_condition_and_demand() -> None:
+    data = base_rulebook(persons=8000, days=100, seed=9)
+    data["services"] = [
+        {"name": "everyone_denied", "demand": 3.65, "denied_when": "true"},
+        {"name": "nobody_denied", "demand": 3.65, "denied_when": "score > 1e9"},
+        {"name": "perk", "demand": 3.65, "granted_when": "true", "consequences": {"income": 0.01}},
+    ]
+    sim, res = run(data)
+    s = res.summary()["services"]
+    expected = 8000 * 100 * 0.01
+    for name in ("everyone_denied", "nobody_denied", "perk"):
+        assert abs(s[name]["attempts"] - expected) < 4 * np.sqrt(expected)
+    assert s["everyone_denied"]["denied"] == s["everyone_denied"]["attempts"]
+    assert s["nobody_denied"]["denied"] == 0
+    assert s["perk"]["granted"] == s["perk"]["attempts"]
+    # each perk raised income by 1%: mean log income rises by about attempts/N * log(1.01)
+    growth = np.log(sim.state.income / sim.pop.persons.income).mean()
+    assert abs(growth - s["perk"]["granted"] / 8000 * np.log(1.01)) < 1e-4
+
+
+def test_income_elasticity_of_demand() -> None:
+    data = base_rulebook(persons=20000, days=100, seed=9)
+    data["population"]["regions"][0]["income"] = {"median": 50000, "sigma": 0.8}
+    data["population"]["regions"][1]["income"] = {"median": 50000, "sigma": 0.8}
+    data["services"] = [{"name": "travel", "demand": 3.65, "income_elasticity": 1.0, "denied_when": "false"}]
+    sim, res = run(data)
+    # E[(income / median)^1] = exp(sigma^2 / 2) for a lognormal around the median
+    attempts = res.summary()["services"]["travel"]["attempts"]
+    expected = 20000 * 100 * 0.01 * np.exp(0.8**2 / 2)
+    assert abs(attempts - expected) < 0.03 * expected
+
+
+# ---------------------------------------------------------------- respond
+def test_risk_halves_after_one_half_life_and_grows_with_penalties() -> None:
+    risk = np.full(3, 4.0, np.float32)
+    for _ in range(30):
+        respond.decay_kernel(risk, 0.5 ** (1 / 30))
+    np.testing.assert_allclose(risk, 2.0, rtol=1e-4)
+    tab = np.array([[-50.0], [20.0]], np.float32)
+    respond.feed_kernel(risk, np.array([0, 1], np.int32), np.array([0, 1], np.uint8), np.zeros(3, np.uint8), tab, 100.0,
+                        np.array([2], np.int64), 1.5)  # fmt: skip
+    np.testing.assert_allclose(risk, [2.5, 2.0, 3.5], rtol=1e-4)
+
+
+def test_deterrence_lowers_penalised_rates_only() -> None:
+    data = base_rulebook(persons=8000, days=200, seed=4)
+    data["lists"] = {}
+    data["services"] = []
+    _, off = run(data)
+    data["responses"]["deterrence"] = {"elasticity": 2.0, "half_life": 60, "points_scale": 20}
+    _, on = run(data)
+    b_off = off.to_df("behaviours").groupby("behaviour")["events"].sum()
+    b_on = on.to_df("behaviours").groupby("behaviour")["events"].sum()
+    assert b_on["littering"] < 0.9 * b_off["littering"]
+    assert b_on["fraud"] < 0.95 * b_off["fraud"]
+    assert abs(b_on["volunteering"] / b_off["volunteering"] - 1) < 0.03  # unpenalised: unchanged (same draws)
+    assert on.to_df("daily")["risk_mean"].iloc[-1] > 0
