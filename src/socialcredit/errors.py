@@ -45,7 +45,7 @@ class Location:
             parts.append(where)
         if self.key:
             parts.append(f"key '{self.key}'")
-        return ", ".join(parts) if parts else "<input>"
+        return ", ".join(parts)
 
 
 class RulebookError(SocialCreditError):
@@ -70,7 +70,8 @@ class RulebookError(SocialCreditError):
         super().__init__(self.format())
 
     def format(self) -> str:
-        lines = [f"{self.location.describe()}: {self.message}"]
+        where = self.location.describe()
+        lines = [f"{where}: {self.message}" if where else self.message]
         if self.snippet:
             lines.append(self.snippet)
         if self.found is not None:

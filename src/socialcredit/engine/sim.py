@@ -55,7 +55,7 @@ class Sim:
     def __init__(self, rulebook: Rulebook, base_dir: str | None = None, threads: int | None = None) -> None:
         self.rulebook = rulebook
         self.base_dir = base_dir
-        self.threads = threads
+        self.threads = check_threads(threads)
         self.timings = Timings()
         self.plan: Plan = build_plan(rulebook)
         self.pop: Population | None = None
@@ -150,6 +150,20 @@ class Sim:
         from socialcredit.results import Results
 
         return Results.from_sim(self)
+
+
+def check_threads(threads: int | None) -> int | None:
+    """Validate a thread count against what this machine's compiled kernels can use."""
+    if threads is None:
+        return None
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= int(threads) <= limit:
+        from socialcredit.errors import SocialCreditError
+
+        raise SocialCreditError(f"--threads must be between 1 and {limit} on this machine; found {threads}")
+    return int(threads)
 
 
 def _empty_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
