@@ -1,3 +1,116 @@
-"""socialcredit: a fast simulator of social credit systems on synthetic populations."""
+"""socialcredit: a fast simulator of social credit systems on synthetic populations.
+
+For notebooks::
+
+    import socialcredit as sc
+
+    rb = sc.load("smalltown", persons=20_000, **{"services.flight.demand": 1})
+    res = sc.run(rb)              # or sc.run("reference", persons=10_000)
+    res.to_df()                   # daily whole-population rows, a pandas frame
+    res.to_df("services", None)   # every breakdown of the services table
+    res.plot()                    # the main series in one figure
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+__all__ = ["load", "run", "Sim", "Results", "read_run", "scenarios", "__version__"]
+
+
+def load(source: str, overrides: list[str] | dict[str, Any] | None = None, *, persons: int | None = None,
+         days: int | None = None, seed: int | None = None, **settings: Any):  # fmt: skip
+    """Load a shipped scenario or a rulebook file, with overrides, validated.
+
+    ``overrides`` is a list of ``"path.to.key=value"`` strings or a mapping of
+    dotted paths to values; keyword ``settings`` are dotted paths too (pass
+    them with ``**{"services.flight.demand": 1}``). Returns the validated
+    :class:`~socialcredit.rulebook.schema.Rulebook`; its source file location
+    is kept for relative paths (edge lists).
+    """
+    from socialcredit.rulebook import load_rulebook
+
+    items: list[str] = []
+    if isinstance(overrides, dict):
+        settings = {**overrides, **settings}
+    elif overrides:
+        items.extend(overrides)
+    for key, value in settings.items():
+        items.append(f"{key}={_yaml_value(value)}")
+    if persons is not None:
+        items.append(f"population.persons={persons}")
+    if days is not None:
+        items.append(f"simulation.days={days}")
+    if seed is not None:
+        items.append(f"simulation.seed={seed}")
+    loaded = load_rulebook(source, items)
+    rb = loaded.rulebook
+    rb._base_dir = loaded.base_dir
+    rb._yaml = loaded.yaml()
+    return rb
+
+
+def _yaml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def run(rulebook_or_source: Any, *, threads: int | None = None, out: str | None = None, progress: bool = False,
+        **load_kwargs: Any):  # fmt: skip
+    """Run a rulebook (or load one by name/path first) and return its :class:`Results`.
+
+    With ``out``, also write a run folder there.
+    """
+    from socialcredit.engine.sim import Sim
+    from socialcredit.rulebook.schema import Rulebook
+
+    rb = rulebook_or_source if isinstance(rulebook_or_source, Rulebook) else load(rulebook_or_source, **load_kwargs)
+    sim = Sim(rb, base_dir=rb._base_dir, threads=threads)
+    callback = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress()
+        bar.start()
+        task = bar.add_task("simulating", total=rb.simulation.days)
+        callback = lambda d, n: bar.update(task, completed=d)  # noqa: E731
+    try:
+        res = sim.run(progress=callback)
+    finally:
+        if progress:
+            bar.stop()
+    res.rulebook_yaml = rb._yaml
+    if out is not None:
+        res.save(out)
+    return res
+
+
+def read_run(run_dir: str):
+    """Load a run folder written by ``socialcredit run`` (or ``Results.save``)."""
+    from socialcredit.results.runfolder import read_results
+
+    return read_results(run_dir)
+
+
+def scenarios() -> list[str]:
+    """Names of the shipped scenarios."""
+    from socialcredit.rulebook import scenario_names
+
+    return scenario_names()
+
+
+def __getattr__(name: str):
+    if name == "Sim":
+        from socialcredit.engine.sim import Sim
+
+        return Sim
+    if name == "Results":
+        from socialcredit.results import Results
+
+        return Results
+    raise AttributeError(name)

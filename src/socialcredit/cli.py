@@ -56,6 +56,7 @@ def run(
     profile: bool = typer.Option(False, "--profile", help="Print the time spent in each stage."),
     final_state: bool = typer.Option(False, "--final-state", help="Also write every person's final state as Parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts)."),
+    plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the main series to figures/main.png in the run folder."),
 ) -> None:
     """Run a scenario, print its summary and write a run folder."""
     from socialcredit.engine.sim import Sim
@@ -80,7 +81,7 @@ def run(
         results.final_state = final_state_frame(sim)
     elapsed = time.perf_counter() - t_start
     extra = {"command": sys.argv, "overrides": _overrides(set_, persons, days, seed), "threads": threads, "elapsed_seconds": elapsed}
-    path = write_results(results, run_dir, rulebook_yaml=loaded.yaml(), extra=extra)
+    path = write_results(results, run_dir, rulebook_yaml=loaded.yaml(), extra=extra, plot=plot)
     summary = results.summary()
     if as_json:
         payload: dict[str, Any] = {"run_dir": str(path), "summary": summary}

@@ -5,6 +5,7 @@ runs/<scenario>-<timestamp>/
   run.json        seed, version, command, timings, summary (written last)
   rulebook.yaml   the exact rulebook after overrides
   results.duckdb  tables: daily, services, behaviours, audit, stage_times
+  figures/main.png      the main series (unless --no-plot)
   final_state.parquet   (only with --final-state)
 ```
 
@@ -55,7 +56,13 @@ def partial_dir(run_dir: Path) -> Path:
     return run_dir.parent / f".{run_dir.name}.partial"
 
 
-def write_results(results, run_dir: str | os.PathLike, rulebook_yaml: str | None = None, extra: dict[str, Any] | None = None) -> Path:
+def write_results(
+    results,
+    run_dir: str | os.PathLike,
+    rulebook_yaml: str | None = None,
+    extra: dict[str, Any] | None = None,
+    plot: bool = False,
+) -> Path:
     """Write a complete run folder atomically (temp folder, then rename)."""
     import duckdb
 
@@ -85,6 +92,12 @@ def write_results(results, run_dir: str | os.PathLike, rulebook_yaml: str | None
             (tmp / "rulebook.yaml").write_text(rulebook_yaml, encoding="utf-8")
         if results.final_state is not None:
             results.final_state.to_parquet(tmp / "final_state.parquet", index=False)
+        if plot:
+            import matplotlib.pyplot as plt
+
+            (tmp / "figures").mkdir()
+            fig = results.plot(path=str(tmp / "figures" / "main.png"))
+            plt.close(fig)
         info = {
             "status": "complete",
             "meta": results.meta,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -336,6 +336,10 @@ class Rulebook(Strict):
     institutions: Institutions = Institutions()
     responses: Responses = Responses()
     simulation: Simulation = Simulation()
+
+    #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text
+    _base_dir: str | None = PrivateAttr(None)
+    _yaml: str | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Rulebook":
