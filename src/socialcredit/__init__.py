@@ -17,7 +17,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "run", "Sim", "Results", "read_run", "scenarios", "__version__"]
+__all__ = ["load", "run", "Sim", "Results", "read_run", "list_scenarios", "__version__"]
 
 
 def load(source: str, overrides: list[str] | dict[str, Any] | None = None, *, persons: int | None = None,
@@ -97,7 +97,7 @@ def read_run(run_dir: str):
     return read_results(run_dir)
 
 
-def scenarios() -> list[str]:
+def list_scenarios() -> list[str]:
     """Names of the shipped scenarios."""
     from socialcredit.rulebook import scenario_names
 
