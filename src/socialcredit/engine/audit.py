@@ -24,7 +24,18 @@ def sample_persons(seed: int, n: int, k: int) -> np.ndarray:
     return np.sort(idx).astype(np.int64)
 
 
+EVENTS = [
+    "record", "score", "tier", "blacklist_enter", "blacklist_exit", "redlist_enter", "redlist_exit",
+    "denial", "reward", "reward_lost",
+]  # fmt: skip
+EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}
+_INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "service", "wrongful", "tier", "detail")
+_FLOAT_COLS = ("points", "score")
+
+
 class Audit:
+    """Collects audit rows as compact code arrays (decoded to names only in :meth:`frame`)."""
+
     def __init__(self, sim) -> None:
         self.sim = sim
         plan = sim.plan
@@ -32,7 +43,8 @@ class Audit:
         self.idx = sample_persons(plan.seed, n, plan.rulebook.simulation.audit_sample)
         self.mask = np.zeros(n, dtype=bool)
         self.mask[self.idx] = True
-        self.rows: list[dict[str, np.ndarray | list]] = []
+        self.chunks: list[dict[str, np.ndarray]] = []
+        self.details: list[str] = []  # vocabulary of the detail column
         st = sim.state
         self.prev_score = st.score[self.idx].copy()
         self.prev_tier = st.tier[self.idx].copy()
@@ -41,20 +53,28 @@ class Audit:
     def enabled(self) -> bool:
         return self.idx.size > 0
 
-    def _add(self, **cols) -> None:
-        m = len(cols["person"])
+    def _detail(self, text: str) -> int:
+        try:
+            return self.details.index(text)
+        except ValueError:
+            self.details.append(text)
+            return len(self.details) - 1
+
+    def _add(self, day: int, person: np.ndarray, event: str, **cols) -> None:
+        m = person.size
         if m == 0:
             return
-        row: dict[str, np.ndarray | list] = {}
-        for c in COLUMNS:
-            v = cols.get(c)
-            if v is None:
-                row[c] = [None] * m
-            elif np.isscalar(v) or isinstance(v, str):
-                row[c] = [v] * m
-            else:
-                row[c] = v
-        self.rows.append(row)
+        row: dict[str, np.ndarray] = {}
+        for c in _INT_COLS:
+            row[c] = np.full(m, -1, np.int32)
+        for c in _FLOAT_COLS:
+            row[c] = np.full(m, np.nan)
+        row["day"][:] = day
+        row["person"][:] = person
+        row["event"][:] = EVENTS.index(event)
+        for c, v in cols.items():
+            row[c][:] = v
+        self.chunks.append(row)
 
     def records(self, day: int, person: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
         if not self.enabled or person.size == 0:
@@ -64,22 +84,14 @@ class Audit:
             return
         plan = self.sim.plan
         p = person[sel]
-        b = beh[sel]
+        b = beh[sel].astype(np.int32)
         f = flags[sel]
-        region = self.sim.pop.persons.region[p]
-        names = np.array(plan.behaviour_names, dtype=object)
-        chans = np.array(plan.channel_names, dtype=object)
-        origin = np.where(f & 2, "spurious", np.where(f & 4, "service", np.where(f & 1, "misattributed", "observed")))
+        origin = np.where(f & 2, self._detail("spurious"), np.where(f & 4, self._detail("service"),
+                          np.where(f & 1, self._detail("misattributed"), self._detail("observed"))))  # fmt: skip
         self._add(
-            day=np.full(p.size, day),
-            person=p,
-            event="record",
-            behaviour=list(names[b]),
-            channel=list(chans[plan.beh_channel[b]]),
-            is_false=list((f & 1).astype(bool)),
-            points=list(plan.points[b, region].astype(float)),
-            detail=list(origin),
-        )
+            day, p, "record", behaviour=b, channel=plan.beh_channel[b], is_false=(f & 1),
+            points=plan.points[b, self.sim.pop.persons.region[p]], detail=origin,
+        )  # fmt: skip
 
     def list_changes(self, day: int, name: str, entered: np.ndarray, left: np.ndarray) -> None:
         if not self.enabled:
@@ -92,82 +104,77 @@ class Audit:
             p = arr[self.mask[arr]]
             if p.size == 0:
                 continue
-            # wrongful entry: the counterfactual person (no false records) is not listed
-            wrong = list((cf_since[p] < 0)) if what == "enter" else [None] * p.size
-            self._add(day=np.full(p.size, day), person=p, event=f"{name}_{what}", wrongful=wrong, score=list(st.score[p].astype(float)))
+            cols = {"score": st.score[p]}
+            if what == "enter":  # wrongful entry: the counterfactual person (no false records) is not listed
+                cols["wrongful"] = cf_since[p] < 0
+            self._add(day, p, f"{name}_{what}", **cols)
 
     def service(self, day: int, s: int, is_reward: bool, outcome: np.ndarray, wrongful: np.ndarray) -> None:
         if not self.enabled:
             return
-        name = self.sim.plan.services[s].name
         if outcome.size:
             p = outcome[self.mask[outcome]]
             if p.size:
-                w = np.isin(p, wrongful)
-                self._add(
-                    day=np.full(p.size, day),
-                    person=p,
-                    event="reward" if is_reward else "denial",
-                    service=name,
-                    wrongful=list(w) if not is_reward else [False] * p.size,
-                    score=list(self.sim.state.score[p].astype(float)),
-                )
+                w = np.isin(p, wrongful) if not is_reward else np.zeros(p.size, bool)
+                self._add(day, p, "reward" if is_reward else "denial", service=s, wrongful=w, score=self.sim.state.score[p])
         if is_reward and wrongful.size:
             p = wrongful[self.mask[wrongful]]
             if p.size:
-                self._add(day=np.full(p.size, day), person=p, event="reward_lost", service=name, wrongful=True)
+                self._add(day, p, "reward_lost", service=s, wrongful=1)
 
     def tiers(self, day: int) -> None:
         """Log score changes and tier changes of sampled persons (after classify)."""
         if not self.enabled:
             return
         st = self.sim.state
-        names = np.array(self.sim.plan.tier_names, dtype=object)
         score = st.score[self.idx]
         tier = st.tier[self.idx]
         ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
         if ch.size:
             had_record = np.isin(self.idx[ch], self.sim.today[0])
-            self._add(
-                day=np.full(ch.size, day),
-                person=self.idx[ch],
-                event="score",
-                points=list((score[ch] - self.prev_score[ch]).astype(float)),
-                score=list(score[ch].astype(float)),
-                tier=list(names[tier[ch]]),
-                detail=list(np.where(had_record, "records", "social term or expiry")),
-            )
+            detail = np.where(had_record, self._detail("records"), self._detail("social term or expiry"))
+            self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)
         tc = np.flatnonzero(tier != self.prev_tier)
         if tc.size:
-            self._add(
-                day=np.full(tc.size, day),
-                person=self.idx[tc],
-                event="tier",
-                score=list(score[tc].astype(float)),
-                tier=list(names[tier[tc]]),
-                detail=[f"{names[a]} -> {names[b]}" for a, b in zip(self.prev_tier[tc], tier[tc])],
-            )
+            names = self.sim.plan.tier_names
+            detail = [self._detail(f"{names[a]} -> {names[b]}") for a, b in zip(self.prev_tier[tc], tier[tc])]
+            self._add(day, self.idx[tc], "tier", score=score[tc], tier=tier[tc], detail=np.array(detail))
         self.prev_score = score
         self.prev_tier = tier
 
     def frame(self):
+        """The audit trail as a pandas frame, ordered by person, day and event."""
         import pandas as pd
 
-        if not self.rows:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
-        cols = {c: [] for c in COLUMNS}
-        for row in self.rows:
-            for c in COLUMNS:
-                v = row[c]
-                cols[c].extend(list(v))
-        df = pd.DataFrame(cols)
-        df["day"] = df["day"].astype("int32")
-        df["person"] = df["person"].astype("int64")
-        for c in ("points", "score"):
-            df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
-        for c in ("is_false", "wrongful"):
-            df[c] = df[c].astype("boolean")
-        order = {"record": 0, "score": 1, "tier": 2, "blacklist_enter": 3, "blacklist_exit": 3, "redlist_enter": 3, "redlist_exit": 3, "denial": 4, "reward": 4, "reward_lost": 4}
-        df["_o"] = df["event"].map(order).fillna(9)
-        df = df.sort_values(["person", "day", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+        plan = self.sim.plan
+        if not self.chunks:
+            cols = {c: np.zeros(0, np.int32) for c in _INT_COLS} | {c: np.zeros(0) for c in _FLOAT_COLS}
+        else:
+            cols = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in _INT_COLS + _FLOAT_COLS}
+
+        def names(codes: np.ndarray, vocab: list[str]) -> pd.Categorical:
+            return pd.Categorical.from_codes(codes, categories=vocab) if vocab else pd.Categorical([None] * len(codes))
+
+        def flag(codes: np.ndarray) -> pd.array:
+            return pd.array(np.where(codes < 0, None, codes > 0), dtype="boolean")
+
+        events = names(cols["event"], EVENTS)
+        df = pd.DataFrame(
+            {
+                "day": cols["day"],
+                "person": cols["person"].astype(np.int64),
+                "event": events.astype(str),
+                "behaviour": names(cols["behaviour"], plan.behaviour_names).astype(object),
+                "channel": names(cols["channel"], plan.channel_names).astype(object),
+                "is_false": flag(cols["is_false"]),
+                "points": cols["points"],
+                "service": names(cols["service"], [s.name for s in plan.services]).astype(object),
+                "wrongful": flag(cols["wrongful"]),
+                "score": cols["score"],
+                "tier": names(cols["tier"], plan.tier_names).astype(object),
+                "detail": names(cols["detail"], self.details).astype(object),
+            }
+        )
+        order = df["event"].map(EVENT_ORDER).fillna(3).to_numpy()
+        df = df.iloc[np.lexsort((order, df["day"].to_numpy(), df["person"].to_numpy()))].reset_index(drop=True)
         return df

@@ -149,6 +149,8 @@ def build_plan(rb: Rulebook) -> Plan:
     """Compile a validated rulebook into numeric tables and compiled conditions."""
     regions = rb.region_names
     names = [b.name for b in rb.behaviours]
+    if len(names) > 127:  # the record log packs the behaviour index into 7 bits
+        raise ValueError("at most 127 behaviours are supported")
     channels = rb.channel_names
     secret = rb.institutions.transparency == "secret"
     classes = []

@@ -20,68 +20,64 @@ from socialcredit.population import Population
 class RecordLog:
     """Applied records, segmented by day, kept as long as expiry or count windows need them.
 
-    A record is (person int32, behaviour uint8, flags uint8); flag bit 0 marks a
-    false record. ``day_start[d]`` is the offset of day d's first record.
+    A record is stored in 5 bytes: the person (int32) and one byte holding the
+    behaviour index (7 bits, so at most 127 behaviours) with the false-record
+    flag in the top bit. ``day_start[k]`` is the global offset of the first
+    record of day ``first_day + k``.
     """
 
-    FALSE = np.uint8(1)
+    FALSE_BIT = np.uint8(128)
 
     def __init__(self, capacity: int = 1024) -> None:
         self.person = np.empty(capacity, np.int32)
-        self.behaviour = np.empty(capacity, np.uint8)
-        self.flags = np.empty(capacity, np.uint8)
+        self.code = np.empty(capacity, np.uint8)
         self.base = 0  # global index of element 0
         self.size = 0  # number of elements held
-        self.day_start: list[int] = []  # global index where each day starts
-        self.first_day = 0  # day of day_start[0]
+        self.day_start: list[int] = []
+        self.first_day = 0
 
     def append_day(self, day: int, person: np.ndarray, behaviour: np.ndarray, flags: np.ndarray) -> None:
         assert day == self.first_day + len(self.day_start)
         m = person.shape[0]
         if self.size + m > self.person.shape[0]:
-            cap = max(2 * self.person.shape[0], self.size + m)
-            for name in ("person", "behaviour", "flags"):
+            cap = max(int(1.5 * self.person.shape[0]), self.size + m)
+            for name in ("person", "code"):
                 old = getattr(self, name)
                 new = np.empty(cap, old.dtype)
                 new[: self.size] = old[: self.size]
                 setattr(self, name, new)
         self.day_start.append(self.base + self.size)
         self.person[self.size : self.size + m] = person
-        self.behaviour[self.size : self.size + m] = behaviour
-        self.flags[self.size : self.size + m] = flags
+        self.code[self.size : self.size + m] = behaviour | ((flags & 1) << 7).astype(np.uint8)
         self.size += m
 
     def day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The records applied on ``day`` (empty arrays if it is outside the kept window)."""
+        """The records applied on ``day`` as (person, behaviour, flags); empty outside the kept window."""
         k = day - self.first_day
         if k < 0 or k >= len(self.day_start):
-            e = np.empty(0, np.int32)
-            return e, np.empty(0, np.uint8), np.empty(0, np.uint8)
+            return np.empty(0, np.int32), np.empty(0, np.uint8), np.empty(0, np.uint8)
         start = self.day_start[k] - self.base
         end = (self.day_start[k + 1] - self.base) if k + 1 < len(self.day_start) else self.size
-        return self.person[start:end], self.behaviour[start:end], self.flags[start:end]
+        code = self.code[start:end]
+        return self.person[start:end], code & np.uint8(127), code >> np.uint8(7)
 
     def forget_before(self, day: int) -> None:
-        """Drop days before ``day``; compacts storage when more than half is dead."""
-        k = day - self.first_day
+        """Drop days before ``day``; storage is compacted once more than half of it is dead."""
+        k = min(day - self.first_day, len(self.day_start))
         if k <= 0:
             return
-        k = min(k, len(self.day_start))
         cut = self.day_start[k] - self.base if k < len(self.day_start) else self.size
         self.day_start = self.day_start[k:]
         self.first_day += k
-        if cut > self.size // 2 or cut > 1_000_000:
-            for name in ("person", "behaviour", "flags"):
+        if cut > self.size // 2:
+            for name in ("person", "code"):
                 arr = getattr(self, name)
                 arr[: self.size - cut] = arr[cut : self.size].copy()
             self.base += cut
             self.size -= cut
-        else:
-            # keep storage, advance nothing: the dead prefix is dropped at the next compaction
-            pass
 
     def nbytes(self) -> int:
-        return self.person.nbytes + self.behaviour.nbytes + self.flags.nbytes
+        return self.person.nbytes + self.code.nbytes
 
 
 @dataclass

@@ -327,7 +327,7 @@ class Simulation(Strict):
 class Rulebook(Strict):
     meta: Meta
     population: Population
-    behaviours: list[Behaviour] = Field(min_length=1)
+    behaviours: list[Behaviour] = Field(min_length=1, max_length=127)
     detection: Detection
     score: Score
     tiers: list[Tier] = Field(min_length=1, max_length=250)

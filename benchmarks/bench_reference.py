@@ -1,0 +1,126 @@
+"""Benchmark the `reference` scenario (DESIGN section 6): person-days per second, time per stage, memory.
+
+Each size runs in its own process, after a small warm-up run in that process
+so that compile time is excluded (it is reported separately). Peak memory is
+the process's peak resident set size minus its size before the population
+was built, per person and per friendship.
+
+    python benchmarks/bench_reference.py                      # 100k and 1M, 2 threads
+    python benchmarks/bench_reference.py --persons 10000 100000 1000000 --threads 1 2
+    python benchmarks/bench_reference.py --json benchmarks/results/mine.json
+
+Targets (DESIGN section 7): 100k persons <= 1 s, 1M <= 10 s (>= 36 M person-days/s),
+memory <= 250 bytes per person + 10 per friendship.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def one(persons: int, days: int, threads: int) -> dict:
+    """Run one size in this process and return its figures."""
+    t0 = time.perf_counter()
+    import numba
+
+    import socialcredit as sc
+    from socialcredit.engine.sim import Sim
+
+    numba.set_num_threads(threads)
+    t_import = time.perf_counter() - t0
+    # warm-up: compiles (or loads from the cache) every kernel the run uses
+    t1 = time.perf_counter()
+    Sim(sc.load("reference", persons=2000, days=20)).run()
+    compile_s = time.perf_counter() - t1
+    base = rss_mb()
+    rb = sc.load("reference", persons=persons, days=days)
+    sim = Sim(rb, threads=threads)
+    t2 = time.perf_counter()
+    sim.setup()
+    setup_s = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    res = sim.run()
+    run_s = time.perf_counter() - t3
+    stages = dict(sim.timings.stages)
+    stage_s = sum(stages.values())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB -> MB
+    friendships = int(sim.pop.network.n_edges)
+    extra_bytes = max(0.0, (peak - base) * 1e6)
+    return {
+        "persons": persons,
+        "days": days,
+        "threads": threads,
+        "friendships": friendships,
+        "import_s": t_import,
+        "warmup_compile_s": compile_s,
+        "setup_s": setup_s,
+        "run_s": run_s,
+        "stages_s": stage_s,
+        "results_s": run_s - stage_s,
+        "person_days_per_s": persons * days / run_s,
+        "stage_seconds": stages,
+        "peak_rss_mb": peak,
+        "base_rss_mb": base,
+        "bytes_per_person_plus_friendship_budget": 250 * persons + 10 * friendships,
+        "extra_bytes": extra_bytes,
+        "within_memory_budget": extra_bytes <= 250 * persons + 10 * friendships,
+        "blacklisted_end": int(res.summary().get("blacklisted", 0)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--persons", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--threads", type=int, nargs="+", default=[2])
+    ap.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.persons[0], args.days, args.threads[0])))
+        return
+    rows = []
+    print(f"{'persons':>10} {'thr':>3} {'run s':>8} {'M pd/s':>8} {'setup s':>8} {'peak MB':>8} {'B/person*':>10}  slowest stages")
+    for n in args.persons:
+        for t in args.threads:
+            cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(args.days), "--threads", str(t)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                print(proc.stderr[-3000:], file=sys.stderr)
+                raise SystemExit(f"benchmark failed at {n} persons, {t} threads")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append(r)
+            top = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])[:3]
+            per_person = (r["extra_bytes"] - 10 * r["friendships"]) / n
+            print(
+                f"{n:>10,} {t:>3} {r['run_s']:>8.2f} {r['person_days_per_s'] / 1e6:>8.1f} {r['setup_s']:>8.2f} "
+                f"{r['peak_rss_mb']:>8.0f} {per_person:>10.0f}  " + ", ".join(f"{k} {v:.2f}" for k, v in top)
+            )
+    print("* extra peak memory per person after 10 bytes per friendship (budget 250)")
+    info = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "runs": rows,
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(info, indent=2))
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
