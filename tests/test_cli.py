@@ -199,3 +199,17 @@ def test_entry_point_in_a_real_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "did you mean 'initial'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_impossible_network_parameters_are_a_clean_error(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "o"
+    args = ["run", *SMALL, "--out", str(out), "--set", "population.network.generator=scale_free",
+            "--set", "population.network.mean_degree=0.5"]  # fmt: skip
+    code, _, err = call(args, capsys)
+    assert_clean_failure(code, err, "population.network", "mean_degree")
+    assert_no_run_folder(out)
+
+
+def test_a_min_on_the_last_tier_is_an_error(capsys) -> None:
+    code, _, err = call(["validate", "smalltown", "--set", "tiers.D.min=500"], capsys)
+    assert_clean_failure(code, err, "last tier", "omit its 'min'")

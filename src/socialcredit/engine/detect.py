@@ -24,18 +24,22 @@ from socialcredit.engine.behave import CHUNK, NONE
 FALSE = np.uint8(1)
 SPURIOUS = np.uint8(2)
 SERVICE = np.uint8(4)
-VICTIM_TRIES = 64
+VICTIM_TRIES = 1024  # rejection tries; with weights capped at 100x a failure is below 1e-8
 
 
 @njit(inline="always", cache=True)
-def pick_victim(vkeys: np.ndarray, agent: int, avoid: int, lo: int, hi: int, group: np.ndarray, gnorm: np.ndarray) -> int:
-    """A person of block [lo, hi) other than ``avoid``, weighted by ``gnorm[group]`` (max weight 1)."""
+def pick_victim(vkey: np.uint64, agent: int, avoid: int, lo: int, hi: int, group: np.ndarray, gnorm: np.ndarray) -> int:
+    """A person of block [lo, hi) other than ``avoid``, weighted by ``gnorm[group]`` (max weight 1).
+
+    Rejection sampling; try t of agent a uses counter a * VICTIM_TRIES + t, so
+    every (agent, try) pair has its own draw.
+    """
     size = hi - lo
     if size <= 1:
         return avoid
     last = avoid
-    for t in range(vkeys.shape[0]):
-        h = rng.bits(vkeys[t], agent)
+    for t in range(VICTIM_TRIES):
+        h = rng.bits(vkey, agent * VICTIM_TRIES + t)
         j = lo + int(((h >> np.uint64(32)) * np.uint64(size)) >> np.uint64(32))
         if j == avoid:
             continue
@@ -50,7 +54,7 @@ def pick_victim(vkeys: np.ndarray, agent: int, avoid: int, lo: int, hi: int, gro
 def detect_kernel(
     key_det: np.uint64,
     key_mis: np.uint64,
-    vkeys: np.ndarray,
+    vkey: np.uint64,
     event: np.ndarray,
     chunk_offsets: np.ndarray,
     region: np.ndarray,
@@ -80,7 +84,7 @@ def detect_kernel(
             out_false[o] = 0
             if rng.uniform(key_det, i) < coverage[ch, r]:
                 if false_attr[ch] > 0.0 and rng.uniform(key_mis, i) < false_attr[ch]:
-                    j = pick_victim(vkeys, i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
+                    j = pick_victim(vkey, i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
                     out_target[o] = j
                     out_false[o] = 1 if j != i else 0
                 else:
@@ -101,7 +105,6 @@ def spurious_kernel(
     group: np.ndarray,
     gnorm: np.ndarray,
     chan_cum: np.ndarray,  # (C, B) cumulative weights of behaviours per channel
-    vkeys: np.ndarray,
 ):
     nch = spurious_rate.shape[0]
     nreg = region_offsets.shape[0] - 1
@@ -117,14 +120,14 @@ def spurious_kernel(
             total += counts[ch, r]
     person = np.empty(total, np.int32)
     beh = np.empty(total, np.uint8)
+    vkey = rng.make_key(seed, stream, day, 2_000_000_000)  # victims of spurious records: their own key
+    kb = rng.make_key(seed, stream, day, 2_000_000_001)  # which behaviour each spurious record is
     o = 0
     for ch in range(nch):
         for r in range(nreg):
-            kb = rng.make_key(seed, stream, day, 1_000_000 + ch * 1024 + r)
             for t in range(counts[ch, r]):
-                agent = 1 + t
-                j = pick_victim(vkeys, agent * 131 + ch * 7 + r, -1, region_offsets[r], region_offsets[r + 1], group, gnorm)
-                u = rng.uniform(kb, t) * chan_cum[ch, chan_cum.shape[1] - 1]
+                j = pick_victim(vkey, o, -1, region_offsets[r], region_offsets[r + 1], group, gnorm)
+                u = rng.uniform(kb, o) * chan_cum[ch, chan_cum.shape[1] - 1]
                 b = 0
                 while b < chan_cum.shape[1] - 1 and u >= chan_cum[ch, b]:
                     b += 1
@@ -138,7 +141,7 @@ def _chan_cum(plan) -> np.ndarray:
     """Per channel, cumulative base rates of its penalised behaviours (all of them if none is penalised)."""
     nb = plan.n_behaviours
     out = np.zeros((len(plan.channel_names), nb), np.float64)
-    base_pts = plan.points.mean(axis=1)
+    base_pts = plan.base_points
     for ch in range(len(plan.channel_names)):
         mine = plan.beh_channel == ch
         pen = mine & (base_pts < 0)
@@ -164,11 +167,11 @@ def run(sim) -> None:
     false = np.empty(m, np.uint8)
     seed = plan.seed
     S = rng.STREAMS
-    vkeys = sim.victim_keys(day)
+    vkey = rng.key(seed, "victim", day)
     detect_kernel(
         rng.key(seed, "detect", day),
         rng.key(seed, "misattribute", day),
-        vkeys,
+        vkey,
         st.event,
         offsets,
         pers.region,
@@ -192,7 +195,7 @@ def run(sim) -> None:
         if sim.chan_cum is None:
             sim.chan_cum = _chan_cum(plan)
         sp_person, sp_beh = spurious_kernel(
-            seed, day, S["spurious"], plan.spurious_rate, plan.coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum, vkeys
+            seed, day, S["spurious"], plan.spurious_rate, plan.coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum
         )
         if sp_person.size:
             rec_person = np.concatenate([rec_person, sp_person])

@@ -94,6 +94,7 @@ class Plan:
     beh_channel: np.ndarray  # int64 (B,)
     beh_kind: list[str]
     points: np.ndarray  # float32 (B, R)
+    base_points: np.ndarray  # float64 (B,) points outside regional overrides: the sign says penalised or rewarded
     channel_names: list[str]
     coverage: np.ndarray  # float64 (C, R)
     false_attribution: np.ndarray  # float64 (C,)
@@ -121,6 +122,7 @@ class Plan:
     blacklist: ListPlan | None
     redlist: ListPlan | None
     services: list[ServicePlan]
+    fields_used: frozenset[str] = frozenset()  # every per-person field some condition reads
     count_slots: list[tuple[int, int]] = field(default_factory=list)  # (behaviour index, days)
     count_keys: list[str] = field(default_factory=list)
 
@@ -218,6 +220,7 @@ def build_plan(rb: Rulebook) -> Plan:
         beh_class=np.array(classes, dtype=np.int64),
         beh_channel=np.array([channels.index(b.channel) for b in rb.behaviours], dtype=np.int64),
         beh_kind=[b.kind for b in rb.behaviours],
+        base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),
         points=np.array([[b.points_for(r) for r in regions] for b in rb.behaviours], dtype=np.float32).reshape(len(names), len(regions)),
         channel_names=channels,
         coverage=np.array([[rb.detection.channels[c].coverage_for(r) for r in regions] for c in channels], dtype=np.float64),
@@ -246,6 +249,7 @@ def build_plan(rb: Rulebook) -> Plan:
         blacklist=blacklist,
         redlist=redlist,
         services=services,
+        fields_used=frozenset().union(*(c.fields for c in conds)) if conds else frozenset(),
         count_slots=slots,
         count_keys=[count_key(names[b], d_) for b, d_ in slots],
     )

@@ -91,8 +91,7 @@ def aggregate_kernel(
                 part[c, cc, 7] += inc
                 part[c, cc, 8] += rk
                 tpart[c, cc, t] += 1
-                if j < 3:
-                    hpart[c, cc, k] += 1
+                hpart[c, cc, k] += 1
     for c in range(NGROUPS):  # fixed order
         for cc in range(ncells):
             for m in range(nm):
@@ -143,7 +142,7 @@ class Recorder:
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncells, nm), np.float64)
         self._tpart = np.zeros((NGROUPS, tally.ncells, tally.T), np.int64)
-        self._hpart = np.zeros((NGROUPS, 1 + tally.R + tally.G, NBINS), np.int32)
+        self._hpart = np.zeros((NGROUPS, tally.ncells, NBINS), np.int32)
 
     def record_day(self) -> None:
         sim = self.sim
@@ -155,7 +154,7 @@ class Recorder:
         width = (hi - lo) / NBINS if hi > lo else 0.0
         out = np.zeros((t.ncells, len(STATE_MEASURES)), np.float64)
         tiers = np.zeros((t.ncells, t.T), np.int64)
-        hist = np.zeros((1 + t.R + t.G, NBINS), np.int64)
+        hist = np.zeros((t.ncells, NBINS), np.int64)
         aggregate_kernel(
             st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
             pers.region, pers.group, t.R, t.G, t.T, float(lo), float(width),

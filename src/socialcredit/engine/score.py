@@ -194,9 +194,10 @@ def run(sim) -> None:
     keep = plan.retention_days
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
     # Social term on its period (from the scores as they stand before today's update).
-    if day % plan.social_period == 0 and (plan.w_friends > 0 or plan.w_partner > 0):
+    needs_fm = plan.w_friends > 0 or "friends_mean" in plan.fields_used
+    if day % plan.social_period == 0 and (needs_fm or plan.w_partner > 0):
         net = sim.pop.network
-        if plan.w_friends > 0:
+        if needs_fm:
             friends_mean_kernel(
                 net.indptr,
                 net.indices,

@@ -19,7 +19,6 @@ import numpy as np
 from socialcredit.engine import behave, classify, detect, institutions, record, respond, rng, score, services
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.behave import CHUNK
-from socialcredit.engine.detect import VICTIM_TRIES
 from socialcredit.engine.plan import Plan, build_plan
 from socialcredit.engine.record import Recorder
 from socialcredit.engine.state import State, new_state
@@ -63,7 +62,6 @@ class Sim:
         self.today: tuple[np.ndarray, np.ndarray, np.ndarray] = _empty_records()
         self.sanctioned = np.zeros(0, np.int64)
         self.chan_cum = None
-        self._victim_cache: tuple[int, np.ndarray] | None = None
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -87,20 +85,21 @@ class Sim:
         else:
             self.partner_score = np.zeros(0, np.float32)
             self.partner_score_cf = np.zeros(0, np.float32)
+        top = float(self.state.class_rate.sum(axis=1).max()) if n else 0.0
+        if top > 1.0:
+            import warnings
+
+            warnings.warn(
+                f"some persons' total daily behaviour rate reaches {top:.2f} > 1: at most one behaviour event per "
+                "person-day can happen, so their rates are capped (lower the rates or the heterogeneity)",
+                stacklevel=2,
+            )
         self.tally = Tally(self)
         self.audit = Audit(self)
         self.recorder = Recorder(self)
         self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
 
     # ---------------------------------------------------------------- helpers for stages
-    def victim_keys(self, day: int) -> np.ndarray:
-        if self._victim_cache is None or self._victim_cache[0] != day:
-            keys = np.array(
-                [rng.key(self.plan.seed, "victim", day, t) for t in range(VICTIM_TRIES)], dtype=np.uint64
-            )
-            self._victim_cache = (day, keys)
-        return self._victim_cache[1]
-
     def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray) -> None:
         """Queue records to reach the score ``delay`` days from today."""
         st = self.state

@@ -28,6 +28,15 @@ def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir:
     and loaded networks are ordered as one block, so that regions become
     contiguous runs of the ordering (network neighbourhoods).
     """
+    try:
+        return _build_network(rb, region_offsets, seed, base_dir)
+    except ValueError as exc:  # generator parameters that cannot produce a network
+        from socialcredit.errors import Location, RulebookError
+
+        raise RulebookError(str(exc), location=Location(key="population.network")) from None
+
+
+def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None):
     from socialcredit.population import network as nw
 
     spec = rb.population.network

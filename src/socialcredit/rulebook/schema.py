@@ -95,7 +95,7 @@ class Group(Sourced):
 
     name: str
     share: float = Field(gt=0, le=1)
-    misidentification: float = Field(1.0, gt=0, le=1000, description="weight of being the wrong person in a false attribution")
+    misidentification: float = Field(1.0, gt=0, le=100, description="weight of being the wrong person in a false attribution (NIST: 10-100x)")
 
     _name = field_validator("name")(_check_name)
 
@@ -149,7 +149,7 @@ class Behaviour(Sourced):
     """A behaviour people (or companies) do at a yearly rate, and what the system makes of it."""
 
     name: str
-    actor: Literal["person", "company"] = "person"
+    actor: Literal["person"] = Field("person", description="who acts; company behaviours arrive with the institutions issue")
     rate: float = Field(ge=0, le=365, description="expected events per actor per year")
     heterogeneity: float = Field(0.0, ge=0, le=3, description="sigma of the lognormal per-actor rate multiplier (mean 1)")
     kind: Literal["harmful", "benign", "prosocial"]
@@ -357,14 +357,14 @@ class Rulebook(Strict):
                 )
             if isinstance(b.points, dict):
                 _check_region_keys(("behaviours", i, "points"), b.points, regions)
-            if b.actor == "company" and self.population.companies.count == 0:
-                raise located(("behaviours", i, "actor"), "a company behaviour needs population.companies.count > 0")
         for name, ch in self.detection.channels.items():
             if isinstance(ch.coverage, dict):
                 _check_region_keys(("detection", "channels", name, "coverage"), ch.coverage, regions)
         for i, t in enumerate(self.tiers[:-1]):
             if t.min is None:
                 raise located(("tiers", i, "min"), f"tier {t.name!r} needs 'min' (only the last tier may omit it)")
+        if self.tiers[-1].min is not None:
+            raise located(("tiers", len(self.tiers) - 1, "min"), f"the last tier {self.tiers[-1].name!r} takes every lower score: omit its 'min'")
         mins = [t.min for t in self.tiers if t.min is not None]
         for i in range(1, len(mins)):
             if not mins[i] < mins[i - 1]:

@@ -1,0 +1,274 @@
+"""Load an anonymous edge list (CSV or Parquet) into a :class:`Network`.
+
+Nodes are anonymous integer ids ``0..n-1``; nothing else about a person is read.
+CSV: two integer columns per line, comma, tab or whitespace separated, with an
+optional header line. Parquet: two integer columns, taken by name
+(``source``/``target`` or ``u``/``v``) or else the first two integer columns.
+
+CSV is parsed by pyarrow's multithreaded reader. When that fails, a second,
+row-by-row pass finds the first offending line so the error can name it
+(1-based, counting the header line and blank lines, as an editor does). Ties are
+undirected: repeats in either direction are dropped and counted in
+``Network.duplicates_removed``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+from array import array
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from numba import njit
+
+from socialcredit.errors import InputError
+from socialcredit.population.network import _MAX_NODES, Network, _network_from_pairs
+
+log = logging.getLogger(__name__)
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_SNIFF_BYTES = 1 << 16
+_FORMAT_HINT = "an edge list has two integer person ids per line, e.g. '0,17' (an optional header line like 'source,target' is allowed)"
+
+# problem codes of _first_bad
+_OK, _NEGATIVE, _TOO_BIG, _SELF_LOOP = 0, 1, 2, 3
+
+
+def load_edgelist(path: str | os.PathLike[str], n: int | None = None) -> Network:
+    """Read an undirected edge list; ``n`` is the population size (default: max id + 1).
+
+    Raises :class:`InputError` naming the file and row for: a missing or
+    unreadable file, an empty file, a row with other than two fields, a
+    non-integer value, a negative id, an id >= n, and a self loop.
+    """
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise InputError("edge list file not found", file=name, hint="check the path (relative paths are relative to the rulebook)")
+    if os.path.isdir(name):
+        raise InputError("is a directory, not an edge list file", file=name)
+    if n is not None and not 0 <= int(n) <= _MAX_NODES:
+        raise InputError(f"population size n = {n} is out of range (0..{_MAX_NODES})", file=name)
+    try:
+        with open(name, "rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise InputError(f"cannot read the file: {e.strerror or e}", file=name) from None
+    if magic == b"PAR1":
+        table, row_of = _read_parquet(name)
+    else:
+        table, row_of = _read_csv(name)
+    pairs, size = _table_to_pairs(table, n, name, row_of)
+    del table  # free the parsed columns before the CSR is built
+    net = _network_from_pairs(size, pairs)
+    if net.duplicates_removed:
+        log.info("%s: removed %d duplicate ties", name, net.duplicates_removed)
+    return net
+
+
+# ------------------------------------------------------------------------ CSV
+
+
+def _open_text(name: str) -> io.TextIOWrapper:
+    """The file as text, decompressed if its extension says so (.gz, .bz2, ...)."""
+    return io.TextIOWrapper(pa.input_stream(name, compression="detect"), encoding="utf-8", newline=None)
+
+
+def _sniff(name: str) -> tuple[str | None, bool]:
+    """Delimiter (',' or '\\t', None for runs of whitespace) and whether line 1 is a header."""
+    try:
+        with _open_text(name) as f:
+            head = f.read(_SNIFF_BYTES)
+    except UnicodeDecodeError:
+        raise InputError("not a text CSV or a Parquet file (cannot decode it as UTF-8)", file=name, hint=_FORMAT_HINT) from None
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(f"cannot read the file: {e}", file=name) from None
+    if not head.strip():
+        raise InputError("the file is empty", file=name, hint=_FORMAT_HINT)
+    lines = head.splitlines()
+    first = next(line for line in lines if line.strip())
+    delim: str | None = "," if "," in first else "\t" if "\t" in first else None
+    fields = _split(lines[0], delim)
+    header = bool(lines[0].strip()) and not any(_INT.fullmatch(fld) for fld in fields)
+    return delim, header
+
+
+def _split(line: str, delim: str | None) -> list[str]:
+    """Fields of one line, stripped of spaces and surrounding double quotes."""
+    parts = line.split(delim) if delim else line.split()
+    return [p.strip().strip('"').strip() for p in parts]
+
+
+def _read_csv(name: str) -> tuple[pa.Table, "_RowMap"]:
+    delim, header = _sniff(name)
+    try:
+        table = pacsv.read_csv(
+            name,
+            read_options=pacsv.ReadOptions(column_names=["u", "v"], skip_rows=1 if header else 0, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delim or " "),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"u": pa.int64(), "v": pa.int64()}, null_values=[], quoted_strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as fast_error:
+        # The fast reader does not say which line; the row-by-row pass either
+        # raises with the line number or (runs of spaces, odd quoting) parses it.
+        table = _read_csv_rows(name, delim, header, str(fast_error))
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(f"cannot read the file: {e}", file=name) from None
+    if table.num_rows == 0:
+        raise InputError("no edges in the file (only a header line)", file=name, hint=_FORMAT_HINT)
+    return table, _RowMap(name, header)
+
+
+def _lines(name: str) -> Iterator[tuple[int, str]]:
+    with _open_text(name) as f:
+        yield from enumerate(f, start=1)
+
+
+def _read_csv_rows(name: str, delim: str | None, header: bool, fast_error: str) -> pa.Table:
+    """Row-precise parse: raises at the first bad line, else returns the two columns."""
+    us, vs = array("q"), array("q")
+    sep = "tab" if delim == "\t" else "comma" if delim == "," else "whitespace"
+    for lineno, line in _lines(name):
+        if lineno == 1 and header:
+            continue
+        if not line.strip():
+            continue
+        fields = _split(line, delim)
+        if len(fields) != 2:
+            raise InputError(
+                f"expected 2 fields ({sep}-separated), found {len(fields)}: {line.rstrip()!r}", file=name, row=lineno, hint=_FORMAT_HINT
+            )
+        for fld in fields:
+            if not _INT.fullmatch(fld):
+                what = "an empty value" if fld == "" else f"{fld!r}"
+                raise InputError(f"person id must be an integer, found {what}", file=name, row=lineno, hint=_FORMAT_HINT)
+        a, b = int(fields[0]), int(fields[1])
+        if not (-(2**63) <= a < 2**63 and -(2**63) <= b < 2**63):
+            raise InputError(f"person id out of range: {line.strip()!r}", file=name, row=lineno)
+        us.append(a)
+        vs.append(b)
+    if not us and not header:
+        raise InputError(f"cannot parse the file: {fast_error}", file=name, hint=_FORMAT_HINT)
+    return pa.table({"u": np.frombuffer(us, np.int64), "v": np.frombuffer(vs, np.int64)})
+
+
+class _RowMap:
+    """Maps a 0-based data row index to the row number shown to the user."""
+
+    def __init__(self, name: str, header: bool | None) -> None:
+        self.name = name
+        self.header = header  # None: Parquet (row = index + 1)
+
+    def __call__(self, index: int) -> int:
+        if self.header is None:
+            return index + 1
+        seen = -1
+        for lineno, line in _lines(self.name):
+            if (lineno == 1 and self.header) or not line.strip():
+                continue
+            seen += 1
+            if seen == index:
+                return lineno
+        return index + 1 + int(self.header)  # not reached for a valid index
+
+
+# -------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(name: str) -> tuple[pa.Table, _RowMap]:
+    try:
+        table = pq.read_table(name)
+    except (OSError, pa.ArrowException) as e:
+        raise InputError(f"cannot read the Parquet file: {e}", file=name) from None
+    cols = {c.lower(): c for c in table.column_names}
+    pick: list[str] | None = None
+    for a, b in (("source", "target"), ("u", "v")):
+        if a in cols and b in cols:
+            pick = [cols[a], cols[b]]
+            break
+    if pick is None:
+        ints = [f.name for f in table.schema if pa.types.is_integer(f.type)]
+        if len(ints) < 2:
+            found = ", ".join(f"{f.name} ({f.type})" for f in table.schema) or "no columns"
+            raise InputError(f"needs two integer columns; found {found}", file=name, hint="name them source/target or u/v")
+        pick = ints[:2]
+    for c in pick:
+        if not pa.types.is_integer(table.schema.field(c).type):
+            raise InputError(f"column {c!r} has type {table.schema.field(c).type}; person ids must be integers", file=name)
+    table = table.select(pick)
+    for c in pick:
+        col = table.column(c)
+        if col.null_count:
+            first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
+            raise InputError(f"missing value in column {c!r}", file=name, row=first + 1)
+    try:
+        table = table.cast(pa.schema([("u", pa.int64()), ("v", pa.int64())]))
+    except pa.ArrowInvalid as e:
+        raise InputError(f"person id out of range: {e}", file=name) from None
+    if table.num_rows == 0:
+        raise InputError("no edges in the file", file=name)
+    return table, _RowMap(name, None)
+
+
+# -------------------------------------------------------------- validation
+
+
+@njit(cache=True)
+def _first_bad(u: np.ndarray, v: np.ndarray, limit: int) -> tuple[int, int, int]:
+    """First row with a negative id, an id >= limit or a self loop: (row, code, max id)."""
+    top = -1
+    for i in range(u.shape[0]):
+        a = u[i]
+        b = v[i]
+        if a < 0 or b < 0:
+            return i, _NEGATIVE, top
+        if a >= limit or b >= limit:
+            return i, _TOO_BIG, top
+        if a == b:
+            return i, _SELF_LOOP, top
+        top = max(top, a, b)
+    return -1, _OK, top
+
+
+@njit(cache=True)
+def _interleave(u: np.ndarray, v: np.ndarray, pairs: np.ndarray, start: int) -> None:
+    for i in range(u.shape[0]):
+        pairs[2 * (start + i)] = u[i]
+        pairs[2 * (start + i) + 1] = v[i]
+
+
+def _table_to_pairs(table: pa.Table, n: int | None, name: str, row_of: _RowMap) -> tuple[np.ndarray, int]:
+    """Validate the id columns batch by batch; the ties as a flat int32 pair list, and n."""
+    limit = _MAX_NODES if n is None else int(n)
+    m = table.num_rows
+    pairs = np.empty(2 * m, np.int32)
+    top = -1
+    start = 0
+    for batch in table.to_batches():
+        u = batch.column(0).to_numpy(zero_copy_only=False)
+        v = batch.column(1).to_numpy(zero_copy_only=False)
+        bad, code, batch_top = _first_bad(u, v, limit)
+        if bad >= 0:
+            a, b = int(u[bad]), int(v[bad])
+            row = row_of(start + bad)
+            if code == _NEGATIVE:
+                raise InputError(f"negative person id in tie ({a}, {b})", file=name, row=row, hint="ids run from 0 to n-1")
+            if code == _TOO_BIG and n is not None:
+                raise InputError(
+                    f"person id {max(a, b)} is not below the population size n = {n} (tie ({a}, {b}))",
+                    file=name, row=row, hint=f"ids run from 0 to {n - 1}; raise the population size or renumber the file",
+                )
+            if code == _TOO_BIG:
+                raise InputError(f"person id {max(a, b)} is too large (ids must be below {_MAX_NODES})", file=name, row=row)
+            raise InputError(f"self loop: person {a} is tied to itself", file=name, row=row, hint="remove the line")
+        top = max(top, batch_top)
+        _interleave(u, v, pairs, start)
+        start += u.shape[0]
+    return pairs, top + 1 if n is None else int(n)
