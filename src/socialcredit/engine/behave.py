@@ -38,43 +38,54 @@ def behave_kernel(
     event: np.ndarray,  # out (N,) uint8
     chunk_counts: np.ndarray,  # out (nchunks,) int64
 ) -> None:
+    """Three passes per chunk, for speed: a branch-free pass finds who acts today; their
+    propensity rows are gathered with independent loads (many cache misses in flight);
+    then each picks a behaviour from the gathered rows."""
     n = event.shape[0]
     nb = rate_day.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
     e = np.float32(elasticity)
+    one = np.float32(1.0)
     for c in prange(nchunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        cnt = 0
-        mult = np.empty(N_CLASSES, np.float32)
-        for i in range(lo, hi):
-            m0 = np.float32(1.0) / (np.float32(1.0) + e * risk[i])
+        idx = np.empty(hi - lo, np.int64)
+        m = 0
+        for i in range(lo, hi):  # 1: does the person do anything today? (vectorises)
+            m0 = one / (one + e * risk[i])
             total = m0 * class_rate[i, DETERRED] + class_rate[i, GAMED] + class_rate[i, 2]
+            event[i] = NONE
+            idx[m] = i
+            m += rng.uniform32(key, i) < total
+        buf = np.empty((m, nb), np.float32)
+        for k in range(m):  # 2: gather the propensity rows of those who act
+            i = idx[k]
+            for b in range(nb):
+                buf[k, b] = het[i, b]
+        mult = np.empty(N_CLASSES, np.float32)
+        cnt = 0
+        for k in range(m):  # 3: which behaviour (same uniform, walked over the cumulative rates)
+            i = idx[k]
             u = rng.uniform32(key, i)
-            if u < total:
-                mult[DETERRED] = m0
-                mult[GAMED] = 1.0
-                mult[2] = 1.0
-                acc = np.float32(0.0)
-                pick = -1
-                last = -1
-                for b in range(nb):
-                    lam = rate_day[b] * het[i, b] * mult[beh_class[b]]
-                    if lam > 0.0:
-                        last = b
-                    acc += lam
-                    if u < acc:
-                        pick = b
-                        break
-                if pick < 0:  # rounding between the class sums and the walk
-                    pick = last
-                if pick >= 0:
-                    event[i] = np.uint8(pick)
-                    cnt += 1
-                else:
-                    event[i] = NONE
-            else:
-                event[i] = NONE
+            mult[DETERRED] = one / (one + e * risk[i])
+            mult[GAMED] = 1.0
+            mult[2] = 1.0
+            acc = np.float32(0.0)
+            pick = -1
+            last = -1
+            for b in range(nb):
+                lam = rate_day[b] * buf[k, b] * mult[beh_class[b]]
+                if lam > 0.0:
+                    last = b
+                acc += lam
+                if u < acc:
+                    pick = b
+                    break
+            if pick < 0:  # rounding between the class sums and the walk
+                pick = last
+            if pick >= 0:
+                event[i] = np.uint8(pick)
+                cnt += 1
         chunk_counts[c] = cnt
 
 
