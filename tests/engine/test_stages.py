@@ -253,3 +253,24 @@ def test_deterrence_lowers_penalised_rates_only() -> None:
     assert b_on["fraud"] < 0.95 * b_off["fraud"]
     assert abs(b_on["volunteering"] / b_off["volunteering"] - 1) < 0.03  # unpenalised: unchanged (same draws)
     assert on.to_df("daily")["risk_mean"].iloc[-1] > 0
+
+
+def test_fused_classify_equals_the_generic_path() -> None:
+    """Tabulated list conditions take a fused kernel; an equivalent untabulable condition takes the generic path."""
+    data = base_rulebook(persons=4000, days=100, seed=8)
+    data["detection"]["channels"]["camera"]["false_attribution"] = 0.1
+    data["lists"] = {
+        "blacklist": {"enter": "tier in ('C', 'D')", "min_days": 20},
+        "redlist": {"enter": "tier == 'A'", "exit": "tier in ('C', 'D')", "min_days": 5},
+    }
+    sim_fast, fast = run(data)
+    assert sim_fast.plan.blacklist.tabulated and sim_fast.plan.redlist.tabulated
+    data["lists"]["blacklist"]["enter"] = "tier in ('C', 'D') or score < -1"  # score never < -1: same rule
+    data["lists"]["redlist"]["exit"] = "tier in ('C', 'D') or income < -1"
+    sim_slow, slow = run(data)
+    assert not sim_slow.plan.blacklist.tabulated and not sim_slow.plan.redlist.tabulated
+    assert fast.summary()["blacklist_entries"] > 0
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(fast.daily, slow.daily, check_exact=True)
+    pd.testing.assert_frame_equal(fast.audit, slow.audit, check_exact=True)

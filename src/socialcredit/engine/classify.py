@@ -99,6 +99,105 @@ def list_table_kernel(
             change[i] = ch
 
 
+@njit(inline="always", cache=True)
+def _tier_of(s: float, mins: np.ndarray) -> int:
+    """Number of thresholds above the score = tier index (branch-free)."""
+    t = 0
+    for k in range(mins.shape[0]):
+        t += s < mins[k]
+    return t
+
+
+@njit(inline="always", cache=True)
+def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, min_days: int) -> int:
+    if since[i] < 0:
+        if enter:
+            since[i] = day
+            return 1
+    elif day - since[i] >= min_days and leave:
+        since[i] = -1
+        return 2
+    return 0
+
+
+@njit(parallel=True, cache=True)
+def classify_fused_kernel(
+    score, score_cf, mins, tier, tier_cf, region, group, R, G, day,
+    bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,
+    rl_on, rl_enter, rl_exit, rl_min, rl_since, rl_since_cf,
+    change, chunk_counts,
+) -> None:  # fmt: skip
+    """Tiers and both lists, factual and counterfactual, in one pass.
+
+    For rulebooks whose list conditions read only tier, region and group (so
+    they are tables over those codes). ``change`` gets bits: 1 blacklist
+    entry, 2 blacklist exit, 4 redlist entry, 8 redlist exit (factual only).
+    """
+    n = score.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        cnt = 0
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            t = _tier_of(score[i], mins)
+            tc = _tier_of(score_cf[i], mins)
+            tier[i] = t
+            tier_cf[i] = tc
+            base = region[i] * G + group[i]
+            code = t * R * G + base
+            code_cf = tc * R * G + base
+            bits = 0
+            if bl_on:
+                bits |= _list_step(bl_since, i, bl_enter[code], bl_exit[code], day, bl_min)
+                _list_step(bl_since_cf, i, bl_enter[code_cf], bl_exit[code_cf], day, bl_min)
+            if rl_on:
+                bits |= _list_step(rl_since, i, rl_enter[code], rl_exit[code], day, rl_min) << 2
+                _list_step(rl_since_cf, i, rl_enter[code_cf], rl_exit[code_cf], day, rl_min)
+            change[i] = bits
+            cnt += bits != 0
+        chunk_counts[c] = cnt
+
+
+def _tables(lp):
+    """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds')."""
+    enter = lp.enter_table
+    exit_ = lp.exit_table if lp.exit_table is not None else ~enter
+    return enter, exit_
+
+
+def _run_fused(sim) -> None:
+    st = sim.state
+    plan = sim.plan
+    pers = sim.pop.persons
+    t = sim.tally
+    dummy_tab = np.zeros(1, np.bool_)
+    dummy_since = np.zeros(1, np.int32)
+    bl = plan.blacklist
+    rl = plan.redlist
+    bl_enter, bl_exit = _tables(bl) if bl else (dummy_tab, dummy_tab)
+    rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
+    change = sim.scratch_u8
+    counts = sim.chunk_counts
+    classify_fused_kernel(
+        st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf, pers.region, pers.group, t.R, t.G, st.day,
+        bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
+        st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
+        rl is not None, rl_enter, rl_exit, rl.min_days if rl else 0,
+        st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
+        change, counts,
+    )  # fmt: skip
+    if counts.sum() == 0:
+        return
+    idx = np.flatnonzero(change)
+    bits = change[idx]
+    for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
+        if lp is None:
+            continue
+        entered = idx[(bits >> shift) & 1 == 1]
+        left = idx[(bits >> shift) & 2 == 2]
+        sim.tally.list_changes(name, entered, left)
+        sim.audit.list_changes(st.day, name, entered, left)
+
+
 def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
     change = sim.scratch_u8
     if lp.tabulated:
@@ -135,6 +234,10 @@ def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
 def run(sim) -> None:
     st = sim.state
     plan = sim.plan
+    if all(lp is None or lp.tabulated for lp in (plan.blacklist, plan.redlist)):
+        _run_fused(sim)
+        sim.audit.tiers(st.day)
+        return
     tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
     for name, lp, since, since_cf in (
         ("blacklist", plan.blacklist, st.black_since, st.black_since_cf),
