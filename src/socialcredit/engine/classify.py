@@ -248,7 +248,7 @@ def run(sim) -> None:
         change = _update_list(sim, lp, since, cf=False)
         entered = np.flatnonzero(change == ENTERED)
         left = np.flatnonzero(change == LEFT)
+        _update_list(sim, lp, since_cf, cf=True)  # before the audit, which compares with it
         sim.tally.list_changes(name, entered, left)
         sim.audit.list_changes(st.day, name, entered, left)
-        _update_list(sim, lp, since_cf, cf=True)
     sim.audit.tiers(st.day)
