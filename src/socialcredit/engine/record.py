@@ -52,55 +52,41 @@ NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the
 
 @njit(parallel=True, cache=True)
 def aggregate_kernel(
-    score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, T, lo, width,
-    part, tpart, hpart, out, tiers_out, hist,
+    score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
+    part, hpart, out, hist,
 ) -> None:  # fmt: skip
+    """Sums per (tier, region, group) combination, over 32 fixed groups of persons, added in order."""
     n = score.shape[0]
-    ncells = 1 + R + G + T
+    K = out.shape[0]
     nm = out.shape[1]
-    nh = hist.shape[0]
     nb = hist.shape[1]
     part[:] = 0.0
-    tpart[:] = 0
     hpart[:] = 0
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
         for i in range(c * step, min(n, (c + 1) * step)):
             s = float(score[i])
-            t = tier[i]
+            k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
             bl = 1.0 if black_since[i] >= 0 else 0.0
             blcf = 1.0 if black_since_cf[i] >= 0 else 0.0
-            rl = 1.0 if red_since[i] >= 0 else 0.0
-            inc = float(income[i])
-            rk = float(risk[i])
-            cells = (0, 1 + region[i], 1 + R + group[i], 1 + R + G + t)
-            k = int((s - lo) / width) if width > 0 else 0
-            if k >= nb:
-                k = nb - 1
-            if k < 0:
-                k = 0
-            for j in range(4):
-                cc = cells[j]
-                part[c, cc, 0] += 1.0
-                part[c, cc, 1] += s
-                part[c, cc, 2] += s * s
-                part[c, cc, 3] += bl
-                part[c, cc, 4] += rl
-                part[c, cc, 5] += bl * (1.0 - blcf)
-                part[c, cc, 6] += blcf
-                part[c, cc, 7] += inc
-                part[c, cc, 8] += rk
-                tpart[c, cc, t] += 1
-                hpart[c, cc, k] += 1
-    for c in range(NGROUPS):  # fixed order
-        for cc in range(ncells):
+            part[c, k, 0] += 1.0
+            part[c, k, 1] += s
+            part[c, k, 2] += s * s
+            part[c, k, 3] += bl
+            part[c, k, 4] += 1.0 if red_since[i] >= 0 else 0.0
+            part[c, k, 5] += bl * (1.0 - blcf)
+            part[c, k, 6] += blcf
+            part[c, k, 7] += float(income[i])
+            part[c, k, 8] += float(risk[i])
+            b = int((s - lo) / width) if width > 0 else 0
+            b = min(max(b, 0), nb - 1)
+            hpart[c, k, b] += 1
+    for c in range(NGROUPS):  # fixed order: identical for any thread count
+        for k in range(K):
             for m in range(nm):
-                out[cc, m] += part[c, cc, m]
-            for t in range(T):
-                tiers_out[cc, t] += tpart[c, cc, t]
-        for h in range(nh):
+                out[k, m] += part[c, k, m]
             for b in range(nb):
-                hist[h, b] += hpart[c, h, b]
+                hist[k, b] += hpart[c, k, b]
 
 
 def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[float, ...]) -> np.ndarray:
@@ -136,13 +122,14 @@ class Recorder:
         self.tiers = np.zeros((days, tally.ncells, tally.T), np.int64)
         self.quant = np.full((days, tally.ncells, len(self.QUANTILES)), np.nan)
         self.events = np.zeros((days, tally.ncells, tally.counts.shape[1]), np.int64)
-        self.beh = np.zeros((days,) + tally.bcounts.shape, np.int64)
-        self.svc = np.zeros((days,) + tally.scounts.shape, np.int64)
+        self.beh = np.zeros((days, tally.ncells) + tally.bcounts.shape[1:], np.int64)
+        self.svc = np.zeros((days, tally.ncells) + tally.scounts.shape[1:], np.int64)
         self.days_done = 0
         nm = len(STATE_MEASURES)
-        self._part = np.zeros((NGROUPS, tally.ncells, nm), np.float64)
-        self._tpart = np.zeros((NGROUPS, tally.ncells, tally.T), np.int64)
-        self._hpart = np.zeros((NGROUPS, tally.ncells, NBINS), np.int32)
+        self._part = np.zeros((NGROUPS, tally.ncombos, nm), np.float64)
+        self._hpart = np.zeros((NGROUPS, tally.ncombos, NBINS), np.int32)
+        # tier of each combination, for the tier counts of each cell
+        self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
 
     def record_day(self) -> None:
         sim = self.sim
@@ -152,24 +139,28 @@ class Recorder:
         pers = sim.pop.persons
         lo, hi = minmax_kernel(st.score)
         width = (hi - lo) / NBINS if hi > lo else 0.0
-        out = np.zeros((t.ncells, len(STATE_MEASURES)), np.float64)
-        tiers = np.zeros((t.ncells, t.T), np.int64)
-        hist = np.zeros((t.ncells, NBINS), np.int64)
+        K = t.ncombos
+        out = np.zeros((K, len(STATE_MEASURES)), np.float64)
+        hist = np.zeros((K, NBINS), np.int64)
         aggregate_kernel(
             st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
-            pers.region, pers.group, t.R, t.G, t.T, float(lo), float(width),
-            self._part, self._tpart, self._hpart, out, tiers, hist,
+            pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
-        self.state[d] = out
-        self.tiers[d] = tiers
-        q = quantiles_from_hist(hist, float(lo), float(width) if width > 0 else 0.0, self.QUANTILES)
+        cells = t.cells.astype(np.float64)
+        self.state[d] = cells @ out
+        persons_k = out[:, 0].astype(np.int64)
+        by_tier = np.zeros((K, t.T), np.int64)
+        by_tier[np.arange(K), self._combo_tier] = persons_k
+        self.tiers[d] = t.cells @ by_tier
+        hist_cells = t.cells @ hist
+        q = quantiles_from_hist(hist_cells, float(lo), float(width) if width > 0 else 0.0, self.QUANTILES)
         if width == 0:
             q[:] = lo
-            q[hist.sum(axis=1) == 0] = np.nan
-        self.quant[d, : hist.shape[0]] = q
-        self.events[d] = t.counts
-        self.beh[d] = t.bcounts
-        self.svc[d] = t.scounts
+            q[hist_cells.sum(axis=1) == 0] = np.nan
+        self.quant[d] = q
+        self.events[d] = t.expand(t.counts)
+        self.beh[d] = t.expand(t.bcounts)
+        self.svc[d] = t.expand(t.scounts)
         self.days_done = d + 1
 
 

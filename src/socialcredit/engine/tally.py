@@ -3,6 +3,10 @@
 Cells are: 0 = everyone; then one per region, one per group, one per tier
 (the person's tier as of the last classify stage). Events are counted for
 the actor's cells; records for the cells of the person they were attached to.
+
+For speed, counts are kept per *combination* ``(tier * R + region) * G + group``
+(one increment per event instead of four) and expanded to cells with
+:meth:`Tally.expand`.
 """
 
 from __future__ import annotations
@@ -32,8 +36,8 @@ SVC_MEASURES = ["attempts", "outcomes", "wrongful"]
 
 
 @njit(inline="always", cache=True)
-def _cells(p: int, region: np.ndarray, group: np.ndarray, tier: np.ndarray, R: int, G: int):
-    return 1 + region[p], 1 + R + group[p], 1 + R + G + tier[p]
+def _combo(p: int, region: np.ndarray, group: np.ndarray, tier: np.ndarray, R: int, G: int) -> int:
+    return (np.int64(tier[p]) * R + region[p]) * G + group[p]
 
 
 @njit(cache=True)
@@ -41,36 +45,43 @@ def tally_events(actor, beh, target, false, region, group, tier, R, G, counts, b
     for k in range(actor.shape[0]):
         p = actor[k]
         b = beh[k]
-        c1, c2, c3 = _cells(p, region, group, tier, R, G)
+        c = _combo(p, region, group, tier, R, G)
         det = 1 if target[k] >= 0 else 0
-        for c in (0, c1, c2, c3):
-            counts[c, 0] += 1
-            counts[c, 1] += det
-            bcounts[c, b, 0] += 1
-            bcounts[c, b, 1] += det
+        counts[c, 0] += 1
+        counts[c, 1] += det
+        bcounts[c, b, 0] += 1
+        bcounts[c, b, 1] += det
 
 
 @njit(cache=True)
 def tally_records(person, beh, flags, region, group, tier, R, G, counts, bcounts):
     for k in range(person.shape[0]):
         p = person[k]
-        b = beh[k]
         col = 3 if (flags[k] & 1) else 2
-        c1, c2, c3 = _cells(p, region, group, tier, R, G)
-        for c in (0, c1, c2, c3):
-            counts[c, col] += 1
-            bcounts[c, b, col] += 1
+        c = _combo(p, region, group, tier, R, G)
+        counts[c, col] += 1
+        bcounts[c, beh[k], col] += 1
 
 
 @njit(cache=True)
 def tally_persons(idx, region, group, tier, R, G, counts, col):
     for k in range(idx.shape[0]):
-        p = idx[k]
-        c1, c2, c3 = _cells(p, region, group, tier, R, G)
-        counts[0, col] += 1
-        counts[c1, col] += 1
-        counts[c2, col] += 1
-        counts[c3, col] += 1
+        counts[_combo(idx[k], region, group, tier, R, G), col] += 1
+
+
+def combo_cells(R: int, G: int, T: int) -> np.ndarray:
+    """The 0/1 matrix (cells x combinations) that sums combinations into breakdown cells."""
+    K = T * R * G
+    m = np.zeros((1 + R + G + T, K), np.int64)
+    for t in range(T):
+        for r in range(R):
+            for g in range(G):
+                k = (t * R + r) * G + g
+                m[0, k] = 1
+                m[1 + r, k] = 1
+                m[1 + R + g, k] = 1
+                m[1 + R + G + t, k] = 1
+    return m
 
 
 class Tally:
@@ -83,9 +94,15 @@ class Tally:
         self.G = len(plan.rulebook.group_names)
         self.T = len(plan.tier_names)
         self.ncells = 1 + self.R + self.G + self.T
-        self.counts = np.zeros((self.ncells, len(EVENT_MEASURES)), np.int64)
-        self.bcounts = np.zeros((self.ncells, plan.n_behaviours, len(BEH_MEASURES)), np.int64)
-        self.scounts = np.zeros((self.ncells, max(1, len(plan.services)), len(SVC_MEASURES)), np.int64)
+        self.ncombos = self.T * self.R * self.G
+        self.cells = combo_cells(self.R, self.G, self.T)
+        self.counts = np.zeros((self.ncombos, len(EVENT_MEASURES)), np.int64)
+        self.bcounts = np.zeros((self.ncombos, plan.n_behaviours, len(BEH_MEASURES)), np.int64)
+        self.scounts = np.zeros((self.ncombos, max(1, len(plan.services)), len(SVC_MEASURES)), np.int64)
+
+    def expand(self, by_combo: np.ndarray) -> np.ndarray:
+        """Sum per-combination counts (first axis) into breakdown cells."""
+        return np.tensordot(self.cells, by_combo, axes=(1, 0))
 
     def reset(self) -> None:
         self.counts[:] = 0
@@ -113,6 +130,4 @@ class Tally:
         tally_persons(outcome, *args, self.counts, M["rewards" if sp.is_reward else "denials"])
         tally_persons(wrongful, *args, self.counts, M["rewards_lost" if sp.is_reward else "denials_wrongful"])
         for col, arr in enumerate((attempts, outcome, wrongful)):
-            tmp = np.zeros((self.ncells, 1), np.int64)
-            tally_persons(arr, *args, tmp, 0)
-            self.scounts[:, s, col] += tmp[:, 0]
+            tally_persons(arr, *args, self.scounts[:, s, :], col)
