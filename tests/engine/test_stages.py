@@ -274,3 +274,21 @@ def test_fused_classify_equals_the_generic_path() -> None:
 
     pd.testing.assert_frame_equal(fast.daily, slow.daily, check_exact=True)
     pd.testing.assert_frame_equal(fast.audit, slow.audit, check_exact=True)
+
+
+def test_updating_only_touched_scores_equals_a_full_pass() -> None:
+    """Between social updates only persons with new or expired records are rescored; that must change nothing."""
+    from socialcredit.engine.sim import Sim
+    from tests.conftest import build
+
+    data = base_rulebook(persons=3000, days=120, seed=12)
+    data["score"]["recovery"] = {"mode": "expire", "days": 30}
+    data["score"]["social"] = {"friends": 0.2, "period": 10}
+    data["detection"]["channels"]["records"]["delay"] = 2
+    fast = Sim(build(data)).run()
+    full_sim = Sim(build(data))
+    full_sim.full_score_pass = True
+    full = full_sim.run()
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(fast.daily, full.daily, check_exact=True)

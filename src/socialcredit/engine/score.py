@@ -169,6 +169,58 @@ def score_kernel(
             score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
 
 
+@njit(cache=True)
+def score_touched_kernel(
+    who: np.ndarray,
+    points: np.ndarray,
+    points_cf: np.ndarray,
+    fm: np.ndarray,
+    fm_cf: np.ndarray,
+    ps: np.ndarray,
+    ps_cf: np.ndarray,
+    employer: np.ndarray,
+    company_score: np.ndarray,
+    w_f: float,
+    w_p: float,
+    w_e: float,
+    initial: float,
+    lo: float,
+    hi: float,
+    score: np.ndarray,
+    score_cf: np.ndarray,
+) -> None:
+    """:func:`score_kernel` (without relaxation) for the listed persons only.
+
+    Between social updates a score changes only when the person's own points
+    do, so on those days only persons with new or expired records are updated.
+    """
+    n = score.shape[0]
+    use_p = ps.shape[0] == n
+    use_e = employer.shape[0] == n and company_score.shape[0] > 0
+    for k in range(who.shape[0]):
+        i = who[k]
+        own = min(max(initial + points[i], lo), hi)
+        own_cf = min(max(initial + points_cf[i], lo), hi)
+        w_own = 1.0
+        s = 0.0
+        s_cf = 0.0
+        if w_f > 0.0 and not np.isnan(fm[i]):
+            w_own -= w_f
+            s += w_f * fm[i]
+            s_cf += w_f * fm_cf[i]
+        if use_p and w_p > 0.0 and not np.isnan(ps[i]):
+            w_own -= w_p
+            s += w_p * ps[i]
+            s_cf += w_p * ps_cf[i]
+        if use_e and w_e > 0.0 and employer[i] >= 0:
+            w_own -= w_e
+            e = company_score[employer[i]]
+            s += w_e * e
+            s_cf += w_e * e
+        score[i] = min(max(w_own * own + s, lo), hi)
+        score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
+
+
 def run(sim) -> None:
     st = sim.state
     plan = sim.plan
@@ -182,10 +234,12 @@ def run(sim) -> None:
     sim.tally.records(person, beh, flags)
     sim.audit.records(day, person, beh, flags)
     # Records leave the score (expiry) and the count() windows.
+    expired = np.zeros(0, np.int32)
     if plan.recovery_mode == "expire":
         op, ob, of = st.log.day(day - plan.expire_days)
         if op.size:
             apply_records(op, ob, of, -1.0, pers.region, plan.points, st.points, st.points_cf)
+            expired = op.copy()  # a view into the log, which compaction below may overwrite
     for k, (b, days) in enumerate(plan.count_slots):
         op, ob, of = st.log.day(day - days)
         if op.size:
@@ -195,7 +249,8 @@ def run(sim) -> None:
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
     # Social term on its period (from the scores as they stand before today's update).
     needs_fm = plan.w_friends > 0 or "friends_mean" in plan.fields_used
-    if day % plan.social_period == 0 and (needs_fm or plan.w_partner > 0):
+    social_day = day % plan.social_period == 0
+    if social_day and (needs_fm or plan.w_partner > 0):
         net = sim.pop.network
         if needs_fm:
             friends_mean_kernel(
@@ -216,22 +271,13 @@ def run(sim) -> None:
             partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
     relax = plan.relax_factor if plan.recovery_mode == "relax" else 1.0
     company_score = sim.pop.companies.score if sim.pop.companies is not None else np.zeros(0, np.float32)
-    score_kernel(
-        st.points,
-        st.points_cf,
-        relax,
-        st.friends_mean,
-        st.friends_mean_cf,
-        sim.partner_score,
-        sim.partner_score_cf,
-        pers.employer,
-        company_score,
-        plan.w_friends,
-        plan.w_partner,
-        plan.w_employer,
-        plan.initial,
-        plan.lo,
-        plan.hi,
-        st.score,
-        st.score_cf,
-    )
+    args = (
+        st.friends_mean, st.friends_mean_cf, sim.partner_score, sim.partner_score_cf, pers.employer, company_score,
+        plan.w_friends, plan.w_partner, plan.w_employer, plan.initial, plan.lo, plan.hi, st.score, st.score_cf,
+    )  # fmt: skip
+    if relax < 1.0 or social_day or day == 0 or sim.full_score_pass:
+        score_kernel(st.points, st.points_cf, relax, *args)
+    else:
+        who = np.concatenate((person, expired)) if expired.size else person
+        if who.size:
+            score_touched_kernel(who, st.points, st.points_cf, *args)

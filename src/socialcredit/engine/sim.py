@@ -62,6 +62,7 @@ class Sim:
         self.today: tuple[np.ndarray, np.ndarray, np.ndarray] = _empty_records()
         self.sanctioned = np.zeros(0, np.int64)
         self.chan_cum = None
+        self.full_score_pass = False  # update every score every day (stages that change company scores set it)
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
