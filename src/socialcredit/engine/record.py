@@ -11,7 +11,7 @@ divided by 512).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_thread_id, njit, prange
 
 from socialcredit.engine.behave import CHUNK
 
@@ -55,13 +55,18 @@ def aggregate_kernel(
     score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
     part, hpart, out, hist,
 ) -> None:  # fmt: skip
-    """Sums per (tier, region, group) combination, over 32 fixed groups of persons, added in order."""
+    """Sums per (tier, region, group) combination.
+
+    Float sums go through 32 fixed groups of persons added in a fixed order, so
+    they do not depend on the thread count; histogram counts are integers, so
+    one partial per thread is exact whatever the order.
+    """
     n = score.shape[0]
     K = out.shape[0]
     nm = out.shape[1]
     nb = hist.shape[1]
     part[:] = 0.0
-    hpart[:] = 0
+    hpart[:] = 0  # (threads, K, bins)
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
         for i in range(c * step, min(n, (c + 1) * step)):
@@ -80,13 +85,15 @@ def aggregate_kernel(
             part[c, k, 8] += float(risk[i])
             b = int((s - lo) / width) if width > 0 else 0
             b = min(max(b, 0), nb - 1)
-            hpart[c, k, b] += 1
+            hpart[get_thread_id(), k, b] += 1
     for c in range(NGROUPS):  # fixed order: identical for any thread count
         for k in range(K):
             for m in range(nm):
                 out[k, m] += part[c, k, m]
+    for t in range(hpart.shape[0]):
+        for k in range(K):
             for b in range(nb):
-                hist[k, b] += hpart[c, k, b]
+                hist[k, b] += hpart[t, k, b]
 
 
 def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[float, ...]) -> np.ndarray:
@@ -127,7 +134,9 @@ class Recorder:
         self.days_done = 0
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncombos, nm), np.float64)
-        self._hpart = np.zeros((NGROUPS, tally.ncombos, NBINS), np.int32)
+        import numba
+
+        self._hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, tally.ncombos, NBINS), np.int32)  # one per thread id
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
 
