@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _SNIFF_BYTES = 1 << 16
+_PIECE_BYTES = 1 << 24  # 16 MiB pieces for the row-precise pass
 _FORMAT_HINT = "an edge list has two integer person ids per line, e.g. '0,17' (an optional header line like 'source,target' is allowed)"
 
 # problem codes of _first_bad
@@ -104,21 +105,24 @@ def _split(line: str, delim: str | None) -> list[str]:
     return [p.strip().strip('"').strip() for p in parts]
 
 
+def _csv_options(delim: str | None, skip: int) -> dict[str, object]:
+    return {
+        "read_options": pacsv.ReadOptions(column_names=["u", "v"], skip_rows=skip, block_size=1 << 24),
+        "parse_options": pacsv.ParseOptions(delimiter=delim or " "),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={"u": pa.int64(), "v": pa.int64()}, null_values=[], quoted_strings_can_be_null=False
+        ),
+    }
+
+
 def _read_csv(name: str) -> tuple[pa.Table, "_RowMap"]:
     delim, header = _sniff(name)
     try:
-        table = pacsv.read_csv(
-            name,
-            read_options=pacsv.ReadOptions(column_names=["u", "v"], skip_rows=1 if header else 0, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delim or " "),
-            convert_options=pacsv.ConvertOptions(
-                column_types={"u": pa.int64(), "v": pa.int64()}, null_values=[], quoted_strings_can_be_null=False
-            ),
-        )
-    except pa.ArrowInvalid as fast_error:
-        # The fast reader does not say which line; the row-by-row pass either
+        table = pacsv.read_csv(name, **_csv_options(delim, 1 if header else 0))
+    except pa.ArrowInvalid:
+        # The fast reader does not say which line; the piecewise pass either
         # raises with the line number or (runs of spaces, odd quoting) parses it.
-        table = _read_csv_rows(name, delim, header, str(fast_error))
+        table = _read_csv_pieces(name, delim, header)
     except (OSError, pa.ArrowException) as e:
         raise InputError(f"cannot read the file: {e}", file=name) from None
     if table.num_rows == 0:
@@ -126,18 +130,58 @@ def _read_csv(name: str) -> tuple[pa.Table, "_RowMap"]:
     return table, _RowMap(name, header)
 
 
-def _lines(name: str) -> Iterator[tuple[int, str]]:
-    with _open_text(name) as f:
-        yield from enumerate(f, start=1)
+def _pieces(name: str) -> Iterator[tuple[int, bytes]]:
+    """The file in pieces of about 16 MiB cut at line ends, with the number of lines before each."""
+    lines_before = 0
+    carry = b""
+    with pa.input_stream(name, compression="detect") as f:
+        while True:
+            block = f.read(_PIECE_BYTES)
+            data = carry + block
+            if not block:
+                if data:
+                    yield lines_before, data
+                return
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                yield lines_before, data[:cut]
+                lines_before += data.count(b"\n", 0, cut)
 
 
-def _read_csv_rows(name: str, delim: str | None, header: bool, fast_error: str) -> pa.Table:
-    """Row-precise parse: raises at the first bad line, else returns the two columns."""
+def _read_csv_pieces(name: str, delim: str | None, header: bool) -> pa.Table:
+    """Parse piece by piece: pyarrow where it can, line by line where it cannot.
+
+    Only a piece that pyarrow rejects is read line by line in Python, which then
+    raises at the first bad line (numbered from the start of the file) or
+    parses the piece (e.g. runs of spaces between the ids).
+    """
+    tables = []
+    for lines_before, piece in _pieces(name):
+        skip = 1 if header and lines_before == 0 else 0
+        if not piece.strip():
+            continue
+        try:
+            tables.append(pacsv.read_csv(pa.BufferReader(piece), **_csv_options(delim, skip)))
+        except pa.ArrowInvalid:
+            tables.append(_parse_lines(name, piece, lines_before, delim, skip))
+    if not tables:
+        return pa.table({"u": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
+    return pa.concat_tables(tables)
+
+
+def _parse_lines(name: str, piece: bytes, lines_before: int, delim: str | None, skip: int) -> pa.Table:
+    """Row-precise parse of one piece: raises at its first bad line, else its two columns."""
     us, vs = array("q"), array("q")
     sep = "tab" if delim == "\t" else "comma" if delim == "," else "whitespace"
-    for lineno, line in _lines(name):
-        if lineno == 1 and header:
+    for i, raw in enumerate(piece.split(b"\n")):
+        lineno = lines_before + i + 1
+        if i < skip:
             continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("line is not valid UTF-8 text", file=name, row=lineno, hint=_FORMAT_HINT) from None
         if not line.strip():
             continue
         fields = _split(line, delim)
@@ -154,28 +198,31 @@ def _read_csv_rows(name: str, delim: str | None, header: bool, fast_error: str) 
             raise InputError(f"person id out of range: {line.strip()!r}", file=name, row=lineno)
         us.append(a)
         vs.append(b)
-    if not us and not header:
-        raise InputError(f"cannot parse the file: {fast_error}", file=name, hint=_FORMAT_HINT)
     return pa.table({"u": np.frombuffer(us, np.int64), "v": np.frombuffer(vs, np.int64)})
 
 
 class _RowMap:
-    """Maps a 0-based data row index to the row number shown to the user."""
+    """Maps a 0-based data row index to the row number shown to the user.
+
+    Parquet rows are numbered from 1; CSV rows are file lines, counting the
+    header and blank lines, so the user can jump to them in an editor.
+    """
 
     def __init__(self, name: str, header: bool | None) -> None:
         self.name = name
-        self.header = header  # None: Parquet (row = index + 1)
+        self.header = header  # None: Parquet
 
     def __call__(self, index: int) -> int:
         if self.header is None:
             return index + 1
-        seen = -1
-        for lineno, line in _lines(self.name):
-            if (lineno == 1 and self.header) or not line.strip():
-                continue
-            seen += 1
-            if seen == index:
-                return lineno
+        seen = 0
+        for lines_before, piece in _pieces(self.name):
+            start = 1 if self.header and lines_before == 0 else 0
+            lines = piece.split(b"\n")
+            data = [i for i in range(start, len(lines)) if lines[i].strip()]
+            if seen + len(data) > index:
+                return lines_before + data[index - seen] + 1
+            seen += len(data)
         return index + 1 + int(self.header)  # not reached for a valid index
 
 
@@ -202,9 +249,8 @@ def _read_parquet(name: str) -> tuple[pa.Table, _RowMap]:
     for c in pick:
         if not pa.types.is_integer(table.schema.field(c).type):
             raise InputError(f"column {c!r} has type {table.schema.field(c).type}; person ids must be integers", file=name)
-    table = table.select(pick)
-    for c in pick:
-        col = table.column(c)
+    table = table.select(pick).rename_columns(["u", "v"])
+    for c, col in zip(pick, table.columns):
         if col.null_count:
             first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
             raise InputError(f"missing value in column {c!r}", file=name, row=first + 1)
