@@ -120,9 +120,30 @@ def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, mi
     return 0
 
 
+@njit(inline="always", cache=True)
+def _tier_of8(s: float, m0, m1, m2, m3, m4, m5, m6, m7) -> int:
+    """:func:`_tier_of` for at most 8 thresholds padded with -inf: unrolled, so it vectorises."""
+    return (
+        np.int64(s < m0) + np.int64(s < m1) + np.int64(s < m2) + np.int64(s < m3)
+        + np.int64(s < m4) + np.int64(s < m5) + np.int64(s < m6) + np.int64(s < m7)
+    )  # fmt: skip
+
+
+@njit(parallel=True, cache=True)
+def tiers8_kernel(score: np.ndarray, score_cf: np.ndarray, m: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
+    """Tiers for rulebooks with at most 9 tiers (thresholds padded to 8 with -inf)."""
+    n = score.shape[0]
+    m0, m1, m2, m3, m4, m5, m6, m7 = m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            tier[i] = _tier_of8(score[i], m0, m1, m2, m3, m4, m5, m6, m7)
+            tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7)
+
+
 @njit(parallel=True, cache=True)
 def classify_fused_kernel(
-    score, score_cf, mins, tier, tier_cf, region, group, R, G, day,
+    score, score_cf, mins, tiers_done, tier, tier_cf, region, group, R, G, day,
     bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,
     rl_on, rl_enter, rl_exit, rl_min, rl_since, rl_since_cf,
     change, chunk_counts,
@@ -138,10 +159,14 @@ def classify_fused_kernel(
     for c in prange(nchunks):
         cnt = 0
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            t = _tier_of(score[i], mins)
-            tc = _tier_of(score_cf[i], mins)
-            tier[i] = t
-            tier_cf[i] = tc
+            if tiers_done:
+                t = np.int64(tier[i])
+                tc = np.int64(tier_cf[i])
+            else:
+                t = _tier_of(score[i], mins)
+                tc = _tier_of(score_cf[i], mins)
+                tier[i] = t
+                tier_cf[i] = tc
             base = region[i] * G + group[i]
             code = t * R * G + base
             code_cf = tc * R * G + base
@@ -155,6 +180,18 @@ def classify_fused_kernel(
             change[i] = bits
             cnt += bits != 0
         chunk_counts[c] = cnt
+
+
+def compute_tiers(sim) -> bool:
+    """Compute tiers with the unrolled kernel when there are at most 9 tiers; False if not done."""
+    mins = sim.plan.tier_mins
+    if mins.shape[0] > 8:
+        return False
+    padded = np.full(8, -np.inf, np.float32)
+    padded[: mins.shape[0]] = mins
+    st = sim.state
+    tiers8_kernel(st.score, st.score_cf, padded, st.tier, st.tier_cf)
+    return True
 
 
 def _tables(lp):
@@ -177,8 +214,9 @@ def _run_fused(sim) -> None:
     rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
     change = sim.scratch_u8
     counts = sim.chunk_counts
+    tiers_done = compute_tiers(sim)
     classify_fused_kernel(
-        st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf, pers.region, pers.group, t.R, t.G, st.day,
+        st.score, st.score_cf, plan.tier_mins, tiers_done, st.tier, st.tier_cf, pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
         rl is not None, rl_enter, rl_exit, rl.min_days if rl else 0,
@@ -238,7 +276,8 @@ def run(sim) -> None:
         _run_fused(sim)
         sim.audit.tiers(st.day)
         return
-    tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
+    if not compute_tiers(sim):
+        tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
     for name, lp, since, since_cf in (
         ("blacklist", plan.blacklist, st.black_since, st.black_since_cf),
         ("redlist", plan.redlist, st.red_since, st.red_since_cf),

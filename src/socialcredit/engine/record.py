@@ -50,7 +50,7 @@ def minmax_kernel(score: np.ndarray) -> tuple[float, float]:
 NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the thread count
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=False)
 def aggregate_kernel(
     score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
     part, hpart, out, hist,
@@ -65,27 +65,29 @@ def aggregate_kernel(
     K = out.shape[0]
     nm = out.shape[1]
     nb = hist.shape[1]
-    part[:] = 0.0
     hpart[:] = 0  # (threads, K, bins)
+    inv = 1.0 / width if width > 0 else 0.0
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
+        acc = np.zeros((K, 9), np.float64)  # local: stays in cache, no sharing between threads
+        h = hpart[get_thread_id()]
         for i in range(c * step, min(n, (c + 1) * step)):
-            s = float(score[i])
+            s = np.float64(score[i])
             k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
-            bl = 1.0 if black_since[i] >= 0 else 0.0
-            blcf = 1.0 if black_since_cf[i] >= 0 else 0.0
-            part[c, k, 0] += 1.0
-            part[c, k, 1] += s
-            part[c, k, 2] += s * s
-            part[c, k, 3] += bl
-            part[c, k, 4] += 1.0 if red_since[i] >= 0 else 0.0
-            part[c, k, 5] += bl * (1.0 - blcf)
-            part[c, k, 6] += blcf
-            part[c, k, 7] += float(income[i])
-            part[c, k, 8] += float(risk[i])
-            b = int((s - lo) / width) if width > 0 else 0
+            bl = np.float64(black_since[i] >= 0)
+            acc[k, 0] += 1.0
+            acc[k, 1] += s
+            acc[k, 2] += s * s
+            acc[k, 3] += bl
+            acc[k, 4] += np.float64(red_since[i] >= 0)
+            acc[k, 5] += bl * np.float64(black_since_cf[i] < 0)
+            acc[k, 6] += np.float64(black_since_cf[i] >= 0)
+            acc[k, 7] += np.float64(income[i])
+            acc[k, 8] += np.float64(risk[i])
+            b = np.int64((s - lo) * inv)
             b = min(max(b, 0), nb - 1)
-            hpart[get_thread_id(), k, b] += 1
+            h[k, b] += 1
+        part[c] = acc
     for c in range(NGROUPS):  # fixed order: identical for any thread count
         for k in range(K):
             for m in range(nm):
