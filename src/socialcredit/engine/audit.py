@@ -131,7 +131,8 @@ class Audit:
         tier = st.tier[self.idx]
         ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
         if ch.size:
-            had_record = np.isin(self.idx[ch], self.sim.today[0])
+            today = self.sim.today[0]
+            had_record = np.isin(self.idx[ch], today[self.mask[today]])  # only sampled persons' records
             detail = np.where(had_record, self._detail("records"), self._detail("social term or expiry"))
             self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)
         tc = np.flatnonzero(tier != self.prev_tier)
