@@ -99,21 +99,20 @@ def aggregate_kernel(
 
 
 def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[float, ...]) -> np.ndarray:
-    """Quantiles per histogram row (linear within the bin)."""
+    """Quantiles per histogram row, linear within the bin (NaN for empty rows)."""
+    hist = np.asarray(hist, dtype=np.float64)
+    total = hist.sum(axis=1)
+    cum = np.cumsum(hist, axis=1)
     out = np.full((hist.shape[0], len(qs)), np.nan)
-    for h in range(hist.shape[0]):
-        row = hist[h]
-        total = row.sum()
-        if total == 0:
-            continue
-        cum = np.cumsum(row)
-        for j, q in enumerate(qs):
-            target = q * total
-            k = int(np.searchsorted(cum, target, side="left"))
-            k = min(k, len(row) - 1)
-            before = cum[k - 1] if k > 0 else 0
-            frac = (target - before) / row[k] if row[k] > 0 else 0.5
-            out[h, j] = lo + (k + min(max(frac, 0.0), 1.0)) * width
+    rows = np.arange(hist.shape[0])
+    for j, q in enumerate(qs):
+        target = q * total
+        k = np.minimum((cum < target[:, None]).sum(axis=1), hist.shape[1] - 1)
+        before = np.where(k > 0, cum[rows, np.maximum(k - 1, 0)], 0.0)
+        count = hist[rows, k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(count > 0, (target - before) / count, 0.5)
+        out[:, j] = np.where(total > 0, lo + (k + np.clip(frac, 0.0, 1.0)) * width, np.nan)
     return out
 
 
@@ -157,13 +156,13 @@ class Recorder:
             st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
             pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
-        cells = t.cells.astype(np.float64)
+        cells = t.cells_f
         self.state[d] = cells @ out
         persons_k = out[:, 0].astype(np.int64)
         by_tier = np.zeros((K, t.T), np.int64)
         by_tier[np.arange(K), self._combo_tier] = persons_k
         self.tiers[d] = t.cells @ by_tier
-        hist_cells = t.cells @ hist
+        hist_cells = np.rint(cells @ hist.astype(np.float64))  # exact: counts are far below 2**53
         q = quantiles_from_hist(hist_cells, float(lo), float(width) if width > 0 else 0.0, self.QUANTILES)
         if width == 0:
             q[:] = lo

@@ -244,8 +244,11 @@ def run(sim) -> None:
         op, ob, of = st.log.day(day - days)
         if op.size:
             update_counts(op, ob, of, b, -1, st.counts[k], st.counts_cf[k])
-    st.log.append_day(day, person, beh, flags)
     keep = plan.retention_days
+    if keep > 0 and day + keep < plan.days:
+        st.log.append_day(day, person, beh, flags)
+    else:  # never read back within this run (expiry and count windows end after the last day)
+        st.log.append_day(day, person[:0], beh[:0], flags[:0])
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
     # Social term on its period (from the scores as they stand before today's update).
     needs_fm = plan.w_friends > 0 or "friends_mean" in plan.fields_used

@@ -96,6 +96,7 @@ class Tally:
         self.ncells = 1 + self.R + self.G + self.T
         self.ncombos = self.T * self.R * self.G
         self.cells = combo_cells(self.R, self.G, self.T)
+        self.cells_f = self.cells.astype(np.float64)
         self.counts = np.zeros((self.ncombos, len(EVENT_MEASURES)), np.int64)
         self.bcounts = np.zeros((self.ncombos, plan.n_behaviours, len(BEH_MEASURES)), np.int64)
         self.scounts = np.zeros((self.ncombos, max(1, len(plan.services)), len(SVC_MEASURES)), np.int64)

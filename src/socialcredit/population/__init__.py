@@ -61,7 +61,9 @@ def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir
             path = os.path.join(base_dir, path)
         net = load_edgelist(path, n)
         blocks = whole
-    if spec.locality:
+    # The small-world ring lattice is already local (a neighbour pass on it is as fast as on a
+    # BFS order), so it is kept as built: reordering would cost time and a second copy of the network.
+    if spec.locality and spec.generator != "small_world":
         perm = nw.locality_order(net, blocks)
         net = net.permuted(perm)
     return net
