@@ -182,14 +182,26 @@ def classify_fused_kernel(
         chunk_counts[c] = cnt
 
 
+@njit(cache=True)
+def tiers_touched_kernel(who: np.ndarray, score: np.ndarray, score_cf: np.ndarray, mins: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
+    """Tiers of the listed persons only (the others' scores did not change today)."""
+    for k in range(who.shape[0]):
+        i = who[k]
+        tier[i] = _tier_of(score[i], mins)
+        tier_cf[i] = _tier_of(score_cf[i], mins)
+
+
 def compute_tiers(sim) -> bool:
-    """Compute tiers with the unrolled kernel when there are at most 9 tiers; False if not done."""
+    """Compute tiers (only for persons whose score changed, when the score stage says who); False if not done."""
     mins = sim.plan.tier_mins
+    st = sim.state
+    if sim.touched is not None:
+        tiers_touched_kernel(sim.touched, st.score, st.score_cf, mins, st.tier, st.tier_cf)
+        return True
     if mins.shape[0] > 8:
         return False
     padded = np.full(8, -np.inf, np.float32)
     padded[: mins.shape[0]] = mins
-    st = sim.state
     tiers8_kernel(st.score, st.score_cf, padded, st.tier, st.tier_cf)
     return True
 

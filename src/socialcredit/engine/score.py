@@ -280,7 +280,9 @@ def run(sim) -> None:
     )  # fmt: skip
     if relax < 1.0 or social_day or day == 0 or sim.full_score_pass:
         score_kernel(st.points, st.points_cf, relax, *args)
+        sim.touched = None  # everyone may have changed
     else:
         who = np.concatenate((person, expired)) if expired.size else person
         if who.size:
             score_touched_kernel(who, st.points, st.points_cf, *args)
+        sim.touched = who  # only these scores changed today

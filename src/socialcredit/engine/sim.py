@@ -62,6 +62,7 @@ class Sim:
         self.today: tuple[np.ndarray, np.ndarray, np.ndarray] = _empty_records()
         self.sanctioned = np.zeros(0, np.int64)
         self.chan_cum = None
+        self.touched: np.ndarray | None = None  # persons whose score changed today (None: anyone may have)
         self.full_score_pass = False  # update every score every day (stages that change company scores set it)
 
     # ---------------------------------------------------------------- setup
@@ -107,12 +108,15 @@ class Sim:
         if person.size == 0:
             return
         delay = np.asarray(delay, dtype=np.int64)
+        person = person.astype(np.int32, copy=False)
+        beh = beh.astype(np.uint8, copy=False)
+        flags = flags.astype(np.uint8, copy=False)
+        if (delay == delay[0]).all():  # the common case: one delay for the whole batch
+            st.pending.setdefault(st.day + int(delay[0]), []).append((person, beh, flags))
+            return
         for d in np.unique(delay):
             sel = delay == d
-            due = st.day + int(d)
-            self.state.pending.setdefault(due, []).append(
-                (person[sel].astype(np.int32), beh[sel].astype(np.uint8), flags[sel].astype(np.uint8))
-            )
+            st.pending.setdefault(st.day + int(d), []).append((person[sel], beh[sel], flags[sel]))
 
     def take_due(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batches = self.state.pending.pop(day, [])
