@@ -97,9 +97,10 @@ def run(sim) -> None:
         if sp.income_change != 0.0 and outcome.size:
             st.income[outcome] *= np.float32(1.0 + sp.income_change)
         if sp.record_behaviour >= 0 and outcome.size:
+            # the consequence record is false when the outcome itself exists only because of false records
             flags = np.full(outcome.size, SERVICE, np.uint8)
-            if not sp.is_reward:
-                flags[np.isin(outcome, wrongful, assume_unique=True)] |= FALSE
+            only_factual = wrongful if not sp.is_reward else idx[hit & ~hit_cf]
+            flags[np.isin(outcome, only_factual, assume_unique=True)] |= FALSE
             beh = np.full(outcome.size, sp.record_behaviour, np.uint8)
             sim.schedule(outcome.astype(np.int32), beh, flags, np.ones(outcome.size, np.int64))
     sim.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)

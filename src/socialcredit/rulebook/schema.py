@@ -378,7 +378,12 @@ class Rulebook(Strict):
                     found=s.consequences.record,
                     allowed=", ".join(sorted(behaviours)),
                 )
-        source_ids = {s.id for s in self.meta.sources}
+        seen_ids: set[str] = set()
+        for i, src in enumerate(self.meta.sources):
+            if src.id in seen_ids:
+                raise located(("meta", "sources", i, "id"), f"duplicate source id {src.id!r}", found=src.id)
+            seen_ids.add(src.id)
+        source_ids = seen_ids
         for path, item in _sourced_items(self):
             if item.source is not None and item.source not in source_ids:
                 raise located(
