@@ -11,6 +11,20 @@ import pandas as pd
 from socialcredit.engine.record import STATE_MEASURES
 from socialcredit.engine.tally import BEH_MEASURES, EVENT_MEASURES, SVC_MEASURES
 
+BREAKDOWNS = ["all", "region", "group", "tier"]
+KINDS = ["harmful", "benign", "prosocial"]
+
+
+def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    """A categorical column from integer codes into ``names`` (far cheaper than building strings).
+
+    Names may repeat (a region and a tier can share a name): codes are mapped
+    onto the distinct names.
+    """
+    distinct = list(dict.fromkeys(names))
+    remap = np.array([distinct.index(n) for n in names], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[np.asarray(codes, dtype=np.int64)], categories=distinct, ordered=True)
+
 
 def _cell_labels(rb) -> tuple[list[str], list[str]]:
     breakdown = ["all"] + ["region"] * len(rb.region_names) + ["group"] * len(rb.group_names) + ["tier"] * len(rb.tier_names)
@@ -39,6 +53,7 @@ class Results:
         days = rec.days_done
         breakdown, level = _cell_labels(rb)
         ncells = len(level)
+        bcode = np.array([BREAKDOWNS.index(b) for b in breakdown])
         day_col = np.repeat(np.arange(days), ncells)
         st = rec.state[:days]
         persons = st[:, :, 0]
@@ -47,8 +62,8 @@ class Results:
             var = np.maximum(st[:, :, 2] / persons - mean**2, 0.0)
             cols: dict[str, Any] = {
                 "day": day_col.astype(np.int32),
-                "breakdown": np.tile(breakdown, days),
-                "level": np.tile(level, days),
+                "breakdown": _cat(np.tile(bcode, days), BREAKDOWNS),
+                "level": _cat(np.tile(np.arange(ncells), days), level),
                 "persons": persons.ravel().astype(np.int64),
                 "score_mean": mean.ravel(),
                 "score_sd": np.sqrt(var).ravel(),
@@ -80,10 +95,10 @@ class Results:
             svc_frames = pd.DataFrame(
                 {
                     "day": np.repeat(np.arange(days), ncells * S).astype(np.int32),
-                    "breakdown": np.tile(np.repeat(breakdown, S), days),
-                    "level": np.tile(np.repeat(level, S), days),
-                    "service": np.tile(s_names, days * ncells),
-                    "kind": np.tile(["reward" if s.is_reward else "punishment" for s in plan.services], days * ncells),
+                    "breakdown": _cat(np.tile(np.repeat(bcode, S), days), BREAKDOWNS),
+                    "level": _cat(np.tile(np.repeat(np.arange(ncells), S), days), level),
+                    "service": _cat(np.tile(np.arange(S), days * ncells), s_names),
+                    "kind": np.tile(["reward" if s.is_reward else "punishment" for s in plan.services], days * ncells).astype(object),
                     **{name: sv[:, :, :S, k].ravel() for k, name in enumerate(SVC_MEASURES)},
                 }
             )
@@ -94,11 +109,11 @@ class Results:
         behaviours = pd.DataFrame(
             {
                 "day": np.repeat(np.arange(days), ncells * B).astype(np.int32),
-                "breakdown": np.tile(np.repeat(breakdown, B), days),
-                "level": np.tile(np.repeat(level, B), days),
-                "behaviour": np.tile(plan.behaviour_names, days * ncells),
-                "kind": np.tile(plan.beh_kind, days * ncells),
-                "channel": np.tile([plan.channel_names[c] for c in plan.beh_channel], days * ncells),
+                "breakdown": _cat(np.tile(np.repeat(bcode, B), days), BREAKDOWNS),
+                "level": _cat(np.tile(np.repeat(np.arange(ncells), B), days), level),
+                "behaviour": _cat(np.tile(np.arange(B), days * ncells), plan.behaviour_names),
+                "kind": _cat(np.tile([KINDS.index(k) for k in plan.beh_kind], days * ncells), KINDS),
+                "channel": _cat(np.tile(plan.beh_channel, days * ncells), plan.channel_names),
                 **{name: bv[:, :, :, k].ravel() for k, name in enumerate(BEH_MEASURES)},
             }
         )
