@@ -292,3 +292,20 @@ def test_updating_only_touched_scores_equals_a_full_pass() -> None:
     import pandas as pd
 
     pd.testing.assert_frame_equal(fast.daily, full.daily, check_exact=True)
+
+
+def test_more_than_eight_services_each_keep_their_own_stream() -> None:
+    """Services are drawn eight per pass; the ninth and tenth must behave like any other."""
+    data = base_rulebook(persons=5000, days=40, seed=3)
+    data["services"] = [{"name": f"s{k}", "demand": 3.65 * (k + 1), "denied_when": "false"} for k in range(10)]
+    _, res = run(data)
+    s = res.summary()["services"]
+    for k in range(10):
+        expected = 5000 * 40 * 0.01 * (k + 1)
+        assert abs(s[f"s{k}"]["attempts"] - expected) < 4 * np.sqrt(expected), k
+    # the tenth service alone draws exactly the same attempts (its stream does not depend on the others)
+    alone = base_rulebook(persons=5000, days=40, seed=3)
+    alone["services"] = [{"name": f"s{k}", "demand": 0.0, "denied_when": "false"} for k in range(9)]
+    alone["services"].append({"name": "s9", "demand": 36.5, "denied_when": "false"})
+    _, res_alone = run(alone)
+    assert res_alone.summary()["services"]["s9"]["attempts"] == s["s9"]["attempts"]
