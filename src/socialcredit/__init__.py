@@ -30,7 +30,7 @@ def load(source: str, overrides: list[str] | dict[str, Any] | None = None, *, pe
     :class:`~socialcredit.rulebook.schema.Rulebook`; its source file location
     is kept for relative paths (edge lists).
     """
-    from socialcredit.rulebook import load_rulebook
+    from socialcredit.rulebook import load_rulebook, shortcut_overrides
 
     items: list[str] = []
     if isinstance(overrides, dict):
@@ -39,12 +39,7 @@ def load(source: str, overrides: list[str] | dict[str, Any] | None = None, *, pe
         items.extend(overrides)
     for key, value in settings.items():
         items.append(f"{key}={_yaml_value(value)}")
-    if persons is not None:
-        items.append(f"population.persons={persons}")
-    if days is not None:
-        items.append(f"simulation.days={days}")
-    if seed is not None:
-        items.append(f"simulation.seed={seed}")
+    items += shortcut_overrides(persons, days, seed)
     loaded = load_rulebook(source, items)
     rb = loaded.rulebook
     rb._base_dir = loaded.base_dir

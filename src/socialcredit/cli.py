@@ -31,14 +31,9 @@ DEFAULT_SCENARIO = "smalltown"
 
 
 def _overrides(sets: list[str] | None, persons: int | None, days: int | None, seed: int | None) -> list[str]:
-    items = list(sets or [])
-    if persons is not None:
-        items.append(f"population.persons={persons}")
-    if days is not None:
-        items.append(f"simulation.days={days}")
-    if seed is not None:
-        items.append(f"simulation.seed={seed}")
-    return items
+    from socialcredit.rulebook import shortcut_overrides
+
+    return list(sets or []) + shortcut_overrides(persons, days, seed)
 
 
 SET_HELP = "Override a rulebook value, e.g. --set services.flight.demand=1 (repeatable)."

@@ -20,27 +20,35 @@ ENTERED = np.uint8(1)
 LEFT = np.uint8(2)
 
 
+@njit(inline="always", cache=True)
+def _tier_of(s: float, mins: np.ndarray) -> int:
+    """Number of thresholds above the score = tier index (branch-free)."""
+    t = 0
+    for k in range(mins.shape[0]):
+        t += s < mins[k]
+    return t
+
+
+@njit(inline="always", cache=True)
+def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, min_days: int) -> int:
+    if since[i] < 0:
+        if enter:
+            since[i] = day
+            return 1
+    elif day - since[i] >= min_days and leave:
+        since[i] = -1
+        return 2
+    return 0
+
+
 @njit(parallel=True, cache=True)
 def tier_kernel(score: np.ndarray, score_cf: np.ndarray, mins: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
     n = score.shape[0]
-    t_last = mins.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
     for c in prange(nchunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            s = score[i]
-            t = t_last
-            for k in range(t_last):
-                if s >= mins[k]:
-                    t = k
-                    break
-            tier[i] = t
-            s = score_cf[i]
-            t = t_last
-            for k in range(t_last):
-                if s >= mins[k]:
-                    t = k
-                    break
-            tier_cf[i] = t
+            tier[i] = _tier_of(score[i], mins)
+            tier_cf[i] = _tier_of(score_cf[i], mins)
 
 
 @njit(parallel=True, cache=True)
@@ -52,17 +60,8 @@ def list_kernel(
     nchunks = (n + CHUNK - 1) // CHUNK
     for c in prange(nchunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            ch = np.uint8(0)
-            if since[i] < 0:
-                if enter[i]:
-                    since[i] = day
-                    ch = np.uint8(1)
-            elif day - since[i] >= min_days:
-                leave = exit_[i] if has_exit else not enter[i]
-                if leave:
-                    since[i] = -1
-                    ch = np.uint8(2)
-            change[i] = ch
+            leave = exit_[i] if has_exit else not enter[i]
+            change[i] = _list_step(since, i, enter[i], leave, day, min_days)
 
 
 @njit(parallel=True, cache=True)
@@ -86,38 +85,8 @@ def list_table_kernel(
     for c in prange(nchunks):
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
             code = (np.int64(tier[i]) * R + region[i]) * G + group[i]
-            ch = np.uint8(0)
-            if since[i] < 0:
-                if enter_tab[code]:
-                    since[i] = day
-                    ch = np.uint8(1)
-            elif day - since[i] >= min_days:
-                leave = exit_tab[code] if has_exit else not enter_tab[code]
-                if leave:
-                    since[i] = -1
-                    ch = np.uint8(2)
-            change[i] = ch
-
-
-@njit(inline="always", cache=True)
-def _tier_of(s: float, mins: np.ndarray) -> int:
-    """Number of thresholds above the score = tier index (branch-free)."""
-    t = 0
-    for k in range(mins.shape[0]):
-        t += s < mins[k]
-    return t
-
-
-@njit(inline="always", cache=True)
-def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, min_days: int) -> int:
-    if since[i] < 0:
-        if enter:
-            since[i] = day
-            return 1
-    elif day - since[i] >= min_days and leave:
-        since[i] = -1
-        return 2
-    return 0
+            leave = exit_tab[code] if has_exit else not enter_tab[code]
+            change[i] = _list_step(since, i, enter_tab[code], leave, day, min_days)
 
 
 @njit(inline="always", cache=True)

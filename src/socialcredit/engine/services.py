@@ -23,91 +23,63 @@ from socialcredit.engine.env import Env
 
 
 @njit(parallel=True, cache=True)
-def attempts_kernel(
-    keys: np.ndarray,  # (S,) uint64, one stream per service
-    p: np.ndarray,  # (S,) float64 daily attempt probability at median income
-    elasticity: np.ndarray,  # (S,) float64
-    income: np.ndarray,
-    median: float,
-    mask: np.ndarray,  # out (N,) uint8: bit s set if the person tries service s (S <= 8)
-    counts: np.ndarray,  # out (nchunks, S) int64
+def attempt_kernel(
+    key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, mask: np.ndarray, chunk_counts: np.ndarray
 ) -> None:
-    """Every service's attempts in one pass; each service keeps its own random stream."""
     n = mask.shape[0]
-    ns = keys.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
+    pf = np.float32(p)
     for c in prange(nchunks):
+        cnt = 0
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        for i in range(lo, hi):
-            mask[i] = 0
-        for s in range(ns):
-            k = keys[s]
-            bit = np.uint8(1 << s)
-            cnt = 0
-            if elasticity[s] == 0.0:
-                pf = np.float32(p[s])
-                for i in range(lo, hi):
-                    hit = rng.uniform32(k, i) < pf
-                    mask[i] |= bit * np.uint8(hit)
-                    cnt += hit
-            else:
-                for i in range(lo, hi):
-                    hit = rng.uniform(k, i) < p[s] * (income[i] / median) ** elasticity[s]
-                    mask[i] |= bit * np.uint8(hit)
-                    cnt += hit
-            counts[c, s] = cnt
+        if elasticity == 0.0:
+            for i in range(lo, hi):
+                hit = rng.uniform32(key, i) < pf
+                mask[i] = hit
+                cnt += hit
+        else:
+            for i in range(lo, hi):
+                pi = p * (income[i] / median) ** elasticity
+                hit = rng.uniform(key, i) < pi
+                mask[i] = hit
+                cnt += hit
+        chunk_counts[c] = cnt
 
 
 @njit(parallel=True, cache=True)
-def compact_kernel(mask: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
-    """Indices of persons with bit s set, per service: ``out[offsets[c, s] + j]`` (ascending within s)."""
+def compact_kernel(mask: np.ndarray, chunk_offsets: np.ndarray, out: np.ndarray) -> None:
     n = mask.shape[0]
-    ns = offsets.shape[1]
     nchunks = (n + CHUNK - 1) // CHUNK
     for c in prange(nchunks):
-        pos = offsets[c].copy()
+        o = chunk_offsets[c]
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            m = mask[i]
-            if m == 0:
-                continue
-            for s in range(ns):
-                if m & (1 << s):
-                    out[pos[s]] = i
-                    pos[s] += 1
+            if mask[i]:
+                out[o] = i
+                o += 1
 
 
-def all_attempts(sim, services: list[int]) -> list[np.ndarray]:
-    """For each listed service (at most 8), the persons who try to use it today (ascending)."""
+def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
+    """Indices of persons who try to use service ``s_index`` today (ascending)."""
     st = sim.state
-    plan = sim.plan
-    keys = np.array([rng.key(plan.seed, "demand", st.day, s) for s in services], dtype=np.uint64)
-    p = np.array([plan.services[s].demand_day for s in services], dtype=np.float64)
-    e = np.array([plan.services[s].income_elasticity for s in services], dtype=np.float64)
-    nchunks = sim.chunk_counts.shape[0]
-    counts = np.zeros((nchunks, len(services)), np.int64)
-    attempts_kernel(keys, p, e, st.income, sim.median_income, sim.scratch_u8, counts)
-    # offsets: service-major, chunk order inside each service
-    per_service = counts.sum(axis=0)
-    starts = np.concatenate(([0], np.cumsum(per_service)[:-1]))
-    offsets = starts[None, :] + np.cumsum(counts, axis=0) - counts
-    out = np.empty(int(per_service.sum()), np.int64)
-    compact_kernel(sim.scratch_u8, offsets, out)
-    return [out[starts[j] : starts[j] + per_service[j]] for j in range(len(services))]
+    key = rng.key(sim.plan.seed, "demand", st.day, s_index)
+    counts = sim.chunk_counts
+    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.scratch_u8, counts)
+    offsets = np.zeros(counts.shape[0] + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = np.empty(int(offsets[-1]), np.int64)
+    compact_kernel(sim.scratch_u8, offsets, idx)
+    return idx
 
 
 def run(sim) -> None:
     st = sim.state
     plan = sim.plan
     sanctioned: list[np.ndarray] = []
-    active = [s for s, sp in enumerate(plan.services) if sp.demand_day > 0]
-    tries: dict[int, np.ndarray] = {}
-    for k in range(0, len(active), 8):  # eight services per pass (one bit each)
-        batch = active[k : k + 8]
-        tries.update(zip(batch, all_attempts(sim, batch)))
-    for s in active:
-        sp = plan.services[s]
-        idx = tries[s]
+    for s, sp in enumerate(plan.services):
+        if sp.demand_day <= 0:
+            continue
+        idx = attempts(sim, s, sp.demand_day, sp.income_elasticity)
         if idx.size == 0:
             sim.tally.service(s, idx, idx, idx)
             continue

@@ -51,6 +51,15 @@ def resolve(source: str | os.PathLike) -> Path:
     return path
 
 
+def shortcut_overrides(persons: int | None = None, days: int | None = None, seed: int | None = None) -> list[str]:
+    """``--set`` items for the common shortcuts (population size, days, seed)."""
+    items = []
+    for path, value in (("population.persons", persons), ("simulation.days", days), ("simulation.seed", seed)):
+        if value is not None:
+            items.append(f"{path}={value}")
+    return items
+
+
 @dataclass
 class Loaded:
     """A validated rulebook with its source document (for positions and the exact text)."""
