@@ -213,3 +213,8 @@ def test_impossible_network_parameters_are_a_clean_error(tmp_path: Path, capsys)
 def test_a_min_on_the_last_tier_is_an_error(capsys) -> None:
     code, _, err = call(["validate", "smalltown", "--set", "tiers.D.min=500"], capsys)
     assert_clean_failure(code, err, "last tier", "omit its 'min'")
+
+
+def test_a_section_check_broken_by_an_override_names_the_override(capsys) -> None:
+    code, _, err = call(["validate", "smalltown", "--set", "population.regions.villages.share=0.3"], capsys)
+    assert_clean_failure(code, err, "add up to 1", "--set population.regions.villages.share=0.3")

@@ -1077,12 +1077,19 @@ def _to_errors(issues: list[_Issue], doc: Document) -> list[RulebookError]:
             # the --set text alone does not say where inside the value the problem is
             message = f"{doc.key_name(issue.path)}: {message}"
         snippet = doc.snippet(location.line, location.column) if location.file != COMMAND_LINE else None
+        hint = issue.hint
+        if overridden is None:
+            # a check on a whole section can fail because of a value set inside it on the command line
+            below = [t for p, t in doc.overrides.items() if tuple(p[: len(issue.path)]) == tuple(issue.path)]
+            if below:
+                extra = "it includes values set on the command line: " + ", ".join(f"--set {t}" for t in below)
+                hint = f"{hint}; {extra}" if hint else extra
         error = RulebookError(
             message,
             location=location,
             found=issue.found,
             allowed=issue.allowed,
-            hint=issue.hint,
+            hint=hint,
             snippet=snippet,
         )
         text = error.format()
