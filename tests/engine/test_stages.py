@@ -309,3 +309,27 @@ def test_more_than_eight_services_each_keep_their_own_stream() -> None:
     alone["services"].append({"name": "s9", "demand": 36.5, "denied_when": "false"})
     _, res_alone = run(alone)
     assert res_alone.summary()["services"]["s9"]["attempts"] == s["s9"]["attempts"]
+
+
+def test_fused_classify_with_overlapping_exit_rule_equals_the_generic_path() -> None:
+    """An exit rule that can hold together with the entry rule makes persons leave and re-enter the next day;
+    the fused kernel (which visits only persons who can change between social updates) must see that too."""
+    data = base_rulebook(persons=4000, days=150, seed=21)
+    data["detection"]["channels"]["camera"]["false_attribution"] = 0.1
+    data["score"]["social"] = {"friends": 0.1, "period": 5}
+    data["lists"] = {
+        "blacklist": {"enter": "tier in ('C', 'D')", "exit": "tier in ('B', 'C', 'D')", "min_days": 3},
+        "redlist": {"enter": "tier == 'A'", "exit": "tier == 'A'", "min_days": 2},
+    }
+    sim_fast, fast = run(data)
+    assert sim_fast.plan.blacklist.tabulated
+    data["lists"]["blacklist"]["exit"] = "tier in ('B', 'C', 'D') or score < -1"
+    data["lists"]["redlist"]["exit"] = "tier == 'A' or income < -1"
+    sim_slow, slow = run(data)
+    assert not sim_slow.plan.blacklist.tabulated
+    daily = fast.to_df("daily")
+    assert daily["blacklist_entries"].sum() > daily["blacklisted"].iloc[-1]  # people left and came back
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(fast.daily, slow.daily, check_exact=True)
+    pd.testing.assert_frame_equal(fast.audit, slow.audit, check_exact=True)

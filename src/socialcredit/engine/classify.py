@@ -110,24 +110,29 @@ def tiers8_kernel(score: np.ndarray, score_cf: np.ndarray, m: np.ndarray, tier: 
             tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7)
 
 
+WATCH = np.uint16(256)  # change bit: on some list (factual or counterfactual) after today
+
+
 @njit(parallel=True, cache=True)
 def classify_fused_kernel(
-    score, score_cf, mins, tiers_done, tier, tier_cf, region, group, R, G, day,
+    who, use_who, score, score_cf, mins, tiers_done, tier, tier_cf, region, group, R, G, day,
     bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,
     rl_on, rl_enter, rl_exit, rl_min, rl_since, rl_since_cf,
-    change, chunk_counts,
+    change,
 ) -> None:  # fmt: skip
     """Tiers and both lists, factual and counterfactual, in one pass.
 
     For rulebooks whose list conditions read only tier, region and group (so
-    they are tables over those codes). ``change`` gets bits: 1 blacklist
-    entry, 2 blacklist exit, 4 redlist entry, 8 redlist exit (factual only).
+    they are tables over those codes). Visits everyone, or only the persons in
+    ``who`` when ``use_who``; ``change[k]`` describes the k-th person visited:
+    bits 1/2 blacklist entry/exit, 4/8 redlist entry/exit (factual), 16/32 and
+    64/128 the same for the counterfactual lists, 256 on some list afterwards.
     """
-    n = score.shape[0]
-    nchunks = (n + CHUNK - 1) // CHUNK
+    m = who.shape[0] if use_who else score.shape[0]
+    nchunks = (m + CHUNK - 1) // CHUNK
     for c in prange(nchunks):
-        cnt = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for k in range(c * CHUNK, min(m, (c + 1) * CHUNK)):
+            i = who[k] if use_who else k
             if tiers_done:
                 t = np.int64(tier[i])
                 tc = np.int64(tier_cf[i])
@@ -142,13 +147,15 @@ def classify_fused_kernel(
             bits = 0
             if bl_on:
                 bits |= _list_step(bl_since, i, bl_enter[code], bl_exit[code], day, bl_min)
-                _list_step(bl_since_cf, i, bl_enter[code_cf], bl_exit[code_cf], day, bl_min)
+                bits |= _list_step(bl_since_cf, i, bl_enter[code_cf], bl_exit[code_cf], day, bl_min) << 4
+                if bl_since[i] >= 0 or bl_since_cf[i] >= 0:
+                    bits |= 256
             if rl_on:
                 bits |= _list_step(rl_since, i, rl_enter[code], rl_exit[code], day, rl_min) << 2
-                _list_step(rl_since_cf, i, rl_enter[code_cf], rl_exit[code_cf], day, rl_min)
-            change[i] = bits
-            cnt += bits != 0
-        chunk_counts[c] = cnt
+                bits |= _list_step(rl_since_cf, i, rl_enter[code_cf], rl_exit[code_cf], day, rl_min) << 6
+                if rl_since[i] >= 0 or rl_since_cf[i] >= 0:
+                    bits |= 256
+            change[k] = bits
 
 
 @njit(cache=True)
@@ -183,6 +190,14 @@ def _tables(lp):
 
 
 def _run_fused(sim) -> None:
+    """Classify with the fused kernel.
+
+    Between social updates only some persons can change: those whose score
+    changed today (``sim.touched``), and those on a list or whose list status
+    changed yesterday (``sim.list_watch``: they may leave, or re-enter under a
+    custom exit rule). Everyone else's tier and list status stay as they were,
+    so only these are visited; on other days everyone is.
+    """
     st = sim.state
     plan = sim.plan
     pers = sim.pop.persons
@@ -193,28 +208,39 @@ def _run_fused(sim) -> None:
     rl = plan.redlist
     bl_enter, bl_exit = _tables(bl) if bl else (dummy_tab, dummy_tab)
     rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
-    change = sim.scratch_u8
-    counts = sim.chunk_counts
-    tiers_done = compute_tiers(sim)
+    partial = sim.touched is not None and sim.list_watch is not None
+    if partial:
+        who = np.union1d(sim.touched.astype(np.int64), sim.list_watch)
+        tiers_touched_kernel(sim.touched, st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
+        tiers_done = True
+    else:
+        who = np.zeros(0, np.int64)
+        tiers_done = compute_tiers(sim)
+    m = who.size if partial else st.n
+    if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
+        sim.scratch_u16 = np.zeros(st.n, np.uint16)
+    change = sim.scratch_u16[:m]
     classify_fused_kernel(
-        st.score, st.score_cf, plan.tier_mins, tiers_done, st.tier, st.tier_cf, pers.region, pers.group, t.R, t.G, st.day,
+        who, partial, st.score, st.score_cf, plan.tier_mins, tiers_done, st.tier, st.tier_cf,
+        pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
         rl is not None, rl_enter, rl_exit, rl.min_days if rl else 0,
         st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
-        change, counts,
+        change,
     )  # fmt: skip
-    if counts.sum() == 0:
-        return
-    idx = np.flatnonzero(change)
-    bits = change[idx]
+    k = np.flatnonzero(change)
+    persons = who[k] if partial else k
+    sim.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
+    bits = change[k]
     for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
         if lp is None:
             continue
-        entered = idx[(bits >> shift) & 1 == 1]
-        left = idx[(bits >> shift) & 2 == 2]
-        sim.tally.list_changes(name, entered, left)
-        sim.audit.list_changes(st.day, name, entered, left)
+        entered = persons[(bits >> shift) & 1 == 1]
+        left = persons[(bits >> shift) & 2 == 2]
+        if entered.size or left.size:
+            sim.tally.list_changes(name, entered, left)
+            sim.audit.list_changes(st.day, name, entered, left)
 
 
 def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
