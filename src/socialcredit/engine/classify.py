@@ -210,7 +210,13 @@ def _run_fused(sim) -> None:
     rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
     partial = sim.touched is not None and sim.list_watch is not None
     if partial:
-        who = np.union1d(sim.touched.astype(np.int64), sim.list_watch)
+        if sim.candidate_mark is None:
+            sim.candidate_mark = np.zeros(st.n, np.uint8)
+        mark = sim.candidate_mark  # all zero between uses: mark, read back (sorted, unique, no sort), clear
+        mark[sim.touched] = 1
+        mark[sim.list_watch] = 1
+        who = np.flatnonzero(mark)
+        mark[who] = 0
         tiers_touched_kernel(sim.touched, st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
         tiers_done = True
     else:

@@ -65,6 +65,7 @@ class Sim:
         self.touched: np.ndarray | None = None  # persons whose score changed today (None: anyone may have)
         self.list_watch: np.ndarray | None = None  # persons on a list or whose list status changed (classify)
         self.scratch_u16: np.ndarray | None = None
+        self.candidate_mark: np.ndarray | None = None
         self.full_score_pass = False  # update every score every day (stages that change company scores set it)
 
     # ---------------------------------------------------------------- setup
