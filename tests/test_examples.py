@@ -1,0 +1,21 @@
+"""The examples run as they are (at a small size)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_false_records_example_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "false_records.py"), "--persons", "3000", "--days", "60", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "false records" in proc.stdout and "perfect cameras" in proc.stdout
+    assert (tmp_path / "false_records_by_group.png").stat().st_size > 5000
