@@ -158,7 +158,6 @@ def test_block_model_within_share_and_degree() -> None:
     net = block_model(ro, d, w, seed=4)
     assert_valid(net)
     e = net.to_edges()
-    m = e.shape[0]
     ru, rv = region_of(e[:, 0], ro), region_of(e[:, 1], ro)
     # ~150k independent ties: the share's sd is about 0.0012, the mean degree's 0.026
     assert np.mean(ru == rv) == pytest.approx(w, abs=0.01)

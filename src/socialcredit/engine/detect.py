@@ -125,7 +125,7 @@ def spurious_kernel(
     o = 0
     for ch in range(nch):
         for r in range(nreg):
-            for t in range(counts[ch, r]):
+            for _ in range(counts[ch, r]):
                 j = pick_victim(vkey, o, -1, region_offsets[r], region_offsets[r + 1], group, gnorm)
                 u = rng.uniform(kb, o) * chan_cum[ch, chan_cum.shape[1] - 1]
                 b = 0

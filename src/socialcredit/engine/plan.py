@@ -143,7 +143,7 @@ def _compile(text: str, rb: Rulebook, fields: dict[str, FieldSpec], names: list[
     try:
         return compile_condition(text, fields, names)
     except Exception as exc:  # ConditionError: attach the rulebook path for the loader
-        setattr(exc, "rulebook_path", where)
+        exc.rulebook_path = where
         raise
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from socialcredit.engine import behave, classify, detect, institutions, record, respond, rng, score, services
+from socialcredit.engine import behave, classify, detect, institutions, record, respond, score, services
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.behave import CHUNK
 from socialcredit.engine.plan import Plan, build_plan
@@ -25,6 +26,9 @@ from socialcredit.engine.state import State, new_state
 from socialcredit.engine.tally import Tally
 from socialcredit.population import Population, build_population
 from socialcredit.rulebook.schema import Rulebook
+
+if TYPE_CHECKING:
+    from socialcredit.results import Results
 
 STAGES: list[tuple[str, Callable]] = [
     ("behave", behave.run),
