@@ -22,6 +22,9 @@ from numba import njit, prange
 from socialcredit.engine import rng
 from socialcredit.engine.plan import DETERRED, GAMED, N_CLASSES
 
+# Persons per parallel work item. Results do not depend on it (every draw is keyed by person),
+# but kernels in other modules import it and Numba's on-disk cache does not notice a change here:
+# after changing it in a working tree, delete the cache (find src -name '*.nbi' -delete).
 CHUNK = 4096
 NONE = np.uint8(255)
 
