@@ -17,17 +17,10 @@ from socialcredit.rulebook.conditions import (
     count_key,
 )
 
-TIERS = ("AAA", "AA", "A", "B", "C", "D")
+from tests.rulebook.fields import FIELDS as BASE_FIELDS
+
 FIELDS = {
-    "score": FieldSpec("number"),
-    "income": FieldSpec("number"),
-    "friends_mean": FieldSpec("number"),
-    "days_listed": FieldSpec("number"),
-    "blacklisted": FieldSpec("bool"),
-    "redlisted": FieldSpec("bool"),
-    "region": FieldSpec("category", ("east", "centre", "west")),
-    "group": FieldSpec("category", ("majority", "minority")),
-    "tier": FieldSpec("ordered", TIERS),
+    **BASE_FIELDS,
     "month": FieldSpec("category", tuple(f"m{i}" for i in range(12))),
 }
 BEHAVIOURS = ("jaywalking", "drunk_driving", "late_payment")

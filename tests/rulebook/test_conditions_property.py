@@ -14,22 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialcredit.errors import ConditionError
-from socialcredit.rulebook.conditions import MAX_LENGTH, Condition, FieldSpec, compile_condition, count_key
+from socialcredit.rulebook.conditions import MAX_LENGTH, Condition, compile_condition, count_key
 
-TIERS = ("AAA", "AA", "A", "B", "C", "D")
-REGIONS = ("east", "centre", "west")
-GROUPS = ("majority", "minority")
-FIELDS = {
-    "score": FieldSpec("number"),
-    "income": FieldSpec("number"),
-    "friends_mean": FieldSpec("number"),
-    "days_listed": FieldSpec("number"),
-    "blacklisted": FieldSpec("bool"),
-    "redlisted": FieldSpec("bool"),
-    "region": FieldSpec("category", REGIONS),
-    "group": FieldSpec("category", GROUPS),
-    "tier": FieldSpec("ordered", TIERS),
-}
+from tests.rulebook.fields import FIELDS, GROUPS, REGIONS, TIERS
 BEHAVIOURS = ("jaywalking", "drunk_driving", "late_payment")
 NUMBER_FIELDS = ("score", "income", "friends_mean", "days_listed")
 BOOL_FIELDS = ("blacklisted", "redlisted")
