@@ -139,7 +139,7 @@ class Plan:
         return days
 
 
-def _compile(text: str, rb: Rulebook, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:
+def _compile(text: str, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:
     try:
         return compile_condition(text, fields, names)
     except Exception as exc:  # ConditionError: attach the rulebook path for the loader
@@ -170,8 +170,8 @@ def build_plan(rb: Rulebook) -> Plan:
         rule = getattr(rb.lists, name)
         if rule is None:
             return None
-        enter = _compile(rule.enter, rb, fields, names, ("lists", name, "enter"))
-        exit_ = _compile(rule.exit, rb, fields, names, ("lists", name, "exit")) if rule.exit else None
+        enter = _compile(rule.enter, fields, names, ("lists", name, "enter"))
+        exit_ = _compile(rule.exit, fields, names, ("lists", name, "exit")) if rule.exit else None
         dims = (len(rb.tiers), len(regions), len(rb.population.groups))
         return ListPlan(
             name=name,
@@ -185,7 +185,7 @@ def build_plan(rb: Rulebook) -> Plan:
     services = []
     for i, s in enumerate(rb.services):
         key = "granted_when" if s.is_reward else "denied_when"
-        cond = _compile(s.condition, rb, fields, names, ("services", i, key))
+        cond = _compile(s.condition, fields, names, ("services", i, key))
         services.append(
             ServicePlan(
                 name=s.name,

@@ -179,8 +179,3 @@ def check_threads(threads: int | None) -> int | None:
 
 def _empty_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.uint8)
-
-
-def simulate(rulebook: Rulebook, **kwargs) -> "Results":
-    """Build and run a simulation in one call."""
-    return Sim(rulebook, **kwargs).run()

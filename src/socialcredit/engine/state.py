@@ -112,8 +112,6 @@ class State:
     event: np.ndarray  # uint8 behaviour index of today's event, 255 = none
     log: RecordLog = field(default_factory=RecordLog)
     pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
-    sampled: np.ndarray | None = None  # bool mask of audited persons
-    audit_idx: np.ndarray | None = None
 
     def nbytes(self) -> int:
         total = 0
