@@ -5,35 +5,38 @@ from __future__ import annotations
 import numpy as np
 
 from socialcredit.engine import behave, classify, respond, rng, score
-from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
 from socialcredit.engine.state import RecordLog
 from tests.conftest import base_rulebook, run
 
 
 # ---------------------------------------------------------------- behave
-def test_behave_draws_each_behaviour_at_its_rate_and_deterrence_scales_penalised_only() -> None:
+def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_classes() -> None:
+    """Columns: deterred, gamed, neutral, neutral + income. Second half of persons: risk 2 and half
+    their initial income, so deterrence 1/(1+0.5*2) = 0.5, gaming 1 + 0.25*2 = 1.5, income (1/0.5)**1 = 2."""
     n = 200_000
-    rate_day = np.array([0.02, 0.01, 0.03], np.float32)
-    beh_class = np.array([DETERRED, GAMED, NEUTRAL], np.int64)
-    het = np.ones((n, 3), np.float32)
-    class_rate = np.zeros((n, 3), np.float32)
-    class_rate[:, DETERRED] = 0.02
-    class_rate[:, GAMED] = 0.01
-    class_rate[:, NEUTRAL] = 0.03
+    rate_day = np.array([0.02, 0.01, 0.03, 0.005], np.float32)
+    beh_class = np.array([0, 1, 2, 3], np.int64)
+    flags = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1]], np.float32)
+    het = np.ones((n, 4), np.float32)
+    class_rate = np.tile(rate_day, (n, 1))
     risk = np.zeros(n, np.float32)
-    risk[n // 2 :] = 2.0  # second half: multiplier 1 / (1 + 0.5 * 2) = 0.5 on the penalised behaviour
+    risk[n // 2 :] = 2.0
+    income_mult = np.ones(n, np.float32)
+    income_mult[n // 2 :] = 2.0
     event = np.empty(n, np.uint8)
     counts = np.zeros((n + behave.CHUNK - 1) // behave.CHUNK, np.int64)
-    hits = np.zeros((2, 3))
+    hits = np.zeros((2, 4))
     days = 20
     for d in range(days):
-        behave.behave_kernel(rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, risk, 0.5, event, counts)
+        behave.behave_kernel(
+            rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, flags, risk, 0.5, 0.25, income_mult, event, counts
+        )
         assert counts.sum() == (event != 255).sum()
         for half in range(2):
             ev = event[half * n // 2 : (half + 1) * n // 2]
-            hits[half] += np.bincount(ev[ev != 255], minlength=3)[:3]
+            hits[half] += np.bincount(ev[ev != 255], minlength=4)[:4]
     trials = days * n / 2
-    expected = np.array([[0.02, 0.01, 0.03], [0.01, 0.01, 0.03]]) * trials
+    expected = np.array([[0.02, 0.01, 0.03, 0.005], [0.01, 0.015, 0.03, 0.01]]) * trials
     assert np.all(np.abs(hits - expected) < 4 * np.sqrt(expected)), (hits, expected)
 
 
@@ -104,7 +107,7 @@ def test_friends_mean_and_score_weights() -> None:
     out_cf = np.zeros(4, np.float32)
     empty = np.zeros(0, np.float32)
     score.score_kernel(
-        points, points.copy(), 1.0, fm, fm_cf, empty, empty, np.zeros(0, np.int32), empty,
+        points, points.copy(), 1.0, fm, fm_cf, empty, empty, np.zeros(0, np.int32), empty, empty,
         0.2, 0.0, 0.0, 1000.0, 0.0, 2000.0, out, out_cf,
     )  # fmt: skip
     # own weight 0.8 where there are friends; the isolated person keeps weight 1 on the own score
@@ -116,7 +119,7 @@ def test_score_bounds_clip() -> None:
     out = np.zeros(2, np.float32)
     empty = np.zeros(0, np.float32)
     nan = np.full(2, np.nan, np.float32)
-    score.score_kernel(points, points.copy(), 1.0, nan, nan, empty, empty, np.zeros(0, np.int32), empty,
+    score.score_kernel(points, points.copy(), 1.0, nan, nan, empty, empty, np.zeros(0, np.int32), empty, empty,
                        0.0, 0.0, 0.0, 1000.0, 0.0, 1300.0, out, out.copy())  # fmt: skip
     np.testing.assert_array_equal(out, [0, 1300])
 

@@ -31,7 +31,8 @@ def test_the_base_rulebook_is_valid() -> None:
     "edit, needles",
     [
         (lambda d: d["behaviours"][0].update(channel="drone"), ["behaviours[littering].channel", "unknown detection channel 'drone'", "camera, records"]),
-        (lambda d: d["behaviours"][0].update(actor="company"), ["behaviours[littering].actor", "'person'"]),
+        (lambda d: d["behaviours"][0].update(actor="corporation"), ["behaviours[littering].actor", "'company'"]),
+        (lambda d: d["behaviours"][0].update(actor="company"), ["population.companies.count", "need companies"]),
         (lambda d: d["population"]["regions"][0].update(share=0.9), ["population.regions", "add up to 1"]),
         (lambda d: d["tiers"][-1].update(min=100), ["tiers[D].min", "omit its 'min'"]),
         (lambda d: d["tiers"][1].update(min=1200), ["tiers[B].min", "best first"]),

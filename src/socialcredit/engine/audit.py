@@ -12,7 +12,9 @@ import numpy as np
 
 from socialcredit.engine import rng
 
-COLUMNS = ["day", "person", "event", "behaviour", "channel", "is_false", "points", "service", "wrongful", "score", "tier", "detail"]
+COLUMNS = [
+    "day", "person", "event", "behaviour", "channel", "is_false", "points", "service", "wrongful", "score", "tier", "other", "detail",
+]  # fmt: skip
 
 
 def sample_persons(seed: int, n: int, k: int) -> np.ndarray:
@@ -27,9 +29,12 @@ def sample_persons(seed: int, n: int, k: int) -> np.ndarray:
 EVENTS = [
     "record", "score", "tier", "blacklist_enter", "blacklist_exit", "redlist_enter", "redlist_exit",
     "denial", "reward", "reward_lost",
+    "appeal_filed", "appeal_won", "appeal_lost", "friend_dropped", "friend_lost", "friend_added", "partner_left",
+    "company_blacklisted",
 ]  # fmt: skip
-EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}
-_INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "service", "wrongful", "tier", "detail")
+EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}  # others: 3, then stages 6-7: 5
+EVENT_ORDER |= {e: 5 for e in EVENTS[EVENTS.index("appeal_filed") :]}
+_INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "service", "wrongful", "tier", "other", "detail")
 _FLOAT_COLS = ("points", "score")
 
 
@@ -75,6 +80,21 @@ class Audit:
         for c, v in cols.items():
             row[c][:] = v
         self.chunks.append(row)
+
+    def persons(self, day: int, event: str, person: np.ndarray, detail_text: str | None = None, **cols) -> None:
+        """Log ``event`` for the sampled persons among ``person``; column arrays are aligned with ``person``."""
+        if not self.enabled or person.size == 0:
+            return
+        sel = self.mask[person]
+        if not sel.any():
+            return
+        picked = {c: (np.asarray(v)[sel] if np.ndim(v) else v) for c, v in cols.items()}
+        if detail_text is not None:
+            picked["detail"] = self._detail(detail_text)
+        for c in ("is_false", "wrongful"):
+            if c in picked:
+                picked[c] = np.asarray(picked[c]).astype(np.int32)
+        self._add(day, person[sel], event, **picked)
 
     def records(self, day: int, person: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
         if not self.enabled or person.size == 0:
@@ -173,6 +193,7 @@ class Audit:
                 "wrongful": flag(cols["wrongful"]),
                 "score": cols["score"],
                 "tier": names(cols["tier"], plan.tier_names).astype(object),
+                "other": pd.array(np.where(cols["other"] < 0, None, cols["other"]), dtype="Int64"),
                 "detail": names(cols["detail"], self.details).astype(object),
             }
         )

@@ -1,9 +1,12 @@
 """Stage 1, behave: each person draws today's behaviour, if any.
 
-A person's daily rate of behaviour b is ``rate_b / 365 * het_ib * m_i(class b)``,
+A person's daily rate of behaviour b is ``rate_b / 365 * het_ib * m_i(b)``,
 where ``het`` is the person's fixed propensity multiplier and ``m`` the
-response multiplier of the behaviour's class (deterrence lowers penalised
-behaviours: ``m = 1 / (1 + elasticity * risk)``).
+product of the responses the behaviour has: deterrence lowers penalised
+behaviours (all behaviours under secret rules, which is chilling for benign
+ones), ``1 / (1 + elasticity * risk)``; gaming raises rewarded ones under
+public rules, ``1 + gaming * risk``; economic feedback raises behaviours with
+the ``income`` response, ``(income0 / income) ** elasticity``.
 
 One counter draw ``u`` per person-day is compared with the total rate
 ``L_i = sum_b lambda_ib``; if ``u < L_i`` the person does exactly one
@@ -20,7 +23,6 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine import rng
-from socialcredit.engine.plan import DETERRED, GAMED, N_CLASSES
 
 # Persons per parallel work item. Results do not depend on it (every draw is keyed by person),
 # but kernels in other modules import it and Numba's on-disk cache does not notice a change here:
@@ -29,15 +31,25 @@ CHUNK = 4096
 NONE = np.uint8(255)
 
 
+@njit(inline="always", cache=True)
+def _mult(flags: np.ndarray, k: int, d: np.float32, g: np.float32, y: np.float32) -> np.float32:
+    """Rate multiplier of response column k: the product of the responses it has (branch-free)."""
+    one = np.float32(1.0)
+    return (one + flags[k, 0] * (d - one)) * (one + flags[k, 1] * (g - one)) * (one + flags[k, 2] * (y - one))
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def behave_kernel(
     key: np.uint64,
     class_rate: np.ndarray,  # (N, K) float32
     het: np.ndarray,  # (N, B) float32
     rate_day: np.ndarray,  # (B,) float32
-    beh_class: np.ndarray,  # (B,) int64
+    beh_class: np.ndarray,  # (B,) int64 column of class_rate
+    class_flags: np.ndarray,  # (K, 3) float32: deterrence, gaming, income
     risk: np.ndarray,  # (N,) float32
     elasticity: float,
+    gaming: float,
+    income_mult: np.ndarray,  # (N,) float32, or empty when no behaviour responds to income
     event: np.ndarray,  # out (N,) uint8
     chunk_counts: np.ndarray,  # out (nchunks,) int64
 ) -> None:
@@ -46,38 +58,49 @@ def behave_kernel(
     then each picks a behaviour from the gathered rows."""
     n = event.shape[0]
     nb = rate_day.shape[0]
+    nk = class_rate.shape[1]
     nchunks = (n + CHUNK - 1) // CHUNK
     e = np.float32(elasticity)
+    gm = np.float32(gaming)
     one = np.float32(1.0)
+    use_y = income_mult.shape[0] == n
     for c in prange(nchunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         idx = np.empty(hi - lo, np.int64)
         m = 0
-        for i in range(lo, hi):  # 1: does the person do anything today? (vectorises)
-            m0 = one / (one + e * risk[i])
-            total = m0 * class_rate[i, DETERRED] + class_rate[i, GAMED] + class_rate[i, 2]
+        for i in range(lo, hi):  # 1: does the person do anything today?
+            r = risk[i]
+            d = one / (one + e * r)
+            g = one + gm * r
+            y = income_mult[i] if use_y else one
+            total = np.float32(0.0)
+            for k in range(nk):
+                total += _mult(class_flags, k, d, g, y) * class_rate[i, k]
             event[i] = NONE
             idx[m] = i
             m += rng.uniform32(key, i) < total
         buf = np.empty((m, nb), np.float32)
-        for k in range(m):  # 2: gather the propensity rows of those who act
-            i = idx[k]
+        for j in range(m):  # 2: gather the propensity rows of those who act
+            i = idx[j]
             for b in range(nb):
-                buf[k, b] = het[i, b]
-        mult = np.empty(N_CLASSES, np.float32)
+                buf[j, b] = het[i, b]
+        mult = np.empty(nk, np.float32)
         cnt = 0
-        for k in range(m):  # 3: which behaviour (same uniform, walked over the cumulative rates)
-            i = idx[k]
+        for j in range(m):  # 3: which behaviour (same uniform, walked over the cumulative rates)
+            i = idx[j]
             u = rng.uniform32(key, i)
-            mult[DETERRED] = one / (one + e * risk[i])
-            mult[GAMED] = 1.0
-            mult[2] = 1.0
+            r = risk[i]
+            d = one / (one + e * r)
+            g = one + gm * r
+            y = income_mult[i] if use_y else one
+            for k in range(nk):
+                mult[k] = _mult(class_flags, k, d, g, y)
             acc = np.float32(0.0)
             pick = -1
             last = -1
             for b in range(nb):
-                lam = rate_day[b] * buf[k, b] * mult[beh_class[b]]
+                lam = rate_day[b] * buf[j, b] * mult[beh_class[b]]
                 if lam > 0.0:
                     last = b
                 acc += lam
@@ -107,8 +130,11 @@ def run(sim) -> None:
         sim.pop.persons.het,
         plan.rate_day,
         plan.beh_class,
+        plan.class_flags,
         st.risk,
         plan.deter_elasticity,
+        plan.gaming_elasticity,
+        st.income_mult,
         st.event,
         sim.chunk_counts,
     )

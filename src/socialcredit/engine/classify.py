@@ -239,11 +239,14 @@ def _run_fused(sim) -> None:
     persons = who[k] if partial else k
     sim.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
     bits = change[k]
+    sim.black_entered = persons[:0]
     for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
         if lp is None:
             continue
         entered = persons[(bits >> shift) & 1 == 1]
         left = persons[(bits >> shift) & 2 == 2]
+        if name == "blacklist":
+            sim.black_entered = entered
         if entered.size or left.size:
             sim.tally.list_changes(name, entered, left)
             sim.audit.list_changes(st.day, name, entered, left)
@@ -291,6 +294,7 @@ def run(sim) -> None:
         return
     if not compute_tiers(sim):
         tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
+    sim.black_entered = np.zeros(0, np.int64)
     for name, lp, since, since_cf in (
         ("blacklist", plan.blacklist, st.black_since, st.black_since_cf),
         ("redlist", plan.redlist, st.red_since, st.red_since_cf),
@@ -301,6 +305,8 @@ def run(sim) -> None:
         entered = np.flatnonzero(change == ENTERED)
         left = np.flatnonzero(change == LEFT)
         _update_list(sim, lp, since_cf, cf=True)  # before the audit, which compares with it
+        if name == "blacklist":
+            sim.black_entered = entered
         sim.tally.list_changes(name, entered, left)
         sim.audit.list_changes(st.day, name, entered, left)
     sim.audit.tiers(st.day)

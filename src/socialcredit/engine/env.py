@@ -55,11 +55,28 @@ class Env(Mapping):
             return self._take(st.friends_mean_cf if cf else st.friends_mean)
         if key == "risk":
             return self._take(st.risk)
+        if key in ("represents_blacklisted", "employer_blacklisted"):
+            return self._take(self._company_flag(key))
         plan = self.sim.plan
         if key in plan.count_keys:
             k = plan.count_keys.index(key)
             return self._take(st.counts_cf[k] if cf else st.counts[k])
         raise KeyError(key)
+
+    def _company_flag(self, key: str) -> np.ndarray:
+        """Whether each person represents (or works for) a company on the company blacklist."""
+        n = self.sim.state.n
+        comp = self.sim.pop.companies
+        if comp is None:
+            return np.zeros(n, dtype=bool)
+        listed = (comp.black_since_cf if self.cf else comp.black_since) >= 0
+        if key == "employer_blacklisted":
+            employer = self.sim.pop.persons.employer
+            return (employer >= 0) & listed[np.maximum(employer, 0)]
+        out = np.zeros(n, dtype=bool)
+        rep = comp.representative[listed]
+        out[rep[rep >= 0]] = True
+        return out
 
     def __getitem__(self, key: str) -> np.ndarray:
         arr = self._cache.get(key)

@@ -1,14 +1,21 @@
-"""Stage 6, institutions: appeals, public shaming, company-manager coupling.
+"""Stage 6, institutions: appeals, public shaming, companies and their coupling to managers.
 
-The rulebook's ``institutions.transparency`` is already in force (the plan
-makes deterrence fall on every behaviour under secret rules). Appeals,
-shaming and the coupling of company and manager scores are the subject of
-the institutions issue; until then this stage changes nothing, and a
-rulebook cannot switch those mechanisms on (the schema has no keys for them).
+The rulebook's ``institutions.transparency`` acts through the plan (under
+secret rules deterrence falls on every behaviour and nobody games). The
+mechanisms run in this order, each in its own module:
+
+1. :mod:`appeal`: today's sanctions are appealed; due decisions reverse records;
+2. :mod:`shaming`: friends of persons blacklisted today drop them;
+3. :mod:`company`: company behaviours, records, scores and blacklist, and the
+   coupling between a company's listing and its legal representative's.
 """
 
 from __future__ import annotations
 
+from socialcredit.engine import appeal, company, shaming
+
 
 def run(sim) -> None:
-    return None
+    appeal.run(sim)
+    shaming.run(sim)
+    company.run(sim)

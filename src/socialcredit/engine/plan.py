@@ -15,11 +15,13 @@ import numpy as np
 from socialcredit.rulebook.conditions import Condition, FieldSpec, compile_condition, count_key
 from socialcredit.rulebook.schema import Rulebook
 
-#: Behaviour classes for response multipliers.
-DETERRED = 0  # penalised, deterrence applies
-GAMED = 1  # rewarded (gaming arrives with the responses issue; multiplier 1 for now)
-NEUTRAL = 2  # no response
-N_CLASSES = 3
+#: Response classes of behaviours. A behaviour's rate multiplier is the product of
+#: its responses' multipliers; behaviours sharing one combination share a column
+#: of ``State.class_rate`` (only the combinations a rulebook uses get a column).
+DETERRED = 0  # penalised (everything under secret rules): 1 / (1 + elasticity * risk)
+GAMED = 1  # rewarded under public rules: 1 + gaming elasticity * risk
+NEUTRAL = 2  # no risk response
+INCOME = 3  # added to the above when the behaviour also responds to income: (income0 / income) ** elasticity
 
 
 def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
@@ -37,6 +39,21 @@ def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
         "income": FieldSpec("number"),
         "friends_mean": FieldSpec("number"),
         "risk": FieldSpec("number"),
+        "represents_blacklisted": FieldSpec("bool"),
+        "employer_blacklisted": FieldSpec("bool"),
+    }
+
+
+def company_fields(rb: Rulebook) -> dict[str, FieldSpec]:
+    """Per-company fields company list conditions may read."""
+    return {
+        "score": FieldSpec("number"),
+        "points": FieldSpec("number"),
+        "tier": FieldSpec("ordered", tuple(rb.tier_names)),
+        "region": FieldSpec("category", tuple(rb.region_names)),
+        "size": FieldSpec("number"),
+        "blacklisted": FieldSpec("bool"),
+        "days_listed": FieldSpec("number"),
     }
 
 
@@ -88,9 +105,11 @@ class Plan:
     seed: int
     days: int
     behaviour_names: list[str]
-    rate_day: np.ndarray  # float32 (B,) expected events per person per day
+    rate_day: np.ndarray  # float32 (B,) expected events per person per day (0 for company behaviours)
+    company_rate_day: np.ndarray  # float64 (B,) expected events per company per day (0 for person behaviours)
     het_sigma: np.ndarray  # float64 (B,)
-    beh_class: np.ndarray  # int64 (B,)
+    beh_class: np.ndarray  # int64 (B,) column of State.class_rate
+    class_flags: np.ndarray  # float32 (K, 3): does column k respond to deterrence, gaming, income (0/1)
     beh_channel: np.ndarray  # int64 (B,)
     beh_kind: list[str]
     points: np.ndarray  # float32 (B, R)
@@ -118,10 +137,30 @@ class Plan:
     deter_decay: float
     deter_scale: float
     sanction_weight: float
+    friends_weight: float
+    gaming_elasticity: float
+    income_elasticity: float
     secret: bool
     blacklist: ListPlan | None
     redlist: ListPlan | None
     services: list[ServicePlan]
+    # society's responses and institutions (issue 3); every mechanism is off at its default
+    unfriend_p: float = 0.0
+    unfriend_low: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))  # bool (T,)
+    unfriend_blacklisted: bool = True
+    rewire: bool = True
+    rewire_preference: float = 1.0
+    breakup_p: float = 0.0
+    shaming_p: float = 0.0
+    appeal_p: float = 0.0
+    appeal_success_false: float = 0.0
+    appeal_success_true: float = 0.0
+    appeal_delay: int = 0
+    appeal_window: int = 365
+    representative_record: int = -1  # person behaviour recorded against a blacklisted company's representative
+    company_record: int = -1  # company behaviour recorded against a company whose representative is blacklisted
+    company_blacklist: ListPlan | None = None
+    company_behaviours: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     fields_used: frozenset[str] = frozenset()  # every per-person field some condition reads
     count_slots: list[tuple[int, int]] = field(default_factory=list)  # (behaviour index, days)
     count_keys: list[str] = field(default_factory=list)
@@ -132,11 +171,31 @@ class Plan:
 
     @property
     def retention_days(self) -> int:
-        """How long the record log must keep a day's records (expiry and count windows)."""
+        """How long the record log must keep a day's records (expiry, count windows, appeals)."""
         days = self.expire_days if self.recovery_mode == "expire" else 0
         for _, d in self.count_slots:
             days = max(days, d)
+        if self.appeals_on:
+            days = max(days, self.appeal_window + self.appeal_delay + 1)
         return days
+
+    @property
+    def appeals_on(self) -> bool:
+        return self.appeal_p > 0.0
+
+    @property
+    def ties_change(self) -> bool:
+        """Whether the friendship network can change during the run (empty slots may appear)."""
+        return self.unfriend_p > 0.0 or self.shaming_p > 0.0
+
+    @property
+    def companies_active(self) -> bool:
+        """Whether company scores can change (company behaviours, coupling or a company list)."""
+        return self.company_behaviours.size > 0 or self.company_blacklist is not None or self.company_record >= 0
+
+    @property
+    def income_response(self) -> bool:
+        return self.income_elasticity > 0.0 and bool(self.class_flags[:, 2].any())
 
 
 def _compile(text: str, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:
@@ -155,15 +214,24 @@ def build_plan(rb: Rulebook) -> Plan:
         raise ValueError("at most 127 behaviours are supported")
     channels = rb.channel_names
     secret = rb.institutions.transparency == "secret"
-    classes = []
+    codes = []
     for b in rb.behaviours:
         pts = b.base_points()
         if "deterrence" in b.responses and (pts < 0 or secret):
-            classes.append(DETERRED)
-        elif "gaming" in b.responses and pts > 0:
-            classes.append(GAMED)
+            code = DETERRED
+        elif "gaming" in b.responses and pts > 0 and not secret:
+            code = GAMED
         else:
-            classes.append(NEUTRAL)
+            code = NEUTRAL
+        if "income" in b.responses:
+            code += INCOME
+        codes.append(code)
+    used = sorted({c for c, b in zip(codes, rb.behaviours) if b.actor == "person"})
+    classes = [used.index(c) if c in used else 0 for c in codes]
+    class_flags = np.array(
+        [[c % INCOME == DETERRED, c % INCOME == GAMED, c >= INCOME] for c in used], dtype=np.float32
+    ).reshape(len(used), 3)
+    is_company = np.array([b.actor == "company" for b in rb.behaviours])
     fields = condition_fields(rb)
 
     def list_plan(name: str) -> ListPlan | None:
@@ -199,6 +267,16 @@ def build_plan(rb: Rulebook) -> Plan:
         )
     blacklist = list_plan("blacklist")
     redlist = list_plan("redlist")
+    company_blacklist = None
+    if rb.lists.company_blacklist is not None:
+        rule = rb.lists.company_blacklist
+        cfields = company_fields(rb)
+        company_blacklist = ListPlan(
+            name="company_blacklist",
+            enter=_compile(rule.enter, cfields, [], ("lists", "company_blacklist", "enter")),
+            exit=_compile(rule.exit, cfields, [], ("lists", "company_blacklist", "exit")) if rule.exit else None,
+            min_days=rule.min_days,
+        )
     slots: list[tuple[int, int]] = []
     conds = [s.condition for s in services] + [
         c for lp in (blacklist, redlist) if lp is not None for c in (lp.enter, lp.exit) if c is not None
@@ -209,15 +287,19 @@ def build_plan(rb: Rulebook) -> Plan:
             if slot not in slots:
                 slots.append(slot)
     d = rb.responses.deterrence
+    rs = rb.responses
+    inst = rb.institutions
     sc = rb.score
     plan = Plan(
         rulebook=rb,
         seed=rb.simulation.seed,
         days=rb.simulation.days,
         behaviour_names=names,
-        rate_day=np.array([b.rate / 365.0 for b in rb.behaviours], dtype=np.float32),
+        rate_day=np.array([0.0 if c else b.rate / 365.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float32),
+        company_rate_day=np.array([b.rate / 365.0 if c else 0.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float64),
         het_sigma=np.array([b.heterogeneity for b in rb.behaviours], dtype=np.float64),
         beh_class=np.array(classes, dtype=np.int64),
+        class_flags=class_flags,
         beh_channel=np.array([channels.index(b.channel) for b in rb.behaviours], dtype=np.int64),
         beh_kind=[b.kind for b in rb.behaviours],
         base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),
@@ -245,10 +327,29 @@ def build_plan(rb: Rulebook) -> Plan:
         deter_decay=float(0.5 ** (1.0 / d.half_life)),
         deter_scale=d.points_scale,
         sanction_weight=d.sanction_weight,
+        friends_weight=d.friends_weight,
+        gaming_elasticity=rs.gaming.elasticity,
+        income_elasticity=rs.income.elasticity,
         secret=secret,
         blacklist=blacklist,
         redlist=redlist,
         services=services,
+        unfriend_p=rs.unfriending.probability,
+        unfriend_low=np.array([t in rs.unfriending.tiers for t in rb.tier_names], dtype=np.bool_),
+        unfriend_blacklisted=rs.unfriending.blacklisted,
+        rewire=rs.unfriending.rewire,
+        rewire_preference=rs.unfriending.preference,
+        breakup_p=rs.breakup.probability,
+        shaming_p=inst.shaming.probability,
+        appeal_p=inst.appeals.probability,
+        appeal_success_false=inst.appeals.success_false,
+        appeal_success_true=inst.appeals.success_true,
+        appeal_delay=inst.appeals.delay,
+        appeal_window=inst.appeals.window,
+        representative_record=names.index(inst.coupling.representative_record) if inst.coupling.representative_record else -1,
+        company_record=names.index(inst.coupling.company_record) if inst.coupling.company_record else -1,
+        company_blacklist=company_blacklist,
+        company_behaviours=np.flatnonzero(is_company).astype(np.int64),
         fields_used=frozenset().union(*(c.fields for c in conds)) if conds else frozenset(),
         count_slots=slots,
         count_keys=[count_key(names[b], d_) for b, d_ in slots],

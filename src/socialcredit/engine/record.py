@@ -25,7 +25,10 @@ STATE_MEASURES = [
     "blacklisted_cf",
     "income_sum",
     "risk_sum",
+    "degree_sum",
+    "degree_blacklisted_sum",
 ]
+NETWORK_EVERY = 30  # days between assortativity measurements (and the first and last day)
 NBINS = 512
 
 
@@ -52,7 +55,7 @@ NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the
 
 @njit(parallel=True, cache=True, fastmath=False)
 def aggregate_kernel(
-    score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
+    score, tier, black_since, black_since_cf, red_since, income, risk, degree, region, group, R, G, lo, width,
     part, hpart, out, hist,
 ) -> None:  # fmt: skip
     """Sums per (tier, region, group) combination.
@@ -69,7 +72,7 @@ def aggregate_kernel(
     inv = 1.0 / width if width > 0 else 0.0
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
-        acc = np.zeros((K, 9), np.float64)  # local: stays in cache, no sharing between threads
+        acc = np.zeros((K, nm), np.float64)  # local: stays in cache, no sharing between threads
         h = hpart[get_thread_id()]
         for i in range(c * step, min(n, (c + 1) * step)):
             s = np.float64(score[i])
@@ -84,6 +87,9 @@ def aggregate_kernel(
             acc[k, 6] += np.float64(black_since_cf[i] >= 0)
             acc[k, 7] += np.float64(income[i])
             acc[k, 8] += np.float64(risk[i])
+            dg = np.float64(degree[i])
+            acc[k, 9] += dg
+            acc[k, 10] += dg * bl
             b = np.int64((s - lo) * inv)
             b = min(max(b, 0), nb - 1)
             h[k, b] += 1
@@ -132,6 +138,10 @@ class Recorder:
         self.events = np.zeros((days, tally.ncells, tally.counts.shape[1]), np.int64)
         self.beh = np.zeros((days, tally.ncells) + tally.bcounts.shape[1:], np.int64)
         self.svc = np.zeros((days, tally.ncells) + tally.scounts.shape[1:], np.int64)
+        from socialcredit.engine.company import COMPANY_MEASURES
+
+        self.company = np.full((days, len(COMPANY_MEASURES)), np.nan)  # whole population only
+        self.network = np.full((days, 2), np.nan)  # score and tier assortativity, every NETWORK_EVERY days
         self.days_done = 0
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncombos, nm), np.float64)
@@ -153,7 +163,7 @@ class Recorder:
         out = np.zeros((K, len(STATE_MEASURES)), np.float64)
         hist = np.zeros((K, NBINS), np.int64)
         aggregate_kernel(
-            st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
+            st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk, st.degree,
             pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
         cells = t.cells_f
@@ -171,6 +181,12 @@ class Recorder:
         self.events[d] = t.expand(t.counts)
         self.beh[d] = t.expand(t.bcounts)
         self.svc[d] = t.expand(t.scounts)
+        if d % NETWORK_EVERY == 0 or d == self.network.shape[0] - 1:
+            from socialcredit.engine.ties import score_assortativity, tier_assortativity
+
+            net = sim.pop.network
+            self.network[d, 0] = score_assortativity(net.indptr, net.indices, st.score)
+            self.network[d, 1] = tier_assortativity(net.indptr, net.indices, st.tier, t.T)
         self.days_done = d + 1
 
 

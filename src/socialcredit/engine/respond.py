@@ -1,13 +1,16 @@
-"""Stage 7, respond: perceived risk and deterrence.
+"""Stage 7, respond: perceived risk, then unfriending and partners' breakups.
 
 Each person keeps a perceived risk ``r`` that decays with a half-life ``h``
-and grows with their own penalties and sanctions:
+and grows with their own penalties and sanctions and with their friends'
+sanctions:
 
-    r_i(t+1) = r_i(t) * 2**(-1/h) + lost_points_i(t) / points_scale + sanction_weight * sanctions_i(t)
+    r_i(t+1) = r_i(t) * 2**(-1/h) + lost_points_i(t) / points_scale
+               + sanction_weight * sanctions_i(t) + friends_weight * friends_sanctioned_i(t)
 
-The behave stage multiplies the rates of penalised behaviours (all behaviours
-under secret rules) by ``1 / (1 + elasticity * r_i)``. Chilling, gaming,
-unfriending and economic feedback arrive with the responses issue.
+The behave stage turns it into rate multipliers: deterrence (and chilling,
+under secret rules) ``1 / (1 + elasticity * r)``, gaming ``1 + gaming * r``.
+Economic feedback's multiplier is updated where incomes change (services).
+On social-update days, :mod:`unfriending` and :mod:`partners` run next.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.engine import partners, unfriending
 from socialcredit.engine.behave import CHUNK
 
 
@@ -48,13 +52,31 @@ def feed_kernel(
         risk[sanctioned[k]] += weight
 
 
+@njit(cache=True)
+def friends_feed_kernel(indptr: np.ndarray, indices: np.ndarray, sanctioned: np.ndarray, weight: float, risk: np.ndarray) -> int:
+    """Each friend of a person sanctioned today gains ``weight`` perceived risk; returns how many gained."""
+    m = 0
+    for k in range(sanctioned.shape[0]):
+        s = sanctioned[k]
+        for slot in range(indptr[s], indptr[s + 1]):
+            j = indices[slot]
+            if j >= 0:
+                risk[j] += weight
+                m += 1
+    return m
+
+
 def run(sim) -> None:
     plan = sim.plan
-    if plan.deter_elasticity <= 0.0:
-        return
     st = sim.state
-    decay_kernel(st.risk, plan.deter_decay)
-    person, beh, _flags = sim.today
-    feed_kernel(
-        st.risk, person, beh, sim.pop.persons.region, plan.points, plan.deter_scale, sim.sanctioned, plan.sanction_weight
-    )
+    if plan.deter_elasticity > 0.0 or plan.gaming_elasticity > 0.0:
+        decay_kernel(st.risk, plan.deter_decay)
+        person, beh, _flags = sim.today
+        feed_kernel(
+            st.risk, person, beh, sim.pop.persons.region, plan.points, plan.deter_scale, sim.sanctioned, plan.sanction_weight
+        )
+        if plan.friends_weight > 0.0 and sim.sanctioned.size:
+            net = sim.pop.network
+            friends_feed_kernel(net.indptr, net.indices, sim.sanctioned, plan.friends_weight, st.risk)
+    unfriending.run(sim)
+    partners.run(sim)

@@ -41,7 +41,8 @@ STREAMS: dict[str, int] = {
     "unfriend": 14,
     "rewire": 15,
     "partner": 16,
-    "company_behave": 17,
+    "company_behave": 17,  # company behaviours (sub = behaviour index) and their detection (sub = 1000 + index)
+    "company_detect": 18,
 }
 
 
@@ -144,4 +145,13 @@ def normals(k: np.uint64, n: int) -> np.ndarray:
     out = np.empty(n, np.float64)
     for i in range(n):
         out[i] = normal(k, i)
+    return out
+
+
+@njit(cache=True)
+def uniforms_at(k: np.uint64, agents: np.ndarray) -> np.ndarray:
+    """Uniforms for the given agents under one key (the draw of agent a is the same as in :func:`uniforms`)."""
+    out = np.empty(agents.shape[0], np.float64)
+    for j in range(agents.shape[0]):
+        out[j] = uniform(k, agents[j])
     return out

@@ -39,9 +39,13 @@ def apply_records(
     points: np.ndarray,
     points_cf: np.ndarray,
 ) -> None:
-    """Add (sign=+1) or remove (sign=-1) records' points; false records skip the counterfactual."""
+    """Add (sign=+1) or remove (sign=-1) records' points; false records skip the counterfactual.
+
+    Person -1 marks a record overturned on appeal (its points were already removed)."""
     for k in range(person.shape[0]):
         p = person[k]
+        if p < 0:
+            continue
         pts = sign * points_tab[beh[k], region[p]]
         points[p] += pts
         if (flags[k] & 1) == 0:
@@ -54,9 +58,9 @@ def update_counts(
 ) -> None:
     """Adjust one count() window for the records of behaviour ``b``."""
     for k in range(person.shape[0]):
-        if beh[k] != b:
-            continue
         p = person[k]
+        if beh[k] != b or p < 0:
+            continue
         v = int(counts[p]) + delta
         counts[p] = min(max(v, 0), 65535)
         if (flags[k] & 1) == 0:
@@ -106,6 +110,57 @@ def friends_mean_kernel(
             fm_cf[i] = s_cf * inv
 
 
+@njit(parallel=True, cache=True, fastmath=True)
+def friends_mean_sparse_kernel(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    score: np.ndarray,
+    score_cf: np.ndarray,
+    points: np.ndarray,
+    points_cf: np.ndarray,
+    composite: bool,
+    initial: float,
+    lo: float,
+    hi: float,
+    fm: np.ndarray,
+    fm_cf: np.ndarray,
+) -> None:
+    """:func:`friends_mean_kernel` for a network with empty slots (-1: ties dropped during the run)."""
+    n = fm.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            s = 0.0
+            s_cf = 0.0
+            cnt = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if j < 0:
+                    continue
+                cnt += 1
+                if composite:
+                    s += score[j]
+                    s_cf += score_cf[j]
+                else:
+                    s += min(max(initial + points[j], lo), hi)
+                    s_cf += min(max(initial + points_cf[j], lo), hi)
+            if cnt == 0:
+                fm[i] = np.nan
+                fm_cf[i] = np.nan
+            else:
+                fm[i] = s / cnt
+                fm_cf[i] = s_cf / cnt
+
+
+@njit(cache=True)
+def note_latest_penalty(person: np.ndarray, beh: np.ndarray, region: np.ndarray, points_tab: np.ndarray, start: int, latest: np.ndarray) -> None:
+    """Remember each person's latest penalising record by its global index in the record log (for appeals)."""
+    for k in range(person.shape[0]):
+        p = person[k]
+        if points_tab[beh[k], region[p]] < 0:
+            latest[p] = start + k
+
+
 @njit(cache=True)
 def partner_terms(partner: np.ndarray, score: np.ndarray, score_cf: np.ndarray, ps: np.ndarray, ps_cf: np.ndarray) -> None:
     for i in range(partner.shape[0]):
@@ -129,6 +184,7 @@ def score_kernel(
     ps_cf: np.ndarray,
     employer: np.ndarray,
     company_score: np.ndarray,
+    company_score_cf: np.ndarray,
     w_f: float,
     w_p: float,
     w_e: float,
@@ -162,9 +218,8 @@ def score_kernel(
                 s_cf += w_p * ps_cf[i]
             if use_e and w_e > 0.0 and employer[i] >= 0:
                 w_own -= w_e
-                e = company_score[employer[i]]
-                s += w_e * e
-                s_cf += w_e * e
+                s += w_e * company_score[employer[i]]
+                s_cf += w_e * company_score_cf[employer[i]]
             score[i] = min(max(w_own * own + s, lo), hi)
             score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
 
@@ -180,6 +235,7 @@ def score_touched_kernel(
     ps_cf: np.ndarray,
     employer: np.ndarray,
     company_score: np.ndarray,
+    company_score_cf: np.ndarray,
     w_f: float,
     w_p: float,
     w_e: float,
@@ -217,9 +273,8 @@ def score_touched_kernel(
             s_cf += w_p * ps_cf[i]
         if use_e and w_e > 0.0 and employer[i] >= 0:
             w_own -= w_e
-            e = company_score[employer[i]]
-            s += w_e * e
-            s_cf += w_e * e
+            s += w_e * company_score[employer[i]]
+            s_cf += w_e * company_score_cf[employer[i]]
         score[i] = min(max(w_own * own + s, lo), hi)
         score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
 
@@ -247,9 +302,14 @@ def run(sim) -> None:
         op, ob, of = st.log.day(day - days)
         if op.size:
             update_counts(op, ob, of, b, -1, st.counts[k], st.counts_cf[k])
+    if plan.appeals_on and expired.size:
+        expired = expired[expired >= 0]  # records overturned on appeal are marked -1
     keep = plan.retention_days
-    if keep > 0 and day + keep < plan.days:
+    if keep > 0 and (day + keep < plan.days or plan.appeals_on):
+        start = st.log.base + st.log.size
         st.log.append_day(day, person, beh, flags)
+        if plan.appeals_on:
+            note_latest_penalty(person, beh, pers.region, plan.points, start, st.latest_penalty)
     else:  # never read back within this run (expiry and count windows end after the last day)
         st.log.append_day(day, person[:0], beh[:0], flags[:0])
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
@@ -259,7 +319,8 @@ def run(sim) -> None:
     if social_day and (needs_fm or plan.w_partner > 0):
         net = sim.pop.network
         if needs_fm:
-            friends_mean_kernel(
+            fm_kernel = friends_mean_sparse_kernel if plan.ties_change else friends_mean_kernel
+            fm_kernel(
                 net.indptr,
                 net.indices,
                 st.score,
@@ -276,16 +337,22 @@ def run(sim) -> None:
         if plan.w_partner > 0:
             partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
     relax = plan.relax_factor if plan.recovery_mode == "relax" else 1.0
-    company_score = sim.pop.companies.score if sim.pop.companies is not None else np.zeros(0, np.float32)
+    comp = sim.pop.companies
+    company_score = comp.score if comp is not None else np.zeros(0, np.float32)
+    company_score_cf = comp.score_cf if comp is not None else company_score
     args = (
-        st.friends_mean, st.friends_mean_cf, sim.partner_score, sim.partner_score_cf, pers.employer, company_score,
+        st.friends_mean, st.friends_mean_cf, sim.partner_score, sim.partner_score_cf, pers.employer, company_score, company_score_cf,
         plan.w_friends, plan.w_partner, plan.w_employer, plan.initial, plan.lo, plan.hi, st.score, st.score_cf,
     )  # fmt: skip
     if relax < 1.0 or social_day or day == 0 or sim.full_score_pass:
         score_kernel(st.points, st.points_cf, relax, *args)
+        sim.rescore = sim.rescore[:0]
         sim.touched = None  # everyone may have changed
     else:
         who = np.concatenate((person, expired)) if expired.size else person
+        if sim.rescore.size:  # points changed after yesterday's score stage (appeals)
+            who = np.concatenate((who, sim.rescore))
         if who.size:
             score_touched_kernel(who, st.points, st.points_cf, *args)
         sim.touched = who  # only these scores changed today
+        sim.rescore = sim.rescore[:0]

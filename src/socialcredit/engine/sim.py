@@ -20,6 +20,7 @@ import numpy as np
 from socialcredit.engine import behave, classify, detect, institutions, record, respond, score, services
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.company import CompanyBook
 from socialcredit.engine.plan import Plan, build_plan
 from socialcredit.engine.record import Recorder
 from socialcredit.engine.state import State, new_state
@@ -70,7 +71,10 @@ class Sim:
         self.list_watch: np.ndarray | None = None  # persons on a list or whose list status changed (classify)
         self.scratch_u16: np.ndarray | None = None
         self.candidate_mark: np.ndarray | None = None
-        self.full_score_pass = False  # update every score every day (stages that change company scores set it)
+        self.full_score_pass = False  # update every score every day
+        self.rescore = np.zeros(0, np.int32)  # persons whose points changed after the score stage (appeals)
+        self.black_entered = np.zeros(0, np.int64)  # persons blacklisted today (classify)
+        self.ties_changed_today = False
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -103,6 +107,8 @@ class Sim:
                 "person-day can happen, so their rates are capped (lower the rates or the heterogeneity)",
                 stacklevel=2,
             )
+        self.pending_appeals: dict[int, list[tuple[np.ndarray, ...]]] = {}
+        self.company_book = CompanyBook(self) if self.pop.companies is not None and self.plan.companies_active else None
         self.tally = Tally(self)
         self.audit = Audit(self)
         self.recorder = Recorder(self)

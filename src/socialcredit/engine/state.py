@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from socialcredit.engine.plan import N_CLASSES, Plan
+from socialcredit.engine.plan import Plan
 from socialcredit.population import Population
 
 
@@ -104,10 +104,14 @@ class State:
     risk: np.ndarray  # float32 perceived risk
     income: np.ndarray  # float32 yearly income (changes with consequences)
     # behaviour propensity: per-class sums of daily rate x heterogeneity
-    class_rate: np.ndarray  # float32 (N, N_CLASSES)
+    class_rate: np.ndarray  # float32 (N, K): one column per response class the rulebook uses
+    income_mult: np.ndarray  # float32 (N,) (income0 / income) ** elasticity, or empty when unused
     # count() windows: one row per (behaviour, days) slot
     counts: np.ndarray  # uint16 (K, N)
     counts_cf: np.ndarray
+    # institutions and ties
+    latest_penalty: np.ndarray  # int64 (N,) log index of the latest penalising record (appeals), or empty
+    degree: np.ndarray  # int32 (N,) friends (non-empty slots) of each person
     # scratch
     event: np.ndarray  # uint8 behaviour index of today's event, 255 = none
     log: RecordLog = field(default_factory=RecordLog)
@@ -124,8 +128,9 @@ class State:
 def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
     """Per-person daily rate of each behaviour class: sum over its behaviours of rate x heterogeneity."""
     n = het.shape[0]
-    out = np.zeros((n, N_CLASSES), np.float32)
-    for c in range(N_CLASSES):
+    k = plan.class_flags.shape[0]
+    out = np.zeros((n, k), np.float32)
+    for c in range(k):
         idx = np.flatnonzero(plan.beh_class == c)
         if idx.size:
             out[:, c] = het[:, idx] @ plan.rate_day[idx].astype(np.float32)
@@ -156,8 +161,11 @@ def new_state(plan: Plan, pop: Population) -> State:
         risk=f32(0.0),
         income=pop.persons.income.copy(),
         class_rate=class_rates(plan, pop.persons.het),
+        income_mult=f32(1.0) if plan.income_response else np.zeros(0, np.float32),
         counts=np.zeros((k, n), np.uint16),
         counts_cf=np.zeros((k, n), np.uint16),
+        latest_penalty=np.full(n, -1, np.int64) if plan.appeals_on else np.zeros(0, np.int64),
+        degree=np.diff(pop.network.indptr).astype(np.int32),
         event=np.full(n, 255, np.uint8),
     )
     from socialcredit.engine.classify import tier_kernel

@@ -29,6 +29,16 @@ EVENT_MEASURES = [
     "blacklist_exits",
     "redlist_entries",
     "redlist_exits",
+    "ties_dropped_unfriending",  # counted for the person who drops the friend
+    "ties_rewired",
+    "ties_dropped_shaming",  # counted for the newly listed person
+    "partnerships_ended",  # counted for the person who leaves
+    "appeals_filed",
+    "appeals_won",
+    "appeals_won_false",  # false records overturned
+    "appeals_lost",
+    "appeal_days_false",  # days overturned false records had counted against the person
+    "risk_from_friends",  # friends' denials that raised this person's perceived risk
 ]
 M = {name: k for k, name in enumerate(EVENT_MEASURES)}
 BEH_MEASURES = ["events", "detected", "records_true", "records_false"]
@@ -67,6 +77,12 @@ def tally_records(person, beh, flags, region, group, tier, R, G, counts, bcounts
 def tally_persons(idx, region, group, tier, R, G, counts, col):
     for k in range(idx.shape[0]):
         counts[_combo(idx[k], region, group, tier, R, G), col] += 1
+
+
+@njit(cache=True)
+def tally_weighted(idx, weight, region, group, tier, R, G, counts, col):
+    for k in range(idx.shape[0]):
+        counts[_combo(idx[k], region, group, tier, R, G), col] += weight[k]
 
 
 def combo_cells(R: int, G: int, T: int) -> np.ndarray:
@@ -123,6 +139,15 @@ class Tally:
     def list_changes(self, name: str, entered: np.ndarray, left: np.ndarray) -> None:
         tally_persons(entered, *self._args(), self.counts, M[f"{name}_entries"])
         tally_persons(left, *self._args(), self.counts, M[f"{name}_exits"])
+
+    def persons(self, measure: str, idx: np.ndarray, weight: np.ndarray | None = None) -> None:
+        """Count one event (or ``weight``) of ``measure`` for each person in ``idx``."""
+        if idx.size == 0:
+            return
+        if weight is None:
+            tally_persons(idx, *self._args(), self.counts, M[measure])
+        else:
+            tally_weighted(idx, weight.astype(np.int64), *self._args(), self.counts, M[measure])
 
     def service(self, s: int, attempts: np.ndarray, outcome: np.ndarray, wrongful: np.ndarray) -> None:
         sp = self.sim.plan.services[s]

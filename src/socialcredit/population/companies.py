@@ -21,10 +21,35 @@ from socialcredit.population.persons import block_sizes, offsets_from_sizes
 
 @dataclass
 class Companies:
+    """Static attributes (region, size, representative) and the company score state.
+
+    The score state has a counterfactual twin (``_cf``) like the persons' one:
+    it leaves out false records (coupling records caused by false records).
+    """
+
     region: np.ndarray  # uint8
     size: np.ndarray  # int32, employees
     representative: np.ndarray  # int32 person id, -1 if no employees
     score: np.ndarray  # float32
+    score_cf: np.ndarray = None  # type: ignore[assignment]  # float32; set in __post_init__
+    points: np.ndarray = None  # type: ignore[assignment]
+    points_cf: np.ndarray = None  # type: ignore[assignment]
+    tier: np.ndarray = None  # type: ignore[assignment]  # uint8
+    black_since: np.ndarray = None  # type: ignore[assignment]  # int32 day listed, -1 if not
+    black_since_cf: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        m = self.region.shape[0]
+        if self.score_cf is None:
+            self.score_cf = self.score.copy()
+        for name in ("points", "points_cf"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(m, np.float32))
+        if self.tier is None:
+            self.tier = np.zeros(m, np.uint8)
+        for name in ("black_since", "black_since_cf"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(m, -1, np.int32))
 
     @property
     def n(self) -> int:

@@ -75,15 +75,34 @@ class Results:
             for t, name in enumerate(rb.tier_names):
                 cols[f"share_{name}"] = (tiers[:, :, t] / persons).ravel()
             for m, name in enumerate(STATE_MEASURES):
-                if name in ("persons", "score_sum", "score_sq"):
+                if name in ("persons", "score_sum", "score_sq", "degree_sum", "degree_blacklisted_sum"):
                     continue
                 if name in ("income_sum", "risk_sum"):
                     cols[name.replace("_sum", "_mean")] = (st[:, :, m] / persons).ravel()
                 else:
                     cols[name] = st[:, :, m].ravel().astype(np.int64)
+            sm = STATE_MEASURES.index
+            blacklisted = st[:, :, sm("blacklisted")]
+            cols["degree_mean"] = (st[:, :, sm("degree_sum")] / persons).ravel()
+            cols["degree_blacklisted"] = (st[:, :, sm("degree_blacklisted_sum")] / blacklisted).ravel()
+            cols["degree_others"] = (
+                (st[:, :, sm("degree_sum")] - st[:, :, sm("degree_blacklisted_sum")]) / (persons - blacklisted)
+            ).ravel()
             ev = rec.events[:days]
             for m, name in enumerate(EVENT_MEASURES):
                 cols[name] = ev[:, :, m].ravel()
+            # behaviour events by kind (deterrence, chilling and gaming show here)
+            kinds = np.array([KINDS.index(k) for k in sim.plan.beh_kind])
+            for kcode, kind in enumerate(KINDS):
+                cols[f"events_{kind}"] = rec.beh[:days, :, kinds == kcode, 0].sum(axis=2).ravel()
+            # whole-population series: companies and network assortativity (NaN on other rows)
+            is_all = np.tile(bcode == 0, days)
+            from socialcredit.engine.company import COMPANY_MEASURES
+
+            for m, name in enumerate(COMPANY_MEASURES):
+                cols[name] = np.where(is_all, np.repeat(rec.company[:days, m], ncells), np.nan)
+            for m, name in enumerate(("score_assortativity", "tier_assortativity")):
+                cols[name] = np.where(is_all, np.repeat(rec.network[:days, m], ncells), np.nan)
         daily = pd.DataFrame(cols)
 
         plan = sim.plan

@@ -149,7 +149,7 @@ class Behaviour(Sourced):
     """A behaviour people (or companies) do at a yearly rate, and what the system makes of it."""
 
     name: str
-    actor: Literal["person"] = Field("person", description="who acts; company behaviours arrive with the institutions issue")
+    actor: Literal["person", "company"] = Field("person", description="who acts: a person, or a company (its records feed the company score)")
     rate: float = Field(ge=0, le=365, description="expected events per actor per year")
     heterogeneity: float = Field(0.0, ge=0, le=3, description="sigma of the lognormal per-actor rate multiplier (mean 1)")
     kind: Literal["harmful", "benign", "prosocial"]
@@ -261,6 +261,9 @@ class ListRule(Sourced):
 class Lists(Strict):
     blacklist: ListRule | None = None
     redlist: ListRule | None = None
+    company_blacklist: ListRule | None = Field(
+        None, description="list of companies; its conditions read company fields (score, tier, region, size)"
+    )
 
 
 class Consequences(Strict):
@@ -299,8 +302,38 @@ class Service(Sourced):
 
 
 # ---------------------------------------------------------------- institutions, responses, simulation
+class Appeals(Sourced):
+    """A sanctioned person may appeal the record behind it; the decision comes ``delay`` days later."""
+
+    probability: float = Field(0.0, ge=0, le=1, description="probability a sanctioned person appeals their latest penalising record")
+    success_false: float = Field(0.5, ge=0, le=1, description="probability a false record is overturned")
+    success_true: float = Field(0.05, ge=0, le=1, description="probability a true record is overturned (connections, error)")
+    delay: int = Field(30, ge=0, le=3650, description="days from filing to decision")
+    window: int = Field(365, ge=1, le=36500, description="records older than this many days can no longer be appealed")
+
+
+class Shaming(Sourced):
+    """The blacklist is published: each friend of a newly listed person drops the tie with a probability."""
+
+    probability: float = Field(0.0, ge=0, le=1)
+
+
+class Coupling(Sourced):
+    """Company-manager coupling: a listing on one side is recorded against the other."""
+
+    representative_record: str | None = Field(
+        None, description="a person behaviour recorded against the legal representative when their company is blacklisted"
+    )
+    company_record: str | None = Field(
+        None, description="a company behaviour recorded against the company when its legal representative is blacklisted"
+    )
+
+
 class Institutions(Strict):
     transparency: Literal["public", "secret"] = "public"
+    appeals: Appeals = Appeals()
+    shaming: Shaming = Shaming()
+    coupling: Coupling = Coupling()
 
 
 class Deterrence(Sourced):
@@ -310,10 +343,43 @@ class Deterrence(Sourced):
     half_life: float = Field(90.0, gt=0, le=36500)
     points_scale: float = Field(100.0, gt=0, description="points lost that add one unit of perceived risk")
     sanction_weight: float = Field(1.0, ge=0, le=100, description="perceived risk added by one denial")
+    friends_weight: float = Field(0.0, ge=0, le=100, description="perceived risk added by one friend's denial")
+
+
+class Gaming(Sourced):
+    """Rewarded behaviours' rates are multiplied by 1 + elasticity * r (public rules only)."""
+
+    elasticity: float = Field(0.0, ge=0, le=100)
+
+
+class IncomeFeedback(Sourced):
+    """Behaviours with the ``income`` response are multiplied by (initial income / income) ** elasticity."""
+
+    elasticity: float = Field(0.0, ge=0, le=20)
+
+
+class Unfriending(Sourced):
+    """On each social update a person drops each friend in a low tier (or blacklisted) with a probability."""
+
+    probability: float = Field(0.0, ge=0, le=1, description="probability per social update of dropping one such friend")
+    tiers: list[str] = Field([], description="tiers whose members are dropped")
+    blacklisted: bool = Field(True, description="blacklisted friends are dropped too")
+    rewire: bool = Field(True, description="refill the slot with a person of the same region")
+    preference: float = Field(1.0, ge=0, le=20, description="bias toward better tiers when rewiring: weight exp(-preference * tier index)")
+
+
+class Breakup(Sourced):
+    """On each social update a person whose partner is blacklisted ends the partnership with a probability."""
+
+    probability: float = Field(0.0, ge=0, le=1)
 
 
 class Responses(Strict):
     deterrence: Deterrence = Deterrence()
+    gaming: Gaming = Gaming()
+    income: IncomeFeedback = IncomeFeedback()
+    unfriending: Unfriending = Unfriending()
+    breakup: Breakup = Breakup()
 
 
 class Simulation(Strict):
@@ -369,15 +435,43 @@ class Rulebook(Strict):
         for i in range(1, len(mins)):
             if not mins[i] < mins[i - 1]:
                 raise located(("tiers", i, "min"), "tiers are listed best first: each 'min' must be below the one before", found=mins[i])
-        behaviours = {b.name for b in self.behaviours}
+        behaviours = {b.name for b in self.behaviours if b.actor == "person"}
+        company_behaviours = {b.name for b in self.behaviours if b.actor == "company"}
         for i, s in enumerate(self.services):
             if s.consequences.record is not None and s.consequences.record not in behaviours:
                 raise located(
                     ("services", i, "consequences", "record"),
-                    f"unknown behaviour {s.consequences.record!r}",
+                    f"unknown person behaviour {s.consequences.record!r}",
                     found=s.consequences.record,
                     allowed=", ".join(sorted(behaviours)),
                 )
+        if not behaviours:
+            raise located(("behaviours",), "at least one behaviour must have actor: person")
+        coupling = self.institutions.coupling
+        for key, name, allowed in (
+            ("representative_record", coupling.representative_record, behaviours),
+            ("company_record", coupling.company_record, company_behaviours),
+        ):
+            if name is not None and name not in allowed:
+                kind = "person" if key == "representative_record" else "company"
+                raise located(
+                    ("institutions", "coupling", key),
+                    f"unknown {kind} behaviour {name!r}",
+                    found=name,
+                    allowed=", ".join(sorted(allowed)) or f"(no behaviour has actor: {kind})",
+                )
+        needs_companies = company_behaviours or self.lists.company_blacklist is not None or coupling.company_record
+        if needs_companies and self.population.companies.count == 0:
+            raise located(
+                ("population", "companies", "count"),
+                "company behaviours, the company blacklist and company coupling need companies",
+                found=0,
+                allowed="a count of at least 1",
+            )
+        tiers = self.tier_names
+        for i, t in enumerate(self.responses.unfriending.tiers):
+            if t not in tiers:
+                raise located(("responses", "unfriending", "tiers", i), f"unknown tier {t!r}", found=t, allowed=", ".join(tiers))
         seen_ids: set[str] = set()
         for i, src in enumerate(self.meta.sources):
             if src.id in seen_ids:
@@ -451,5 +545,12 @@ def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
             out.append((("lists", name), rule))
     for i, s in enumerate(rb.services):
         out.append((("services", i), s))
-    out.append((("responses", "deterrence"), rb.responses.deterrence))
+    for name in ("company_blacklist",):
+        rule = getattr(rb.lists, name)
+        if rule is not None:
+            out.append((("lists", name), rule))
+    for name in ("appeals", "shaming", "coupling"):
+        out.append((("institutions", name), getattr(rb.institutions, name)))
+    for name in ("deterrence", "gaming", "income", "unfriending", "breakup"):
+        out.append((("responses", name), getattr(rb.responses, name)))
     return out

@@ -1,0 +1,41 @@
+"""Partners (part of stage 7, respond): ending a partnership with a blacklisted partner.
+
+On each social update (every ``score.social.period`` days), a person whose
+partner is on the blacklist ends the partnership with probability
+``responses.breakup.probability`` (stream ``partner``, one draw per person
+and update). Both sides lose the partner; the partner term of the score
+(``score.social.partner``) then goes to the own score from the next update.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from socialcredit.engine import rng
+
+
+@njit(cache=True)
+def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64, p: float) -> np.ndarray:
+    """End partnerships with blacklisted partners; returns the persons who left (ascending)."""
+    n = partner.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        j = partner[i]
+        if j >= 0 and black_since[j] >= 0 and rng.uniform(key, i) < p:
+            partner[i] = -1
+            partner[j] = -1
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
+def run(sim) -> None:
+    plan = sim.plan
+    st = sim.state
+    if plan.breakup_p <= 0.0 or st.day % plan.social_period != 0:
+        return
+    left = breakup_kernel(sim.pop.persons.partner, st.black_since, rng.key(plan.seed, "partner", st.day, 1), plan.breakup_p)
+    sim.tally.persons("partnerships_ended", left)
+    sim.audit.persons(st.day, "partner_left", left)

@@ -1,0 +1,30 @@
+"""Public shaming (part of stage 6, institutions).
+
+The blacklist is published: on the day a person enters it, each of their
+friends drops the tie with probability ``institutions.shaming.probability``
+(stream ``shaming``, one draw per tie). The tie goes on both sides and is
+not refilled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialcredit.engine import rng, ties
+from socialcredit.engine.unfriending import touched_degrees
+
+
+def run(sim) -> None:
+    plan = sim.plan
+    st = sim.state
+    listed = sim.black_entered
+    if plan.shaming_p <= 0.0 or listed.size == 0:
+        return
+    net = sim.pop.network
+    dropper, dropped = ties.shame(net.indptr, net.indices, np.sort(listed).astype(np.int64), plan.shaming_p, rng.key(plan.seed, "shaming", st.day))
+    if dropper.size == 0:
+        return
+    touched_degrees(sim, dropper, dropped)
+    sim.tally.persons("ties_dropped_shaming", dropped)
+    sim.audit.persons(st.day, "friend_lost", dropped, detail_text="dropped after the blacklist was published", other=dropper)
+    sim.audit.persons(st.day, "friend_dropped", dropper, detail_text="dropped a friend named on the blacklist", other=dropped)
