@@ -23,6 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine import rng
+from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
 
 # Persons per parallel work item. Results do not depend on it (every draw is keyed by person),
 # but kernels in other modules import it and Numba's on-disk cache does not notice a change here:
@@ -31,25 +32,17 @@ CHUNK = 4096
 NONE = np.uint8(255)
 
 
-@njit(inline="always", cache=True)
-def _mult(flags: np.ndarray, k: int, d: np.float32, g: np.float32, y: np.float32) -> np.float32:
-    """Rate multiplier of response column k: the product of the responses it has (branch-free)."""
-    one = np.float32(1.0)
-    return (one + flags[k, 0] * (d - one)) * (one + flags[k, 1] * (g - one)) * (one + flags[k, 2] * (y - one))
-
-
 @njit(parallel=True, cache=True, fastmath=True)
 def behave_kernel(
     key: np.uint64,
-    class_rate: np.ndarray,  # (N, K) float32
+    class_rate: np.ndarray,  # (N, 3) or (N, 6) float32: deterred, gamed, neutral [, the same with income]
     het: np.ndarray,  # (N, B) float32
     rate_day: np.ndarray,  # (B,) float32
     beh_class: np.ndarray,  # (B,) int64 column of class_rate
-    class_flags: np.ndarray,  # (K, 3) float32: deterrence, gaming, income
     risk: np.ndarray,  # (N,) float32
     elasticity: float,
     gaming: float,
-    income_mult: np.ndarray,  # (N,) float32, or empty when no behaviour responds to income
+    income_mult: np.ndarray,  # (N,) float32; read only when class_rate has the income columns
     event: np.ndarray,  # out (N,) uint8
     chunk_counts: np.ndarray,  # out (nchunks,) int64
 ) -> None:
@@ -58,25 +51,22 @@ def behave_kernel(
     then each picks a behaviour from the gathered rows."""
     n = event.shape[0]
     nb = rate_day.shape[0]
-    nk = class_rate.shape[1]
+    with_income = class_rate.shape[1] > 3
     nchunks = (n + CHUNK - 1) // CHUNK
     e = np.float32(elasticity)
     gm = np.float32(gaming)
     one = np.float32(1.0)
-    use_y = income_mult.shape[0] == n
     for c in prange(nchunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
         idx = np.empty(hi - lo, np.int64)
         m = 0
-        for i in range(lo, hi):  # 1: does the person do anything today?
-            r = risk[i]
-            d = one / (one + e * r)
-            g = one + gm * r
-            y = income_mult[i] if use_y else one
-            total = np.float32(0.0)
-            for k in range(nk):
-                total += _mult(class_flags, k, d, g, y) * class_rate[i, k]
+        for i in range(lo, hi):  # 1: does the person do anything today? (vectorises)
+            d = one / (one + e * risk[i])
+            g = one + gm * risk[i]
+            total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
+            if with_income:
+                total += income_mult[i] * (d * class_rate[i, 3] + g * class_rate[i, 4] + class_rate[i, 5])
             event[i] = NONE
             idx[m] = i
             m += rng.uniform32(key, i) < total
@@ -85,17 +75,17 @@ def behave_kernel(
             i = idx[j]
             for b in range(nb):
                 buf[j, b] = het[i, b]
-        mult = np.empty(nk, np.float32)
+        mult = np.empty(6, np.float32)
         cnt = 0
         for j in range(m):  # 3: which behaviour (same uniform, walked over the cumulative rates)
             i = idx[j]
             u = rng.uniform32(key, i)
-            r = risk[i]
-            d = one / (one + e * r)
-            g = one + gm * r
-            y = income_mult[i] if use_y else one
-            for k in range(nk):
-                mult[k] = _mult(class_flags, k, d, g, y)
+            mult[DETERRED] = one / (one + e * risk[i])
+            mult[GAMED] = one + gm * risk[i]
+            mult[NEUTRAL] = one
+            y = income_mult[i] if with_income else one
+            for k in range(3):
+                mult[3 + k] = y * mult[k]
             acc = np.float32(0.0)
             pick = -1
             last = -1
@@ -130,7 +120,6 @@ def run(sim) -> None:
         sim.pop.persons.het,
         plan.rate_day,
         plan.beh_class,
-        plan.class_flags,
         st.risk,
         plan.deter_elasticity,
         plan.gaming_elasticity,

@@ -15,9 +15,9 @@ import numpy as np
 from socialcredit.rulebook.conditions import Condition, FieldSpec, compile_condition, count_key
 from socialcredit.rulebook.schema import Rulebook
 
-#: Response classes of behaviours. A behaviour's rate multiplier is the product of
-#: its responses' multipliers; behaviours sharing one combination share a column
-#: of ``State.class_rate`` (only the combinations a rulebook uses get a column).
+#: Response classes of behaviours: columns of ``State.class_rate``. A behaviour's rate
+#: multiplier is the product of its responses' multipliers. The income columns (3-5)
+#: exist only when some behaviour responds to income.
 DETERRED = 0  # penalised (everything under secret rules): 1 / (1 + elasticity * risk)
 GAMED = 1  # rewarded under public rules: 1 + gaming elasticity * risk
 NEUTRAL = 2  # no risk response
@@ -108,8 +108,7 @@ class Plan:
     rate_day: np.ndarray  # float32 (B,) expected events per person per day (0 for company behaviours)
     company_rate_day: np.ndarray  # float64 (B,) expected events per company per day (0 for person behaviours)
     het_sigma: np.ndarray  # float64 (B,)
-    beh_class: np.ndarray  # int64 (B,) column of State.class_rate
-    class_flags: np.ndarray  # float32 (K, 3): does column k respond to deterrence, gaming, income (0/1)
+    beh_class: np.ndarray  # int64 (B,) column of State.class_rate: DETERRED, GAMED, NEUTRAL, + INCOME
     beh_channel: np.ndarray  # int64 (B,)
     beh_kind: list[str]
     points: np.ndarray  # float32 (B, R)
@@ -195,7 +194,12 @@ class Plan:
 
     @property
     def income_response(self) -> bool:
-        return self.income_elasticity > 0.0 and bool(self.class_flags[:, 2].any())
+        """Whether some behaviour's rate follows income (economic feedback is on)."""
+        return bool((self.beh_class >= INCOME).any())
+
+    @property
+    def n_classes(self) -> int:
+        return 2 * INCOME if self.income_response else INCOME
 
 
 def _compile(text: str, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:
@@ -223,14 +227,10 @@ def build_plan(rb: Rulebook) -> Plan:
             code = GAMED
         else:
             code = NEUTRAL
-        if "income" in b.responses:
+        if "income" in b.responses and rb.responses.income.elasticity > 0:
             code += INCOME
         codes.append(code)
-    used = sorted({c for c, b in zip(codes, rb.behaviours) if b.actor == "person"})
-    classes = [used.index(c) if c in used else 0 for c in codes]
-    class_flags = np.array(
-        [[c % INCOME == DETERRED, c % INCOME == GAMED, c >= INCOME] for c in used], dtype=np.float32
-    ).reshape(len(used), 3)
+    classes = codes
     is_company = np.array([b.actor == "company" for b in rb.behaviours])
     fields = condition_fields(rb)
 
@@ -299,7 +299,6 @@ def build_plan(rb: Rulebook) -> Plan:
         company_rate_day=np.array([b.rate / 365.0 if c else 0.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float64),
         het_sigma=np.array([b.heterogeneity for b in rb.behaviours], dtype=np.float64),
         beh_class=np.array(classes, dtype=np.int64),
-        class_flags=class_flags,
         beh_channel=np.array([channels.index(b.channel) for b in rb.behaviours], dtype=np.int64),
         beh_kind=[b.kind for b in rb.behaviours],
         base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),

@@ -25,9 +25,8 @@ STATE_MEASURES = [
     "blacklisted_cf",
     "income_sum",
     "risk_sum",
-    "degree_sum",
-    "degree_blacklisted_sum",
 ]
+NETWORK_MEASURES = ["degree_sum", "degree_blacklisted_sum", "score_assortativity", "tier_assortativity"]
 NETWORK_EVERY = 30  # days between assortativity measurements (and the first and last day)
 NBINS = 512
 
@@ -55,7 +54,7 @@ NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the
 
 @njit(parallel=True, cache=True, fastmath=False)
 def aggregate_kernel(
-    score, tier, black_since, black_since_cf, red_since, income, risk, degree, region, group, R, G, lo, width,
+    score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
     part, hpart, out, hist,
 ) -> None:  # fmt: skip
     """Sums per (tier, region, group) combination.
@@ -87,9 +86,6 @@ def aggregate_kernel(
             acc[k, 6] += np.float64(black_since_cf[i] >= 0)
             acc[k, 7] += np.float64(income[i])
             acc[k, 8] += np.float64(risk[i])
-            dg = np.float64(degree[i])
-            acc[k, 9] += dg
-            acc[k, 10] += dg * bl
             b = np.int64((s - lo) * inv)
             b = min(max(b, 0), nb - 1)
             h[k, b] += 1
@@ -102,6 +98,26 @@ def aggregate_kernel(
         for k in range(K):
             for b in range(nb):
                 hist[k, b] += hpart[t, k, b]
+
+
+@njit(parallel=True, cache=True)
+def degree_kernel(degree, tier, black_since, region, group, R, G, part, out) -> None:
+    """Sums of friends per (tier, region, group) combination, for everyone and for the blacklisted."""
+    n = degree.shape[0]
+    K = out.shape[0]
+    step = (n + NGROUPS - 1) // NGROUPS
+    for c in prange(NGROUPS):
+        acc = np.zeros((K, 2), np.float64)
+        for i in range(c * step, min(n, (c + 1) * step)):
+            k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
+            dg = np.float64(degree[i])
+            acc[k, 0] += dg
+            acc[k, 1] += dg * np.float64(black_since[i] >= 0)
+        part[c] = acc
+    for c in range(NGROUPS):  # fixed order: identical for any thread count
+        for k in range(K):
+            out[k, 0] += part[c, k, 0]
+            out[k, 1] += part[c, k, 1]
 
 
 def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[float, ...]) -> np.ndarray:
@@ -141,15 +157,32 @@ class Recorder:
         from socialcredit.engine.company import COMPANY_MEASURES
 
         self.company = np.full((days, len(COMPANY_MEASURES)), np.nan)  # whole population only
-        self.network = np.full((days, 2), np.nan)  # score and tier assortativity, every NETWORK_EVERY days
+        # degree sums by cell, then score and tier assortativity: every NETWORK_EVERY days and the last day
+        self.network = np.full((days, tally.ncells, len(NETWORK_MEASURES)), np.nan)
         self.days_done = 0
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncombos, nm), np.float64)
+        self._dpart = np.zeros((NGROUPS, tally.ncombos, 2), np.float64)
         import numba
 
         self._hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, tally.ncombos, NBINS), np.int32)  # one per thread id
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
+
+    def record_network(self, d: int) -> None:
+        """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
+        from socialcredit.engine.ties import score_assortativity, tier_assortativity
+
+        sim = self.sim
+        st = sim.state
+        t = sim.tally
+        pers = sim.pop.persons
+        net = sim.pop.network
+        sums = np.zeros((t.ncombos, 2), np.float64)
+        degree_kernel(st.degree, st.tier, st.black_since, pers.region, pers.group, t.R, t.G, self._dpart, sums)
+        self.network[d, :, :2] = t.cells_f @ sums
+        self.network[d, 0, 2] = score_assortativity(net.indptr, net.indices, st.score)
+        self.network[d, 0, 3] = tier_assortativity(net.indptr, net.indices, st.tier, t.T)
 
     def record_day(self) -> None:
         sim = self.sim
@@ -163,7 +196,7 @@ class Recorder:
         out = np.zeros((K, len(STATE_MEASURES)), np.float64)
         hist = np.zeros((K, NBINS), np.int64)
         aggregate_kernel(
-            st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk, st.degree,
+            st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
             pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
         cells = t.cells_f
@@ -182,11 +215,7 @@ class Recorder:
         self.beh[d] = t.expand(t.bcounts)
         self.svc[d] = t.expand(t.scounts)
         if d % NETWORK_EVERY == 0 or d == self.network.shape[0] - 1:
-            from socialcredit.engine.ties import score_assortativity, tier_assortativity
-
-            net = sim.pop.network
-            self.network[d, 0] = score_assortativity(net.indptr, net.indices, st.score)
-            self.network[d, 1] = tier_assortativity(net.indptr, net.indices, st.tier, t.T)
+            self.record_network(d)
         self.days_done = d + 1
 
 

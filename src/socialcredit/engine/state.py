@@ -104,7 +104,7 @@ class State:
     risk: np.ndarray  # float32 perceived risk
     income: np.ndarray  # float32 yearly income (changes with consequences)
     # behaviour propensity: per-class sums of daily rate x heterogeneity
-    class_rate: np.ndarray  # float32 (N, K): one column per response class the rulebook uses
+    class_rate: np.ndarray  # float32 (N, 3 or 6): one column per response class (plan.DETERRED ...)
     income_mult: np.ndarray  # float32 (N,) (income0 / income) ** elasticity, or empty when unused
     # count() windows: one row per (behaviour, days) slot
     counts: np.ndarray  # uint16 (K, N)
@@ -128,7 +128,7 @@ class State:
 def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
     """Per-person daily rate of each behaviour class: sum over its behaviours of rate x heterogeneity."""
     n = het.shape[0]
-    k = plan.class_flags.shape[0]
+    k = plan.n_classes
     out = np.zeros((n, k), np.float32)
     for c in range(k):
         idx = np.flatnonzero(plan.beh_class == c)

@@ -83,11 +83,10 @@ class Results:
                     cols[name] = st[:, :, m].ravel().astype(np.int64)
             sm = STATE_MEASURES.index
             blacklisted = st[:, :, sm("blacklisted")]
-            cols["degree_mean"] = (st[:, :, sm("degree_sum")] / persons).ravel()
-            cols["degree_blacklisted"] = (st[:, :, sm("degree_blacklisted_sum")] / blacklisted).ravel()
-            cols["degree_others"] = (
-                (st[:, :, sm("degree_sum")] - st[:, :, sm("degree_blacklisted_sum")]) / (persons - blacklisted)
-            ).ravel()
+            net = rec.network[:days]  # NaN except on network days
+            cols["degree_mean"] = (net[:, :, 0] / persons).ravel()
+            cols["degree_blacklisted"] = (net[:, :, 1] / blacklisted).ravel()
+            cols["degree_others"] = ((net[:, :, 0] - net[:, :, 1]) / (persons - blacklisted)).ravel()
             ev = rec.events[:days]
             for m, name in enumerate(EVENT_MEASURES):
                 cols[name] = ev[:, :, m].ravel()
@@ -102,7 +101,7 @@ class Results:
             for m, name in enumerate(COMPANY_MEASURES):
                 cols[name] = np.where(is_all, np.repeat(rec.company[:days, m], ncells), np.nan)
             for m, name in enumerate(("score_assortativity", "tier_assortativity")):
-                cols[name] = np.where(is_all, np.repeat(rec.network[:days, m], ncells), np.nan)
+                cols[name] = net[:, :, 2 + m].ravel()
         daily = pd.DataFrame(cols)
 
         plan = sim.plan
