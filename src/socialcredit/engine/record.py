@@ -27,7 +27,7 @@ STATE_MEASURES = [
     "risk_sum",
 ]
 NETWORK_MEASURES = ["degree_sum", "degree_blacklisted_sum", "score_assortativity", "tier_assortativity"]
-NETWORK_EVERY = 30  # days between assortativity measurements (and the first and last day)
+NETWORK_EVERY = 30  # days between network measurements (and the last day); see Recorder.record_network
 NBINS = 512
 
 
@@ -169,7 +169,7 @@ class Recorder:
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
 
-    def record_network(self, d: int) -> None:
+    def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
         from socialcredit.engine.ties import score_assortativity, tier_assortativity
 
@@ -181,6 +181,8 @@ class Recorder:
         sums = np.zeros((t.ncombos, 2), np.float64)
         degree_kernel(st.degree, st.tier, st.black_since, pers.region, pers.group, t.R, t.G, self._dpart, sums)
         self.network[d, :, :2] = t.cells_f @ sums
+        if not assortativity:
+            return
         self.network[d, 0, 2] = score_assortativity(net.indptr, net.indices, st.score)
         self.network[d, 0, 3] = tier_assortativity(net.indptr, net.indices, st.tier, t.T)
 
@@ -214,8 +216,10 @@ class Recorder:
         self.events[d] = t.expand(t.counts)
         self.beh[d] = t.expand(t.bcounts)
         self.svc[d] = t.expand(t.scounts)
-        if d % NETWORK_EVERY == 0 or d == self.network.shape[0] - 1:
-            self.record_network(d)
+        last = d == self.network.shape[0] - 1
+        if d % NETWORK_EVERY == 0 or last:
+            # assortativity costs a pass over all ties: on a fixed network, only on the first and last day
+            self.record_network(d, assortativity=sim.plan.ties_change or d == 0 or last)
         self.days_done = d + 1
 
 
