@@ -149,6 +149,32 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
             t.add_row(f"{name}: denials (wrongful)", f"{v['denied']:,} ({v['wrongful']:,}) of {v['attempts']:,} attempts")
         else:
             t.add_row(f"{name}: rewards (lost to false records)", f"{v['granted']:,} ({v['lost_to_false_records']:,}) of {v['attempts']:,}")
+    kinds = s.get("events_by_kind")
+    if kinds:
+        t.add_row("behaviour events: harmful / benign / prosocial", " / ".join(f"{kinds[k]:,}" for k in ("harmful", "benign", "prosocial")))
+    if s.get("friends_of_others") is not None:
+        bl = s.get("friends_of_blacklisted")
+        t.add_row("friends per person: blacklisted / others", f"{'-' if bl is None else f'{bl:.2f}'} / {s['friends_of_others']:.2f}")
+    if s.get("score_assortativity") is not None:
+        t.add_row("score assortativity of friendships", f"{s['score_assortativity']:.3f}")
+    labels = {
+        "ties_dropped_unfriending": "ties dropped by unfriending",
+        "ties_rewired": "ties rewired",
+        "ties_dropped_shaming": "ties dropped after shaming",
+        "partnerships_ended": "partnerships ended",
+        "appeals_filed": "appeals filed",
+        "appeals_won": "appeals won",
+        "appeals_won_false": "false records overturned",
+        "appeals_lost": "appeals lost",
+        "appeal_days_false": "days overturned false records had counted",
+        "company_blacklist_entries": "company blacklist entries",
+        "company_records_true": "company records (true)",
+        "company_records_false": "company records (false)",
+    }
+    for key, value in s.get("institutions_and_responses", {}).items():
+        t.add_row(labels.get(key, key), f"{value:,}")
+    if "companies_blacklisted" in s:
+        t.add_row("companies blacklisted at the end", f"{s['companies_blacklisted']:,}")
     out.print(t)
 
 

@@ -38,7 +38,6 @@ EVENT_MEASURES = [
     "appeals_won_false",  # false records overturned
     "appeals_lost",
     "appeal_days_false",  # days overturned false records had counted against the person
-    "risk_from_friends",  # friends' denials that raised this person's perceived risk
 ]
 M = {name: k for k, name in enumerate(EVENT_MEASURES)}
 BEH_MEASURES = ["events", "detected", "records_true", "records_false"]

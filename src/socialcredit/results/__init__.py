@@ -230,6 +230,28 @@ def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any])
                 "wrongful" if kind == "punishment" else "lost_to_false_records": int(rows["wrongful"].sum()),
             }
     out["services"] = svc
+    # the society's responses and the institutions: only what happened in this run
+    if "events_harmful" in all_rows:
+        out["events_by_kind"] = {k: int(all_rows[f"events_{k}"].sum()) for k in KINDS}
+    extra = {}
+    for key in (
+        "ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming", "partnerships_ended",
+        "appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost", "appeal_days_false",
+        "company_blacklist_entries", "company_records_true", "company_records_false",
+    ):  # fmt: skip
+        if key in all_rows and all_rows[key].sum() > 0:
+            extra[key] = int(all_rows[key].sum())
+    if extra:
+        out["institutions_and_responses"] = extra
+    if last is not None and "companies_blacklisted" in all_rows and not np.isnan(last["companies_blacklisted"]):
+        out["companies_blacklisted"] = int(last["companies_blacklisted"])
+    if last is not None and "degree_blacklisted" in all_rows:
+        net = all_rows.dropna(subset=["degree_mean"])
+        if len(net):
+            end = net.iloc[-1]
+            out["friends_of_blacklisted"] = None if np.isnan(end["degree_blacklisted"]) else float(end["degree_blacklisted"])
+            out["friends_of_others"] = float(end["degree_others"])
+            out["score_assortativity"] = float(all_rows["score_assortativity"].dropna().iloc[-1]) if all_rows["score_assortativity"].notna().any() else None
     scale = meta.get("scale_to")
     if scale:
         out["scale_to"] = float(scale)
