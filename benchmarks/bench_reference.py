@@ -9,6 +9,10 @@ was built, per person and per friendship.
     python benchmarks/bench_reference.py --persons 10000 100000 1000000 --threads 1 2
     python benchmarks/bench_reference.py --json benchmarks/results/mine.json
 
+With ``--society`` it runs the reference model with every response and
+institution switched on as well (see :func:`society_rulebook`): the figure to
+compare with the plain reference (target: at most 2x its time at 1M persons).
+
 Targets (DESIGN section 7): 100k persons <= 1 s, 1M <= 10 s (>= 36 M person-days/s),
 memory <= 250 bytes per person + 10 per friendship.
 """
@@ -32,7 +36,53 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def one(persons: int, days: int, threads: int) -> dict:
+def society_rulebook(persons: int, days: int):
+    """The reference model with every response and institution on (values assumed for benchmarking).
+
+    Public rules (so gaming acts; chilling needs secret rules, which switch gaming off), one company
+    per 50 persons, half the persons in partnerships, company behaviours, coupling both ways, a
+    company blacklist, a management service, appeals, shaming, unfriending with rewiring, breakups,
+    friends' sanctions in the perceived risk, gaming and economic feedback on loan defaults.
+    """
+    import socialcredit as sc
+    from socialcredit.rulebook.schema import Rulebook
+
+    data = sc.load("reference", persons=persons, days=days).model_dump(exclude_none=True)
+    data["population"]["companies"] = {"count": max(1, persons // 50), "employment": 0.6, "assumed": "benchmark"}
+    data["population"]["partners"] = 0.5
+    for b in data["behaviours"]:
+        if b["kind"] == "prosocial":
+            b["responses"] = ["deterrence", "gaming"]
+    data["behaviours"] += [
+        {"name": "loan_default", "rate": 0.2, "kind": "harmful", "channel": "records", "points": -50,
+         "responses": ["deterrence", "income"], "assumed": "benchmark"},
+        {"name": "criticism", "rate": 2, "kind": "benign", "channel": "camera", "points": 0, "assumed": "benchmark"},
+        {"name": "company_listed", "rate": 0, "kind": "harmful", "channel": "records", "points": -50, "assumed": "benchmark"},
+        {"name": "company_violation", "actor": "company", "rate": 2, "kind": "harmful", "channel": "records", "points": -60,
+         "assumed": "benchmark"},
+        {"name": "manager_listed", "actor": "company", "rate": 0, "kind": "harmful", "channel": "records", "points": -100,
+         "assumed": "benchmark"},
+    ]  # fmt: skip
+    data["score"]["social"].update(partner=0.05, employer=0.05)
+    data["lists"]["company_blacklist"] = {"enter": "score < 900", "min_days": 180, "assumed": "benchmark"}
+    data["services"].append({"name": "management", "demand": 0.1, "denied_when": "blacklisted or represents_blacklisted", "assumed": "benchmark"})
+    data["institutions"] = {
+        "transparency": "public",
+        "appeals": {"probability": 0.3, "success_false": 0.5, "success_true": 0.05, "delay": 30},
+        "shaming": {"probability": 0.05},
+        "coupling": {"representative_record": "company_listed", "company_record": "manager_listed"},
+    }
+    data["responses"]["deterrence"]["friends_weight"] = 0.1
+    data["responses"].update(
+        gaming={"elasticity": 0.5},
+        income={"elasticity": 1.0},
+        unfriending={"probability": 0.1, "tiers": ["C", "D"], "preference": 1.0},
+        breakup={"probability": 0.05},
+    )
+    return Rulebook.model_validate(data)
+
+
+def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
     """Run one size in this process and return its figures."""
     t0 = time.perf_counter()
     import numba
@@ -44,10 +94,10 @@ def one(persons: int, days: int, threads: int) -> dict:
     t_import = time.perf_counter() - t0
     # warm-up: compiles (or loads from the cache) every kernel the run uses
     t1 = time.perf_counter()
-    Sim(sc.load("reference", persons=2000, days=20)).run()
+    Sim(society_rulebook(2000, 40) if society else sc.load("reference", persons=2000, days=20)).run()
     compile_s = time.perf_counter() - t1
     base = rss_mb()
-    rb = sc.load("reference", persons=persons, days=days)
+    rb = society_rulebook(persons, days) if society else sc.load("reference", persons=persons, days=days)
     sim = Sim(rb, threads=threads)
     t2 = time.perf_counter()
     sim.setup()
@@ -61,6 +111,7 @@ def one(persons: int, days: int, threads: int) -> dict:
     friendships = int(sim.pop.network.n_edges)
     extra_bytes = max(0.0, (peak - base) * 1e6)
     return {
+        "model": "reference + society" if society else "reference",
         "persons": persons,
         "days": days,
         "threads": threads,
@@ -88,16 +139,19 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--threads", type=int, nargs="+", default=[2])
     ap.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
+    ap.add_argument("--society", action="store_true", help="switch every response and institution on as well")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one(args.persons[0], args.days, args.threads[0])))
+        print(json.dumps(one(args.persons[0], args.days, args.threads[0], args.society)))
         return
     rows = []
     print(f"{'persons':>10} {'thr':>3} {'run s':>8} {'M pd/s':>8} {'setup s':>8} {'peak MB':>8} {'B/person*':>10}  slowest stages")
     for n in args.persons:
         for t in args.threads:
             cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(args.days), "--threads", str(t)]
+            if args.society:
+                cmd.append("--society")
             proc = subprocess.run(cmd, capture_output=True, text=True)
             if proc.returncode != 0:
                 print(proc.stderr[-3000:], file=sys.stderr)

@@ -123,7 +123,10 @@ def final_state_frame(sim):
             "blacklisted": st.black_since >= 0,
             "redlisted": st.red_since >= 0,
             "risk": st.risk,
-            "friends": sim.pop.network.degree(),
+            "friends": st.degree,
+            "initial_income": pers.income,
+            "partner": pers.partner,
+            "employer": pers.employer,
         }
     )
 

@@ -68,8 +68,12 @@ class Network:
         return int(self.indices.shape[0] // 2)
 
     def degree(self) -> np.ndarray:
-        """Number of friends of every person (int64)."""
-        return np.diff(self.indptr)
+        """Number of friends of every person (int64); empty slots (-1, ties dropped during a run) do not count."""
+        deg = np.diff(self.indptr)
+        empty = np.flatnonzero(self.indices < 0)
+        if empty.size:
+            deg = deg - np.bincount(np.searchsorted(self.indptr, empty, side="right") - 1, minlength=self.n)
+        return deg
 
     def neighbours(self, i: int) -> np.ndarray:
         """Friends of person ``i``, ascending (a view into ``indices``)."""
