@@ -19,3 +19,15 @@ def test_false_records_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "false records" in proc.stdout and "perfect cameras" in proc.stdout
     assert (tmp_path / "false_records_by_group.png").stat().st_size > 5000
+
+
+def test_unfriending_example_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "unfriending.py"), "--persons", "3000", "--days", "90", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "friends of blacklisted" in proc.stdout and "score assortativity (end)" in proc.stdout
+    assert (tmp_path / "unfriending.png").stat().st_size > 5000

@@ -13,8 +13,10 @@ overturned leaves the counterfactual score too (the record is gone from the
 system); a false one never was in it. Sanctions already suffered stay
 counted. For each overturned false record, the days it counted against the
 person (decision day minus the day it was applied) are recorded as
-``appeal_days_false``. Records older than ``window`` days, or that expired
-before the decision, are not reversed (the appeal is moot but counted).
+``appeal_days_false`` (up to its expiry, if it expired before the decision).
+Records older than ``window`` days cannot be appealed (no appeal is filed,
+and the person can appeal their next penalising record). An appeal won on a
+record that expired before the decision reverses nothing but is counted.
 """
 
 from __future__ import annotations
@@ -107,7 +109,10 @@ def decide(sim) -> None:
     won_false = won & is_false
     sim.tally.persons("appeals_won", who[won])
     sim.tally.persons("appeals_won_false", who[won_false])
-    sim.tally.persons("appeal_days_false", who[won_false], weight=day - rec_day[won_false])
+    counted = day - rec_day[won_false]
+    if plan.recovery_mode == "expire":
+        counted = np.minimum(counted, plan.expire_days)
+    sim.tally.persons("appeal_days_false", who[won_false], weight=counted)
     sim.tally.persons("appeals_lost", who[~won])
     sim.audit.persons(day, "appeal_won", who[won], is_false=is_false[won])
     sim.audit.persons(day, "appeal_lost", who[~won], is_false=is_false[~won])

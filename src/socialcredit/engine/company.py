@@ -19,7 +19,9 @@ against their company. Both take effect the next day. A blacklisted company
 also makes its representative ``represents_blacklisted`` (and its employees
 ``employer_blacklisted``), fields a ``management`` service can deny on.
 
-Persons' employer term reads the company score on each social update.
+Persons' employer term reads the company score whenever their score is
+recomputed: for everyone on each social update, and in between for persons
+whose own points changed that day.
 Everything has a counterfactual twin: a coupling record caused by a wrongful
 listing is false and stays out of the twin.
 """

@@ -111,7 +111,7 @@ def spurious_kernel(
     total = 0
     counts = np.zeros((nch, nreg), np.int64)
     for ch in range(nch):
-        if spurious_rate[ch] <= 0.0:
+        if spurious_rate[ch] <= 0.0 or chan_cum[ch, chan_cum.shape[1] - 1] <= 0.0:
             continue
         for r in range(nreg):
             lam = spurious_rate[ch] * coverage[ch, r] * (region_offsets[r + 1] - region_offsets[r])
@@ -142,10 +142,11 @@ def _chan_cum(plan) -> np.ndarray:
     nb = plan.n_behaviours
     out = np.zeros((len(plan.channel_names), nb), np.float64)
     base_pts = plan.base_points
+    person = plan.rate_day > 0  # company behaviours have no person rate: never spurious person records
     for ch in range(len(plan.channel_names)):
-        mine = plan.beh_channel == ch
+        mine = (plan.beh_channel == ch) & person
         pen = mine & (base_pts < 0)
-        sel = pen if pen.any() else mine
+        sel = pen if pen.any() else mine  # a channel with no person behaviour makes no spurious records
         w = np.where(sel, plan.rate_day.astype(np.float64), 0.0)
         out[ch] = np.cumsum(w)
     return out

@@ -16,10 +16,11 @@ from socialcredit.engine import rng
 
 
 @njit(cache=True)
-def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64, p: float) -> np.ndarray:
-    """End partnerships with blacklisted partners; returns the persons who left (ascending)."""
+def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """End partnerships with blacklisted partners; returns (who left, their former partner), by leaver."""
     n = partner.shape[0]
     out = np.empty(n, np.int64)
+    other = np.empty(n, np.int64)
     m = 0
     for i in range(n):
         j = partner[i]
@@ -27,8 +28,9 @@ def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64,
             partner[i] = -1
             partner[j] = -1
             out[m] = i
+            other[m] = j
             m += 1
-    return out[:m].copy()
+    return out[:m].copy(), other[:m].copy()
 
 
 def run(sim) -> None:
@@ -36,6 +38,7 @@ def run(sim) -> None:
     st = sim.state
     if plan.breakup_p <= 0.0 or st.day % plan.social_period != 0:
         return
-    left = breakup_kernel(sim.pop.persons.partner, st.black_since, rng.key(plan.seed, "partner", st.day, 1), plan.breakup_p)
+    left, partner = breakup_kernel(sim.pop.persons.partner, st.black_since, rng.key(plan.seed, "partner", st.day, 1), plan.breakup_p)
     sim.tally.persons("partnerships_ended", left)
-    sim.audit.persons(st.day, "partner_left", left)
+    sim.audit.persons(st.day, "partner_left", left, detail_text="left a blacklisted partner", other=partner)
+    sim.audit.persons(st.day, "partner_left", partner, detail_text="was left while blacklisted", other=left)

@@ -41,8 +41,8 @@ STREAMS: dict[str, int] = {
     "unfriend": 14,
     "rewire": 15,
     "partner": 16,
-    "company_behave": 17,  # company behaviours (sub = behaviour index) and their detection (sub = 1000 + index)
-    "company_detect": 18,
+    "company_behave": 17,  # company behaviours (sub = behaviour index)
+    "company_detect": 18,  # whether a company behaviour is recorded (sub = behaviour index)
 }
 
 
