@@ -9,8 +9,6 @@ module docstrings of :mod:`socialcredit.engine.behave` and
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from socialcredit.engine.sim import Sim
@@ -139,35 +137,41 @@ def test_secret_rules_chill_benign_behaviour_and_public_rules_do_not() -> None:
 
 # ---------------------------------------------------------------- 3. gaming
 def test_gaming_raises_rewarded_rates_under_public_rules_only() -> None:
-    """Volunteering (+5 points) with gaming elasticity g = 1 vs 0 (deterrence elasticity 0).
+    """Rewarded behaviours volunteering (+5, responses deterrence and gaming) and donating (+3, responses
+    gaming only), with gaming elasticity g = 1 vs 0 (deterrence elasticity 0).
 
-    Public rules: its rate is multiplied by 1 + g r, linear in r, so the expected
-    on/off ratio is exactly 1 + g * (mean risk of the day before), weighted by the
-    off run's daily counts (tolerance 0.04; the extra events are about 3000, so
-    their relative sd is about 0.01). Penalised behaviours come first in the walk
-    and are not gamed: their events are exactly equal.
-    Secret rules: nobody games, so every behaviour's events are exactly equal.
+    Public rules: their rates are multiplied by 1 + g r, linear in r, so the expected
+    on/off ratio of prosocial events is exactly 1 + g * (mean risk of the day before),
+    weighted by the off run's daily counts (tolerance 0.04; the extra events are about
+    5000, so their relative sd is below 0.01), for each of the two as well (0.06: the
+    walk shifts draws between them). Penalised behaviours come first in the walk and
+    are not gamed: their events are exactly equal.
+    Secret rules: nobody games (volunteering is deterred instead, with elasticity 0;
+    donating responds to nothing), so every behaviour's events are exactly equal.
     """
     g = 1.0
     for transparency in ("public", "secret"):
         data = base_rulebook(persons=6000, days=150, seed=13)
+        data["behaviours"].append({"name": "donating", "rate": 2, "kind": "prosocial", "channel": "records", "points": 3, "responses": ["gaming"]})
         data["institutions"] = {"transparency": transparency}
         data["responses"] = {"deterrence": {"elasticity": 0.0, "half_life": 60, "points_scale": 20}, "gaming": {"elasticity": 0.0}}
         _, off = run(data)
         data["responses"]["gaming"]["elasticity"] = g
         _, on = run(data)
         b_off, b_on = events_by_behaviour(off), events_by_behaviour(on)
-        risk_mean = on.to_df("daily")["risk_mean"].to_numpy()
+        d_on, d_off = on.to_df("daily"), off.to_df("daily")
+        risk_mean = d_on["risk_mean"].to_numpy()
         assert risk_mean[-1] > 0.3  # the risk that drives gaming is there in both cases
         if transparency == "public":
-            v_off = daily_events(off, "volunteering")
-            expected = float(((1 + g * np.r_[0.0, risk_mean[:-1]]) * v_off).sum() / v_off.sum())
-            ratio = b_on["volunteering"] / b_off["volunteering"]
+            p_off = d_off["events_prosocial"].to_numpy()
+            expected = float(((1 + g * np.r_[0.0, risk_mean[:-1]]) * p_off).sum() / p_off.sum())
+            ratio = d_on["events_prosocial"].sum() / p_off.sum()
             assert ratio > 1.2, ratio
             assert abs(ratio - expected) < 0.04, (ratio, expected)
+            for name in ("volunteering", "donating"):
+                assert abs(b_on[name] / b_off[name] - expected) < 0.06, (name, b_on[name] / b_off[name], expected)
             assert b_on["littering"] == b_off["littering"] and b_on["fraud"] == b_off["fraud"]
-            d_on, d_off = on.to_df("daily"), off.to_df("daily")
-            assert d_on["events_prosocial"].sum() == b_on["volunteering"] > d_off["events_prosocial"].sum()
+            assert d_on["events_prosocial"].sum() == b_on["volunteering"] + b_on["donating"]
         else:
             assert b_on.equals(b_off), (b_on, b_off)
 
@@ -194,7 +198,7 @@ def test_income_feedback_raises_defaults_of_those_whose_income_was_cut() -> None
     data["services"] = [{"name": "loan", "demand": 4, "denied_when": "tier <= 'C'", "consequences": {"income": -0.3}}]
     data["simulation"]["audit_sample"] = n
     data["responses"]["income"] = {"elasticity": 0.0}
-    s_off, off = run(data)
+    _, off = run(data)
     data["responses"]["income"] = {"elasticity": 2.0}
     s_on, on = run(data)
 

@@ -104,7 +104,9 @@ def test_unfriend_rewiring_keeps_rows_valid() -> None:
     net, ro, region = world([0, 3000, 5000])
     low, tier = attributes(net.n, 0.2, 4)
     idx, dropper, dropped, new, _ = run_unfriend(net, ro, region, low, tier, 0.5, True)
-    assert dropped.size > 1000 and np.mean(new >= 0) > 0.99  # almost every slot finds a new friend
+    # almost every slot of a dropper who is not droppable finds a new friend; droppable droppers find none
+    assert dropped.size > 1000 and np.mean(new[low[dropper] == 0] >= 0) > 0.99
+    assert np.all(new[low[dropper] == 1] == -1)
     after = rows(net, idx)
     for i, r in enumerate(after):
         assert i not in r and len(set(r)) == len(r)  # no self loops, no duplicates
@@ -153,17 +155,27 @@ def test_rewiring_prefers_better_tiers_in_proportion_to_pref() -> None:
     assert pref[0] == 1.0 and np.allclose(pref, np.exp(-bias * np.arange(T)))
     _, dropper, _, new, _ = run_unfriend(net, ro, region, low, tier, 0.5, True, bias=bias)
     got = new >= 0
-    # eligible candidates per region and tier (non-low persons); exclusions of i, f, friends are negligible
+    assert not np.any(got & (low[dropper] == 1))  # droppable persons are never accepted
+    # eligible candidates per region and tier (non-low persons); exclusions of i, f, friends are negligible.
+    # A candidate of tier t is accepted by dropper i with weight pref[max(tier_i, t)].
     elig = np.zeros((2, T))
     np.add.at(elig, (region[low == 0], tier[low == 0]), 1)
-    w = elig * pref  # chance of tier t among accepted candidates in region r is w[r, t] / w[r].sum()
-    expect = (w / w.sum(axis=1, keepdims=True))[region[dropper[got]]].sum(axis=0)
+    ti = tier[dropper[got]]
+    w = elig[region[dropper[got]]] * pref[np.maximum(ti[:, None], np.arange(T)[None, :])]
+    expect = (w / w.sum(axis=1, keepdims=True)).sum(axis=0)
     obs = np.bincount(tier[new[got]], minlength=T).astype(float)
     # log of the tier-0 / tier-3 ratio, within 4 standard deviations (sd ~ sqrt(1/n0 + 1/n3) ~ 0.025)
     sd = math.sqrt(1 / obs[0] + 1 / obs[T - 1])
     assert abs(math.log(obs[0] / obs[T - 1]) - math.log(expect[0] / expect[T - 1])) < 4 * sd, (obs, expect)
-    assert obs[0] / obs[T - 1] > 0.8 * pref[0] / pref[T - 1] * elig[:, 0].sum() / elig[:, T - 1].sum()
+    assert obs[0] > obs[T - 1]  # better tiers are preferred
     assert np.all(np.abs(obs - expect) < 4 * np.sqrt(expect)), (obs, expect)
+    # droppers in the best tier pick tier t in proportion to pref[t]; those in the worst tier pick any tier alike
+    for t_i, shape in ((0, pref), (T - 1, np.ones(T))):
+        sel = ti == t_i
+        o = np.bincount(tier[new[got][sel]], minlength=T).astype(float)
+        e = (elig[region[dropper[got][sel]]] * shape).sum(axis=0)
+        e = e / e.sum() * o.sum()
+        assert np.all(np.abs(o - e) < 4 * np.sqrt(e) + 1), (t_i, o, e)
 
 
 def reference_unfriend(net, ro, region, low, tier, pref, p, rewire, kd, kr):
@@ -184,12 +196,12 @@ def reference_unfriend(net, ro, region, low, tier, pref, p, rewire, kd, kr):
             if hit.size:
                 row_f[hit[0]] = -1
             j = -1
-            for t in range(64 if rewire else 0):
+            for t in range(64 if rewire and not low[i] else 0):
                 h = int(rng.bits(kr, k * 64 + t))
                 c = lo + (((h >> 32) * (hi - lo)) >> 32)
                 if c in (i, f) or low[c] or c in idx[ptr[i] : ptr[i + 1]]:
                     continue
-                if (h & 0xFFFFFFFF) / 2**32 < pref[tier[c]]:
+                if (h & 0xFFFFFFFF) / 2**32 < pref[max(tier[i], tier[c])]:
                     j = c
                     break
             idx[k] = j

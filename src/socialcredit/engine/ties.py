@@ -13,13 +13,20 @@ and the tie goes on both sides (f's slot holding i, if any, is emptied). With
 rewiring the slot is refilled: try t = 0..63 draws 64 bits
 ``h = rng.bits(key_rewire, 64 k + t)``; the high 32 bits pick a candidate j
 uniformly in i's region block ``[lo, hi)``, ``j = lo + floor(h_hi * (hi - lo) / 2**32)``,
-and the low 32 bits give ``u = h_lo / 2**32``. Candidates equal to i or f,
-already in i's row, or low are rejected; otherwise j is accepted when
+and the low 32 bits give ``u = h_lo / 2**32``. A droppable person (``low[i] == 1``)
+is not rewired: nobody who is not droppable befriends them, and they would
+not befriend a droppable person. Candidates equal to i or f, already in i's
+row, or low are rejected; otherwise j is accepted when
 
-    u < pref[tier[j]],        pref[t] = exp(-bias * t)   (tier 0 is best, weight 1),
+    u < pref[max(tier[i], tier[j])],        pref[t] = exp(-bias * t)   (tier 0 is best, weight 1),
 
-so among eligible candidates a new friend is in tier t with probability
-proportional to ``pref[t] * (eligible persons of tier t)``. The tie is mutual
+the product of i's wish for a better tier, ``pref[tier[j]]``, and j's
+reluctance to befriend a worse one, ``pref[tier[i] - tier[j]]`` when i is
+below j. Among eligible candidates a new friend is in tier t with
+probability proportional to ``pref[max(tier_i, t)] * (eligible persons of tier t)``:
+persons in the best tier pick better tiers in proportion to ``pref``, persons
+in the worst pick any tier alike. This mutual choice is what sorts the
+network by score. The tie is mutual
 when j has an empty slot (j's first empty slot gets i), else one-sided. After
 64 rejected tries the slot stays empty.
 
@@ -118,8 +125,9 @@ def _pick_friend(
 ) -> int:  # fmt: skip
     """A new friend for slot k of row i, or -1 after REWIRE_TRIES rejections (see the module docstring)."""
     size = hi - lo
-    if size <= 1:
+    if size <= 1 or low[i] == 1:  # nobody who is not droppable befriends a droppable person
         return -1
+    ti = tier[i]
     for t in range(REWIRE_TRIES):
         h = rng.bits(key_rewire, k * REWIRE_TRIES + t)
         j = lo + int(((h >> np.uint64(32)) * np.uint64(size)) >> np.uint64(32))
@@ -128,7 +136,7 @@ def _pick_friend(
         if _in_row(indptr, indices, i, j):
             continue
         u = float(np.int64(h & np.uint64(0xFFFFFFFF))) * _INV32
-        if u < pref[tier[j]]:
+        if u < pref[max(ti, tier[j])]:  # i's wish for a better tier, j's reluctance to befriend a worse one
             return j
     return -1
 
