@@ -55,6 +55,22 @@ def run(data: dict[str, Any], threads: int | None = None):
     return sim, res
 
 
+def run_stepwise(data: dict[str, Any], before=None, after=None):
+    """Run day by day; ``before(sim)`` / ``after(sim, day)`` are called around each day's stages."""
+    from socialcredit.results import Results
+
+    sim = Sim(build(data))
+    sim.setup()
+    while sim.state.day < sim.plan.days:
+        day = sim.state.day
+        if before is not None:
+            before(sim)
+        sim.step()
+        if after is not None:
+            after(sim, day)
+    return sim, Results.from_sim(sim)
+
+
 @pytest.fixture
 def rulebook_data() -> dict[str, Any]:
     return base_rulebook()

@@ -11,20 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine.sim import Sim
 from socialcredit.results import Results
-from tests.conftest import base_rulebook, build, run
-
-
-def run_stepwise(data: dict, before=None) -> tuple[Sim, Results]:
-    """Run day by day, calling ``before(sim)`` ahead of each day's stages (to read the state the day starts from)."""
-    sim = Sim(build(data))
-    sim.setup()
-    while sim.state.day < sim.plan.days:
-        if before is not None:
-            before(sim)
-        sim.step()
-    return sim, Results.from_sim(sim)
+from tests.conftest import base_rulebook, run, run_stepwise
 
 
 def events_by_behaviour(res: Results):

@@ -11,21 +11,7 @@ import pandas as pd
 
 from socialcredit.engine.sim import Sim
 from socialcredit.results import Results
-from tests.conftest import base_rulebook, build, run
-
-
-def run_stepwise(data: dict, before=None, after=None) -> tuple[Sim, Results]:
-    """Run day by day; ``before(sim)`` / ``after(sim, day)`` are called around each day's stages."""
-    sim = Sim(build(data))
-    sim.setup()
-    while sim.state.day < sim.plan.days:
-        day = sim.state.day
-        if before is not None:
-            before(sim)
-        sim.step()
-        if after is not None:
-            after(sim, day)
-    return sim, Results.from_sim(sim)
+from tests.conftest import base_rulebook, build, run, run_stepwise
 
 
 def slot_rows(net) -> np.ndarray:
