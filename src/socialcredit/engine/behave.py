@@ -61,15 +61,24 @@ def behave_kernel(
         hi = min(n, lo + CHUNK)
         idx = np.empty(hi - lo, np.int64)
         m = 0
-        for i in range(lo, hi):  # 1: does the person do anything today? (vectorises)
-            d = one / (one + e * risk[i])
-            g = one + gm * risk[i]
-            total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
-            if with_income:
+        # 1: does the person do anything today? (two loop versions, so each vectorises)
+        if with_income:
+            for i in range(lo, hi):
+                d = one / (one + e * risk[i])
+                g = one + gm * risk[i]
+                total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
                 total += income_mult[i] * (d * class_rate[i, 3] + g * class_rate[i, 4] + class_rate[i, 5])
-            event[i] = NONE
-            idx[m] = i
-            m += rng.uniform32(key, i) < total
+                event[i] = NONE
+                idx[m] = i
+                m += rng.uniform32(key, i) < total
+        else:
+            for i in range(lo, hi):
+                d = one / (one + e * risk[i])
+                g = one + gm * risk[i]
+                total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
+                event[i] = NONE
+                idx[m] = i
+                m += rng.uniform32(key, i) < total
         buf = np.empty((m, nb), np.float32)
         for j in range(m):  # 2: gather the propensity rows of those who act
             i = idx[j]
