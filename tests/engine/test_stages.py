@@ -336,3 +336,19 @@ def test_fused_classify_with_overlapping_exit_rule_equals_the_generic_path() -> 
 
     pd.testing.assert_frame_equal(fast.daily, slow.daily, check_exact=True)
     pd.testing.assert_frame_equal(fast.audit, slow.audit, check_exact=True)
+
+
+def test_coverage_ramp_multiplies_detection_by_a_piecewise_linear_function_of_the_day() -> None:
+    """records channel (coverage 1) ramped from 0 on day 0 to 1 on day 100: the detected share of fraud
+    averages 0.25 over days 0-49 and 0.75 over days 50-99 (4 binomial sd), and is exactly 1 after day 100."""
+    data = base_rulebook(persons=20000, days=160, seed=1)
+    data["detection"]["channels"]["records"]["ramp"] = [[0, 0.0], [100, 1.0]]
+    _, res = run(data)
+    b = res.to_df("behaviours")
+    fraud = b[b["behaviour"] == "fraud"]
+    for lo, hi, share in ((0, 50, 0.25), (50, 100, 0.75)):
+        part = fraud[(fraud["day"] >= lo) & (fraud["day"] < hi)]
+        ev, det = part["events"].sum(), part["detected"].sum()
+        assert abs(det / ev - share) < 4 * np.sqrt(share * (1 - share) / ev) + 0.01, (lo, det / ev)
+    late = fraud[fraud["day"] >= 100]
+    assert late["detected"].sum() == late["events"].sum()

@@ -106,7 +106,7 @@ def _behave(sim) -> None:
             continue
         ch = int(plan.beh_channel[b])
         u = rng.uniforms_at(rng.key(plan.seed, "company_detect", day, int(b)), acts)
-        rec = acts[u < plan.coverage[ch, comp.region[acts]]]
+        rec = acts[u < plan.coverage_on(day)[ch, comp.region[acts]]]
         sim.company_book.schedule(
             day + int(plan.delay[ch]), rec, np.full(rec.size, b, np.uint8), np.zeros(rec.size, np.uint8)
         )

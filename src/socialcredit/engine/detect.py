@@ -10,7 +10,9 @@ For an event of behaviour b by person i in region r, detected by channel c:
   at ``spurious_rate[c] * coverage[c, r]`` per person-year in region r, with
   the same group weighting, for one of the channel's penalised behaviours
   (chosen by base rate).
-A record reaches the score ``delay[c]`` days after the event.
+A record reaches the score ``delay[c]`` days after the event. A channel's
+``ramp`` multiplies its coverage by a piecewise-linear function of the day
+(a system being rolled out).
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ def run(sim) -> None:
     false = np.empty(m, np.uint8)
     seed = plan.seed
     S = rng.STREAMS
+    coverage = plan.coverage_on(day)
     vkey = rng.key(seed, "victim", day)
     detect_kernel(
         rng.key(seed, "detect", day),
@@ -179,7 +182,7 @@ def run(sim) -> None:
         pers.group,
         pers.region_offsets,
         plan.beh_channel,
-        plan.coverage,
+        coverage,
         plan.false_attribution,
         sim.gnorm,
         actor,
@@ -196,7 +199,7 @@ def run(sim) -> None:
         if sim.chan_cum is None:
             sim.chan_cum = _chan_cum(plan)
         sp_person, sp_beh = spurious_kernel(
-            seed, day, S["spurious"], plan.spurious_rate, plan.coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum
+            seed, day, S["spurious"], plan.spurious_rate, coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum
         )
         if sp_person.size:
             rec_person = np.concatenate([rec_person, sp_person])

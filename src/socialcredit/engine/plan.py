@@ -114,7 +114,7 @@ class Plan:
     points: np.ndarray  # float32 (B, R)
     base_points: np.ndarray  # float64 (B,) points outside regional overrides: the sign says penalised or rewarded
     channel_names: list[str]
-    coverage: np.ndarray  # float64 (C, R)
+    coverage: np.ndarray  # float64 (C, R), before any ramp (see coverage_on)
     false_attribution: np.ndarray  # float64 (C,)
     spurious_rate: np.ndarray  # float64 (C,) per person per day
     delay: np.ndarray  # int64 (C,)
@@ -163,6 +163,14 @@ class Plan:
     fields_used: frozenset[str] = frozenset()  # every per-person field some condition reads
     count_slots: list[tuple[int, int]] = field(default_factory=list)  # (behaviour index, days)
     count_keys: list[str] = field(default_factory=list)
+
+    def coverage_on(self, day: int) -> np.ndarray:
+        """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
+        channels = self.rulebook.detection.channels
+        if not any(channels[c].ramp for c in self.channel_names):
+            return self.coverage
+        mult = np.array([channels[c].ramp_at(day) for c in self.channel_names])
+        return self.coverage * mult[:, None]
 
     @property
     def n_behaviours(self) -> int:

@@ -182,6 +182,35 @@ class Channel(Sourced):
     false_attribution: float = Field(0.0, ge=0, le=1, description="probability a detected event is attached to the wrong person")
     spurious_rate: float = Field(0.0, ge=0, le=365, description="records of events that never happened, per person per year")
     delay: int = Field(0, ge=0, le=3650, description="days between the event and its record")
+    ramp: list[tuple[int, float]] | None = Field(
+        None,
+        description="[[day, multiplier], ...]: coverage is multiplied by a piecewise-linear function of the day "
+        "(held constant before the first and after the last point), e.g. a system being rolled out",
+    )
+
+    @field_validator("ramp")
+    @classmethod
+    def _ramp_points(cls, v: list[tuple[int, float]] | None) -> list[tuple[int, float]] | None:
+        if v is None:
+            return v
+        if not v:
+            raise ValueError("a ramp needs at least one [day, multiplier] point")
+        days = [d for d, _ in v]
+        if any(b <= a for a, b in zip(days, days[1:])):
+            raise ValueError(f"ramp days must increase; got {days}")
+        for d, m in v:
+            if d < 0 or not 0.0 <= m <= 1.0:
+                raise ValueError(f"ramp points need day >= 0 and a multiplier between 0 and 1; got [{d}, {m}]")
+        return v
+
+    def ramp_at(self, day: int) -> float:
+        """The coverage multiplier on ``day`` (1 without a ramp)."""
+        if not self.ramp:
+            return 1.0
+        import numpy as np
+
+        days, mult = zip(*self.ramp)
+        return float(np.interp(day, days, mult))
 
     @field_validator("coverage")
     @classmethod
