@@ -189,6 +189,42 @@ def test_scenarios_lists_reference_and_default(capsys) -> None:
     assert {"reference", "smalltown"} <= names
 
 
+def test_scenarios_show_gives_every_value_its_basis(capsys) -> None:
+    code, stdout, _ = call(["scenarios", "show", "smalltown", "--json"], capsys)
+    assert code == 0
+    data = json.loads(stdout)
+    rows = {r["key"]: r for r in data["values"]}
+    assert rows["population.groups[minority].misidentification"]["basis"] == "source"
+    assert rows["population.groups[minority].misidentification"]["detail"].startswith("nist8280: NIST")
+    assert rows["population.regions[old_town].share"]["basis"] == "assumed"
+    assert rows["simulation.days"]["basis"] == "setting"
+    assert {s["id"] for s in data["meta"]["sources"]} >= {"rongcheng", "nist8280"}
+    code, stdout, _ = call(["scenarios", "show", "smalltown"], capsys)
+    assert code == 0 and "values sourced" in stdout and "population.regions[old_" in stdout and "nist8280" in stdout
+
+
+def test_scenarios_show_of_an_unknown_name(capsys) -> None:
+    code, _, err = call(["scenarios", "show", "smaltown"], capsys)
+    assert_clean_failure(code, err, "unknown scenario 'smaltown'", "did you mean 'smalltown'", "reference")
+
+
+def test_scenarios_copy_writes_a_runnable_copy_and_never_overwrites(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "mine.yaml"
+    code, stdout, _ = call(["scenarios", "copy", "reference", str(target)], capsys)
+    assert code == 0 and "wrote" in stdout
+    assert target.read_text() == (Path(cli.__file__).parent / "scenarios" / "reference.yaml").read_text()
+    code, _, _ = call(["validate", str(target)], capsys)
+    assert code == 0
+    target.write_text("# my edits\n")
+    code, _, err = call(["scenarios", "copy", "reference", str(target)], capsys)
+    assert_clean_failure(code, err, "already exists", "--force")
+    assert target.read_text() == "# my edits\n"  # nothing overwritten
+    code, _, _ = call(["scenarios", "copy", "reference", str(target), "--force"], capsys)
+    assert code == 0 and target.read_text().startswith("#") and "reference" in target.read_text()
+    code, _, err = call(["scenarios", "copy", "reference", str(tmp_path / "no" / "such.yaml")], capsys)
+    assert_clean_failure(code, err, "no such folder")
+
+
 def test_entry_point_in_a_real_process(tmp_path: Path) -> None:
     """The installed command: exit status and message, with no traceback, as a shell sees them."""
     proc = subprocess.run(

@@ -1,4 +1,4 @@
-"""The command line: ``socialcredit run | validate | summary | scenarios``.
+"""The command line: ``socialcredit run | validate | summary | scenarios [show NAME | copy NAME FILE]``.
 
 Errors in the user's input (rulebook, overrides, files) are printed as one
 screen of text on stderr with exit status 2, never as a traceback.
@@ -258,25 +258,21 @@ def summary(
         print_summary(s, title=str(res.meta.get("title") or res.meta.get("scenario")))
 
 
-@app.command()
-def scenarios(as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
-    """List the shipped scenarios."""
-    from ruamel.yaml import YAML
+scenarios_app = typer.Typer(
+    help="The shipped scenarios: list them, show one with the source of every value, copy one to edit.",
+    no_args_is_help=False,
+)
+app.add_typer(scenarios_app, name="scenarios")
 
-    from socialcredit.rulebook import scenario_names, scenario_path
 
-    rows = []
-    for name in scenario_names():
-        data = YAML(typ="safe").load(scenario_path(name).read_text(encoding="utf-8"))
-        meta = data.get("meta", {})
-        rows.append(
-            {
-                "name": name,
-                "title": meta.get("title", ""),
-                "persons": data.get("population", {}).get("persons"),
-                "description": " ".join(str(meta.get("description", "")).split()),
-            }
-        )
+@scenarios_app.callback(invoke_without_command=True)
+def scenarios(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print the list as JSON.")) -> None:
+    """List the shipped scenarios (name, title, population, what it models)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from socialcredit.scenarios.catalogue import catalogue
+
+    rows = catalogue()
     if as_json:
         out.print_json(json.dumps(rows))
         return
@@ -284,8 +280,62 @@ def scenarios(as_json: bool = typer.Option(False, "--json", help="Print the list
     for col in ("name", "title", "persons", "what it models"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["name"], r["title"], f"{r['persons']:,}", r["description"][:160])
+        t.add_row(r["name"], r["title"], f"{r['persons']:,}", r["description"][:200] + ("..." if len(r["description"]) > 200 else ""))
     out.print(t)
+    out.print("socialcredit scenarios show NAME: every value with its source; socialcredit scenarios copy NAME FILE: a copy to edit")
+
+
+@scenarios_app.command("show")
+def scenarios_show(
+    name: str = typer.Argument(..., help="A shipped scenario's name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the values as JSON."),
+) -> None:
+    """Print a scenario's rulebook, each value with its source or the reason it was assumed."""
+    from dataclasses import asdict
+
+    from socialcredit.scenarios.catalogue import values
+
+    meta, rows = values(name)
+    if as_json:
+        out.print_json(json.dumps({"meta": meta, "values": [asdict(r) for r in rows]}, default=str))
+        return
+    out.print(f"[bold]{name}[/]: {meta.get('title', '')}")
+    desc = " ".join(str(meta.get("description", "")).split())
+    if desc:
+        out.print(desc)
+    src = Table(title="sources", header_style="bold")
+    for col in ("id", "title", "used for"):
+        src.add_column(col)
+    for s in meta.get("sources", []) or []:
+        src.add_row(str(s.get("id", "")), str(s.get("title", "")) + (f"\n{s['url']}" if s.get("url") else ""), str(s.get("used_for", "") or ""))
+    out.print(src)
+    t = Table(title="values", header_style="bold")
+    t.add_column("key", overflow="fold", ratio=3)
+    t.add_column("value", overflow="fold", ratio=2)
+    t.add_column("basis", ratio=4)
+    from rich.markup import escape
+
+    style = {"source": "green", "assumed": "yellow", "setting": "dim"}
+    for r in rows:
+        detail = r.detail.split(":", 1)[0] if r.basis == "source" else r.detail  # the id; titles are listed above
+        basis = f"[{style[r.basis]}]{r.basis}[/]" + (f": {escape(detail)}" if detail else "")
+        t.add_row(escape(r.key), escape(str(r.value)), basis)
+    out.print(t)
+    counts = {b: sum(r.basis == b for r in rows) for b in ("source", "assumed", "setting")}
+    out.print(f"{counts['source']} values sourced, {counts['assumed']} assumed, {counts['setting']} settings")
+
+
+@scenarios_app.command("copy")
+def scenarios_copy(
+    name: str = typer.Argument(..., help="A shipped scenario's name."),
+    file: Path = typer.Argument(..., help="Where to write the copy (a .yaml file or a folder)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
+) -> None:
+    """Write a copy of a scenario's rulebook to edit; run it with `socialcredit run FILE`."""
+    from socialcredit.scenarios.catalogue import copy
+
+    target = copy(name, file, force=force)
+    out.print(f"wrote {target}; edit it, check it with `socialcredit validate {target}`, run it with `socialcredit run {target}`")
 
 
 def main() -> None:
