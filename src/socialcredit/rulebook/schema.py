@@ -123,7 +123,7 @@ class NetworkSpec(Sourced):
         return self
 
 
-class Population(Strict):
+class Population(Sourced):
     persons: int = Field(ge=10, le=2_000_000_000)
     regions: list[Region] = Field(min_length=1, max_length=250)
     groups: list[Group] = Field(min_length=1, max_length=250)
@@ -553,7 +553,7 @@ def _check_region_keys(path: tuple[str | int, ...], mapping: dict[str, float], r
 
 
 def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
-    out: list[tuple[tuple[str | int, ...], Sourced]] = []
+    out: list[tuple[tuple[str | int, ...], Sourced]] = [(("population",), rb.population)]
     for i, r in enumerate(rb.population.regions):
         out.append((("population", "regions", i), r))
         out.append((("population", "regions", i, "income"), r.income))
