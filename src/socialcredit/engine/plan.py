@@ -68,6 +68,25 @@ class ServicePlan:
     record_behaviour: int  # -1 for none
 
 
+@dataclass
+class RatingPlan:
+    """Peer rating (``score.basis: ratings``); see :mod:`socialcredit.engine.rating`."""
+
+    interactions: float  # expected interactions a person starts per day
+    strangers: float  # probability an interaction is with a uniform person of the own region
+    mean: float  # mu, stars between two persons at score 3
+    ratee_weight: float  # a
+    rater_weight: float  # b
+    noise: float  # sigma, stars
+    likeability: float  # sd of the per-person offset, stars
+    stranger_penalty: float  # stars off both ratings of an interaction between strangers
+    harmful_penalty: float  # stars off on a day of a harmful behaviour
+    rater_power: float  # gamma
+    decay: float  # 2 ** (-1 / half_life)
+    prior: float  # w0, the initial score's weight on day 0
+    harmful: np.ndarray  # bool (256,): behaviour index -> harmful (index 255, no event, is False)
+
+
 TABULABLE = frozenset({"tier", "region", "group"})
 
 
@@ -163,6 +182,7 @@ class Plan:
     fields_used: frozenset[str] = frozenset()  # every per-person field some condition reads
     count_slots: list[tuple[int, int]] = field(default_factory=list)  # (behaviour index, days)
     count_keys: list[str] = field(default_factory=list)
+    ratings: RatingPlan | None = None  # scores come from peer ratings (score.basis: ratings)
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -360,5 +380,28 @@ def build_plan(rb: Rulebook) -> Plan:
         fields_used=frozenset().union(*(c.fields for c in conds)) if conds else frozenset(),
         count_slots=slots,
         count_keys=[count_key(names[b], d_) for b, d_ in slots],
+        ratings=_rating_plan(rb) if sc.basis == "ratings" else None,
     )
     return plan
+
+
+def _rating_plan(rb: Rulebook) -> RatingPlan:
+    r = rb.ratings
+    harmful = np.zeros(256, np.bool_)
+    for k, b in enumerate(rb.behaviours):
+        harmful[k] = b.kind == "harmful" and b.actor == "person"
+    return RatingPlan(
+        interactions=float(r.interactions),
+        strangers=float(r.strangers),
+        mean=float(r.mean),
+        ratee_weight=float(r.ratee_weight),
+        rater_weight=float(r.rater_weight),
+        noise=float(r.noise),
+        likeability=float(r.likeability),
+        stranger_penalty=float(r.stranger_penalty),
+        harmful_penalty=float(r.harmful_penalty),
+        rater_power=float(r.rater_power),
+        decay=float(0.5 ** (1.0 / r.half_life)),
+        prior=float(r.prior),
+        harmful=harmful,
+    )

@@ -43,6 +43,7 @@ STREAMS: dict[str, int] = {
     "partner": 16,
     "company_behave": 17,  # company behaviours (sub = behaviour index)
     "company_detect": 18,  # whether a company behaviour is recorded (sub = behaviour index)
+    "rating": 19,  # peer ratings: interactions, partners, rating noise, likeability (see engine/rating.py)
 }
 
 

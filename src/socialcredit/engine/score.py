@@ -18,6 +18,10 @@ score: ``w_own_i = 1 - sum of the weights of the terms i has``.
 
 Everything is computed twice: factually and counterfactually (without false
 records), so that each sanction can be judged wrongful or not.
+
+With ``score.basis: ratings`` the records are still applied (they feed
+``points`` and ``count()``), but the score comes from peer ratings
+(:mod:`socialcredit.engine.rating`) instead of the kernels below.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.engine import rating
 from socialcredit.engine.behave import CHUNK
 
 
@@ -336,6 +341,9 @@ def run(sim) -> None:
             )
         if plan.w_partner > 0:
             partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
+    if plan.ratings is not None:  # score.basis: ratings: scores come from peer ratings, not from points
+        rating.run(sim)
+        return
     relax = plan.relax_factor if plan.recovery_mode == "relax" else 1.0
     comp = sim.pop.companies
     company_score = comp.score if comp is not None else np.zeros(0, np.float32)

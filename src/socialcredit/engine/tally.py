@@ -38,6 +38,10 @@ EVENT_MEASURES = [
     "appeals_won_false",  # false records overturned
     "appeals_lost",
     "appeal_days_false",  # days overturned false records had counted against the person
+    "ratings_given",  # peer ratings (score.basis: ratings), counted for the rater
+    "ratings_received",  # counted for the ratee, like the two below
+    "ratings_low",  # ratings of 1 or 2 stars received
+    "stars_received",  # sum of the stars received (mean rating = stars_received / ratings_received)
 ]
 M = {name: k for k, name in enumerate(EVENT_MEASURES)}
 BEH_MEASURES = ["events", "detected", "records_true", "records_false"]

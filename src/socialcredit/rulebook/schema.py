@@ -258,6 +258,11 @@ class Social(Strict):
 
 
 class Score(Sourced):
+    basis: Literal["points", "ratings"] = Field(
+        "points",
+        description="where scores come from: 'points' (initial score plus the points of records, with the social term) "
+        "or 'ratings' (the rater-weighted mean of the 1-5 star ratings a person received; see the ratings section)",
+    )
     initial: float
     bounds: tuple[float, float] = (0.0, 1e9)
     recovery: Recovery = Recovery()
@@ -278,6 +283,44 @@ class Tier(Sourced):
 
     name: str
     min: float | None = Field(None, description="lowest score in this tier; omit for the last (lowest) tier")
+
+
+class Ratings(Sourced):
+    """Peer rating (``score.basis: ratings``): after each interaction both persons rate each other 1 to 5 stars.
+
+    The rating of ratee j by rater r is ``clip(round(mean + l_j + ratee_weight * (s_j - 3) + rater_weight * (s_r - 3)
+    - stranger_penalty * [strangers] - harmful_penalty * [j did harm today] + noise * z), 1, 5)``; the score is the
+    mean of the ratings received, weighted by ``(s_r / 3) ** rater_power`` and by their age (``half_life``), with
+    ``prior`` ratings at the initial score on day 0.
+    """
+
+    interactions: float = Field(
+        0.0, ge=0, le=50, description="expected interactions a person starts per day (Poisson); in each, both persons rate each other"
+    )
+    strangers: float = Field(
+        0.0, ge=0, le=1, description="probability that an interaction is with a uniform person of the own region rather than a friend"
+    )
+    mean: float = Field(4.0, ge=1, le=5, description="stars given, before noise and rounding, between two persons at score 3")
+    ratee_weight: float = Field(0.0, ge=-5, le=5, description="stars added per point of the ratee's score above 3 (deference to status)")
+    rater_weight: float = Field(
+        0.0, ge=-5, le=5, description="stars added per point of the rater's score above 3 (> 0: high scorers are generous, < 0: harsh)"
+    )
+    noise: float = Field(0.0, ge=0, le=5, description="standard deviation, in stars, of the normal noise of each rating")
+    likeability: float = Field(
+        0.0, ge=0, le=5, description="standard deviation, in stars, of a fixed per-person offset added to every rating the person receives"
+    )
+    stranger_penalty: float = Field(
+        0.0, ge=0, le=4, description="stars taken off both ratings of an interaction with a stranger rather than a friend"
+    )
+    harmful_penalty: float = Field(
+        0.0, ge=0, le=4, description="stars taken off the ratings a person receives on a day they do a harmful behaviour"
+    )
+    rater_power: float = Field(0.0, ge=0, le=10, description="a rating counts with weight (rater's score / 3) ** rater_power")
+    half_life: float = Field(90.0, gt=0, le=36500, description="half-life, in days, of a rating's weight in the score")
+    prior: float = Field(
+        10.0, ge=0, le=1e6,
+        description="weight of the initial score, counted in ratings by a rater at score 3 received on day 0; it fades like them",
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- lists and services
@@ -430,6 +473,7 @@ class Rulebook(Strict):
     services: list[Service] = []
     institutions: Institutions = Institutions()
     responses: Responses = Responses()
+    ratings: Ratings = Field(Ratings(), description="peer rating; read only when score.basis is 'ratings'")
     simulation: Simulation = Simulation()
 
     #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text
@@ -497,6 +541,24 @@ class Rulebook(Strict):
                 found=0,
                 allowed="a count of at least 1",
             )
+        sc = self.score
+        if sc.basis == "ratings":
+            if not 1.0 <= sc.initial <= 5.0:
+                raise located(
+                    ("score", "initial"), "with score.basis: ratings the initial score is a rating: it must lie between 1 and 5",
+                    found=sc.initial, allowed="1 to 5",
+                )  # fmt: skip
+            for key in ("friends", "partner", "employer"):
+                if getattr(sc.social, key) > 0:
+                    raise located(
+                        ("score", "social", key), "the social term is not combined with rating-based scores (score.basis: ratings)",
+                        found=getattr(sc.social, key), allowed="0",
+                    )  # fmt: skip
+        elif self.ratings.interactions > 0:
+            raise located(
+                ("ratings", "interactions"), "ratings make the score only with score.basis: ratings",
+                found=self.ratings.interactions, allowed="0, or set score.basis: ratings",
+            )  # fmt: skip
         tiers = self.tier_names
         for i, t in enumerate(self.responses.unfriending.tiers):
             if t not in tiers:
@@ -582,4 +644,5 @@ def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
         out.append((("institutions", name), getattr(rb.institutions, name)))
     for name in ("deterrence", "gaming", "income", "unfriending", "breakup"):
         out.append((("responses", name), getattr(rb.responses, name)))
+    out.append((("ratings",), rb.ratings))
     return out
