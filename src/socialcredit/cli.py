@@ -138,7 +138,7 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
     t.add_row("population", f"{s['persons']:,}")
     t.add_row("days", f"{s['days']:,}")
     if "score_mean" in s:
-        t.add_row("mean score (p10 - p90)", f"{s['score_mean']:.1f} ({s['score_p10']:.0f} - {s['score_p90']:.0f})")
+        t.add_row("mean score (p10 - p90)", f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g})")
         shares = "  ".join(f"{k} {v:.1%}" for k, v in s["tier_shares"].items())
         t.add_row("final tier shares", shares)
         t.add_row("blacklisted at the end (wrongly)", f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})")
@@ -173,6 +173,8 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
         "company_blacklist_entries": "company blacklist entries",
         "company_records_true": "company records (true)",
         "company_records_false": "company records (false)",
+        "ratings_given": "ratings given",
+        "ratings_low": "ratings of 1 or 2 stars",
     }
     for key, value in s.get("institutions_and_responses", {}).items():
         t.add_row(labels.get(key, key), f"{value:,}")

@@ -153,7 +153,8 @@ class Audit:
         if ch.size:
             today = self.sim.today[0]
             had_record = np.isin(self.idx[ch], today[self.mask[today]])  # only sampled persons' records
-            detail = np.where(had_record, self._detail("records"), self._detail("social term or expiry"))
+            other = "ratings" if self.sim.plan.ratings is not None else "social term or expiry"
+            detail = np.where(had_record, self._detail("records"), self._detail(other))
             self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)
         tc = np.flatnonzero(tier != self.prev_tier)
         if tc.size:

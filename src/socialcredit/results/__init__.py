@@ -237,7 +237,7 @@ def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any])
     for key in (
         "ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming", "partnerships_ended",
         "appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost", "appeal_days_false",
-        "company_blacklist_entries", "company_records_true", "company_records_false",
+        "company_blacklist_entries", "company_records_true", "company_records_false", "ratings_given", "ratings_low",
     ):  # fmt: skip
         if key in all_rows and all_rows[key].sum() > 0:
             extra[key] = int(all_rows[key].sum())
