@@ -352,3 +352,17 @@ def test_coverage_ramp_multiplies_detection_by_a_piecewise_linear_function_of_th
         assert abs(det / ev - share) < 4 * np.sqrt(share * (1 - share) / ev) + 0.01, (lo, det / ev)
     late = fraud[fraud["day"] >= 100]
     assert late["detected"].sum() == late["events"].sum()
+
+
+def test_records_expire_when_a_count_window_is_longer_than_the_expiry() -> None:
+    """Expiry after 100 days and a count(fraud, days=400) window in a 500-day run: records must still expire,
+    so the mean score is the same as without the count window (the window only adds a list condition that never holds)."""
+    data = base_rulebook(persons=3000, days=500, seed=2)
+    data["score"]["recovery"] = {"mode": "expire", "days": 100}
+    data["lists"] = {}
+    data["services"] = []
+    _, plain = run(data)
+    data["lists"] = {"redlist": {"enter": "count(fraud, days=400) > 1000"}}
+    _, windowed = run(data)
+    a, b = plain.to_df("daily"), windowed.to_df("daily")
+    np.testing.assert_allclose(a["score_mean"], b["score_mean"], rtol=0, atol=1e-6)

@@ -207,6 +207,13 @@ class Plan:
         return days
 
     @property
+    def first_readback_days(self) -> int:
+        """The shortest horizon at which a day's records are read back (0 if never)."""
+        days = [self.expire_days] if self.recovery_mode == "expire" else []
+        days += [d for _, d in self.count_slots]
+        return min(days) if days else 0
+
+    @property
     def appeals_on(self) -> bool:
         return self.appeal_p > 0.0
 

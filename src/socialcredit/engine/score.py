@@ -310,7 +310,8 @@ def run(sim) -> None:
     if plan.appeals_on and expired.size:
         expired = expired[expired >= 0]  # records overturned on appeal are marked -1
     keep = plan.retention_days
-    if keep > 0 and (day + keep < plan.days or plan.appeals_on):
+    # keep the day's records if anything reads them back within the run (the earliest read-back decides)
+    if keep > 0 and (day + plan.first_readback_days < plan.days or plan.appeals_on):
         start = st.log.base + st.log.size
         st.log.append_day(day, person, beh, flags)
         if plan.appeals_on:
