@@ -27,7 +27,7 @@ app = typer.Typer(
 out = Console()
 err = Console(stderr=True)
 
-DEFAULT_SCENARIO = "smalltown"
+DEFAULT_SCENARIO = "rongcheng"  # the municipal points system, sourced (docs/scenarios/rongcheng.md)
 
 
 def _overrides(sets: list[str] | None, persons: int | None, days: int | None, seed: int | None) -> list[str]:
