@@ -319,7 +319,10 @@ def scenarios_show(
 
     style = {"source": "green", "assumed": "yellow", "setting": "dim"}
     for r in rows:
-        detail = r.detail.split(":", 1)[0] if r.basis == "source" else r.detail  # the id; titles are listed above
+        detail = r.detail
+        if r.basis == "source":  # the id (titles are listed above), and any assumption the item adds
+            extra = r.detail.split(" [assumed: ", 1)
+            detail = r.detail.split(":", 1)[0] + (f"; assumed: {extra[1][:-1]}" if len(extra) == 2 else "")
         basis = f"[{style[r.basis]}]{r.basis}[/]" + (f": {escape(detail)}" if detail else "")
         t.add_row(escape(r.key), escape(str(r.value)), basis)
     out.print(t)

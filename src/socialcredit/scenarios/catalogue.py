@@ -67,7 +67,10 @@ class Value:
 def _basis(item: dict[str, Any], inherited: tuple[str, str], titles: dict[str, str]) -> tuple[str, str]:
     if "source" in item and item["source"] is not None:
         sid = str(item["source"])
-        return "source", f"{sid}: {titles.get(sid, '(not in meta.sources)')}"
+        detail = f"{sid}: {titles.get(sid, '(not in meta.sources)')}"
+        if item.get("assumed"):  # a sourced item can also say what in it is assumed
+            detail += f" [assumed: {item['assumed']}]"
+        return "source", detail
     if "assumed" in item and item["assumed"] is not None:
         return "assumed", str(item["assumed"])
     return inherited
