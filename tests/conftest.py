@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import numpy as np
 import pytest
 
 from socialcredit.engine.sim import Sim
@@ -69,6 +70,21 @@ def run_stepwise(data: dict[str, Any], before=None, after=None):
         if after is not None:
             after(sim, day)
     return sim, Results.from_sim(sim)
+
+
+def listed_days(audit, n: int, days: int) -> np.ndarray:
+    """(persons, days) bool: on the blacklist that day (after classify), from the audit's entries and exits."""
+    listed = np.zeros((n, days), bool)
+    changes = audit[audit["event"].isin(["blacklist_enter", "blacklist_exit"])].sort_values(["person", "day"], kind="stable")
+    for person, g in changes.groupby("person"):
+        on_list, since = False, 0
+        for day, event in g[["day", "event"]].itertuples(index=False):
+            if on_list:
+                listed[person, since:day] = True
+            on_list, since = event == "blacklist_enter", day
+        if on_list:
+            listed[person, since:] = True
+    return listed
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from tests.conftest import base_rulebook, run
+from tests.conftest import base_rulebook, listed_days, run
 
 
 def company_rulebook(persons: int, days: int, seed: int) -> dict:
@@ -20,21 +20,6 @@ def company_rulebook(persons: int, days: int, seed: int) -> dict:
     data["lists"]["company_blacklist"] = {"enter": "score < 950", "min_days": 30}
     data["simulation"]["audit_sample"] = persons
     return data
-
-
-def listed_days(audit: pd.DataFrame, n: int, days: int) -> np.ndarray:
-    """(persons, days) bool: on the blacklist that day (after classify), from the audit's entries and exits."""
-    listed = np.zeros((n, days), bool)
-    changes = audit[audit["event"].isin(["blacklist_enter", "blacklist_exit"])].sort_values(["person", "day"], kind="stable")
-    for person, g in changes.groupby("person"):
-        on_list, since = False, 0
-        for day, event in g[["day", "event"]].itertuples(index=False):
-            if on_list:
-                listed[person, since:day] = True
-            on_list, since = event == "blacklist_enter", day
-        if on_list:
-            listed[person, since:] = True
-    return listed
 
 
 # ---------------------------------------------------------------- 9. appeals

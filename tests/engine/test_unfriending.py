@@ -11,7 +11,7 @@ import pandas as pd
 
 from socialcredit.engine.sim import Sim
 from socialcredit.results import Results
-from tests.conftest import base_rulebook, build, run, run_stepwise
+from tests.conftest import base_rulebook, build, listed_days, run, run_stepwise
 
 
 def slot_rows(net) -> np.ndarray:
@@ -219,16 +219,7 @@ def test_partners_leave_blacklisted_partners() -> None:
 
     # blacklist status of each person on each day, from the audit
     a = res.audit
-    listed = np.zeros((n, days), bool)
-    changes = a[a["event"].isin(["blacklist_enter", "blacklist_exit"])].sort_values(["person", "day"], kind="stable")
-    for person, g in changes.groupby("person"):
-        on_list, since = False, 0
-        for day, event in g[["day", "event"]].itertuples(index=False):
-            if on_list:
-                listed[person, since:day] = True
-            on_list, since = event == "blacklist_enter", day
-        if on_list:
-            listed[person, since:] = True
+    listed = listed_days(a, n, days)
     np.testing.assert_array_equal(listed[:, -1], sim.state.black_since >= 0)
 
     left = a[a["event"] == "partner_left"]  # one row for each side of an ended partnership

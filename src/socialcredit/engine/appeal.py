@@ -50,14 +50,14 @@ def file(sim) -> None:
     st.latest_penalty[who] = -1  # this record is now under appeal; a newer one can be appealed later
     pos = idx - log.base
     ok = (idx >= (log.day_start[0] if log.day_start else log.base + log.size)) & (pos < log.size)
-    ok &= day - _record_days(log, idx) <= plan.appeal_window
-    who, idx, pos = who[ok], idx[ok], pos[ok]
+    rec_day = _record_days(log, idx)
+    ok &= day - rec_day <= plan.appeal_window
+    who, idx, pos, rec_day = who[ok], idx[ok], pos[ok], rec_day[ok]
     if who.size == 0:
         return
     is_false = (log.code[pos] >> np.uint8(7)).astype(bool)
     success = np.where(is_false, plan.appeal_success_false, plan.appeal_success_true)
     won = rng.uniforms_at(rng.key(plan.seed, "appeal", day, 1), who) < success
-    rec_day = _record_days(log, idx)
     sim.tally.persons("appeals_filed", who)
     sim.audit.persons(day, "appeal_filed", who, is_false=is_false, behaviour=log.code[pos] & np.uint8(127))
     due = day + plan.appeal_delay

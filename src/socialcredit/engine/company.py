@@ -72,18 +72,15 @@ class CompanyBook:
         return tuple(np.concatenate([b[i] for b in batches]) for i in range(3))  # type: ignore[return-value]
 
 
-def company_env(sim, cf: bool) -> dict[str, np.ndarray]:
+def company_env(sim, cf: bool, tier_cf: np.ndarray) -> dict[str, np.ndarray]:
     """The fields company list conditions read (companies are few: built whole)."""
     comp = sim.pop.companies
     day = sim.state.day
     since = comp.black_since_cf if cf else comp.black_since
-    score = comp.score_cf if cf else comp.score
-    tier = np.zeros(score.shape[0], np.uint8)
-    tier_kernel(score, score, sim.plan.tier_mins, tier, np.empty_like(tier))
     return {
-        "score": score,
+        "score": comp.score_cf if cf else comp.score,
         "points": comp.points_cf if cf else comp.points,
-        "tier": tier,
+        "tier": tier_cf if cf else comp.tier,
         "region": comp.region,
         "size": comp.size,
         "blacklisted": since >= 0,
@@ -97,6 +94,7 @@ def _behave(sim) -> None:
     comp = sim.pop.companies
     day = sim.state.day
     m = comp.n
+    coverage = plan.coverage_on(day)
     for b in plan.company_behaviours:
         rate = float(plan.company_rate_day[b])
         if rate <= 0.0:
@@ -106,7 +104,7 @@ def _behave(sim) -> None:
             continue
         ch = int(plan.beh_channel[b])
         u = rng.uniforms_at(rng.key(plan.seed, "company_detect", day, int(b)), acts)
-        rec = acts[u < plan.coverage_on(day)[ch, comp.region[acts]]]
+        rec = acts[u < coverage[ch, comp.region[acts]]]
         sim.company_book.schedule(
             day + int(plan.delay[ch]), rec, np.full(rec.size, b, np.uint8), np.zeros(rec.size, np.uint8)
         )
@@ -145,7 +143,8 @@ def run(sim) -> None:
         comp.points_cf *= np.float32(plan.relax_factor)
     np.clip(plan.initial + comp.points, plan.lo, plan.hi, out=comp.score)
     np.clip(plan.initial + comp.points_cf, plan.lo, plan.hi, out=comp.score_cf)
-    tier_kernel(comp.score, comp.score_cf, plan.tier_mins, comp.tier, np.empty_like(comp.tier))
+    tier_cf = np.empty_like(comp.tier)
+    tier_kernel(comp.score, comp.score_cf, plan.tier_mins, comp.tier, tier_cf)
     # the company blacklist, factual and counterfactual
     lp = plan.company_blacklist
     entered = np.zeros(0, np.int64)
@@ -153,7 +152,7 @@ def run(sim) -> None:
     if lp is not None:
         change = np.zeros(comp.n, np.uint8)
         for cf, since in ((False, comp.black_since), (True, comp.black_since_cf)):
-            env = company_env(sim, cf)
+            env = company_env(sim, cf, tier_cf)
             enter = lp.enter(env, n=comp.n)
             exit_ = lp.exit(env, n=comp.n) if lp.exit is not None else enter
             list_kernel(enter, exit_, lp.exit is not None, since, day, lp.min_days, change)

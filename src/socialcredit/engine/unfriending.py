@@ -51,8 +51,7 @@ def run(sim) -> None:
     ties.droppable_kernel(st.tier, st.black_since, plan.unfriend_low, plan.unfriend_blacklisted, low)
     if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
         sim.scratch_u16 = np.zeros(st.n, np.uint16)
-    scratch = sim.scratch_u16[: st.n]
-    scratch[:] = 0
+    scratch = sim.scratch_u16[: st.n]  # phase A writes every person's count
     pref = ties.tier_preference(len(plan.tier_names), plan.rewire_preference)
     dropper, dropped, new_friend = ties.unfriend(
         net.indptr, net.indices, low, pers.region, pers.region_offsets, st.tier, pref, plan.unfriend_p, plan.rewire,
