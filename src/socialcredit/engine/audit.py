@@ -53,6 +53,7 @@ class Audit:
         st = sim.state
         self.prev_score = st.score[self.idx].copy()
         self.prev_tier = st.tier[self.idx].copy()
+        self.start = {"score": self.prev_score.copy(), "tier": self.prev_tier.copy(), "friends": st.degree[self.idx].copy()}
 
     @property
     def enabled(self) -> bool:
@@ -163,6 +164,41 @@ class Audit:
             self._add(day, self.idx[tc], "tier", score=score[tc], tier=tier[tc], detail=np.array(detail))
         self.prev_score = score
         self.prev_tier = tier
+
+    def persons_frame(self):
+        """One row per sampled person: who they are (region, group, income) and where they started and ended.
+
+        ``--where`` filters of ``socialcredit explain --list`` and the per-person
+        paired differences of ``socialcredit compare`` read this table.
+        """
+        import pandas as pd
+
+        sim = self.sim
+        plan = sim.plan
+        st = sim.state
+        pers = sim.pop.persons
+        i = self.idx
+        tiers = plan.tier_names
+
+        def cat(codes: np.ndarray, vocab: list[str]) -> np.ndarray:
+            return np.asarray(vocab, dtype=object)[np.asarray(codes, dtype=np.int64)] if len(codes) else np.zeros(0, object)
+
+        return pd.DataFrame(
+            {
+                "person": i.astype(np.int64),
+                "region": cat(pers.region[i], plan.rulebook.region_names),
+                "group": cat(pers.group[i], plan.rulebook.group_names),
+                "income": pers.income[i].astype(np.float64),
+                "score_start": self.start["score"].astype(np.float64),
+                "tier_start": cat(self.start["tier"], tiers),
+                "friends_start": self.start["friends"].astype(np.int64),
+                "score_end": st.score[i].astype(np.float64),
+                "tier_end": cat(st.tier[i], tiers),
+                "friends_end": st.degree[i].astype(np.int64),
+                "blacklisted_end": st.black_since[i] >= 0,
+                "redlisted_end": st.red_since[i] >= 0,
+            }
+        )
 
     def frame(self):
         """The audit trail as a pandas frame, ordered by person, day and event."""

@@ -5,7 +5,9 @@ wrongly blacklisted persons, mean income and perceived risk) come from one
 parallel pass with fixed chunks, summed in chunk order so the result does
 not depend on the thread count. Score quantiles come from a 512-bin
 histogram between the day's lowest and highest score (resolution: the range
-divided by 512).
+divided by 512). The Gini coefficient of scores comes from the same
+histogram (values uniform within a bin; error at most about the bin width
+over the mean score), and is NaN on a day when any score is negative.
 """
 
 from __future__ import annotations
@@ -138,6 +140,29 @@ def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[flo
     return out
 
 
+def gini_from_hist(hist: np.ndarray, lo: float, width: float) -> np.ndarray:
+    """Gini coefficient per histogram row: mean absolute difference over twice the mean (NaN if empty or lo < 0).
+
+    Persons in a bin are taken as spread uniformly over it: pairs in different
+    bins differ by the distance between bin centres, pairs in one bin by width/3.
+    """
+    hist = np.asarray(hist, dtype=np.float64)
+    n = hist.sum(axis=1)
+    x = lo + (np.arange(hist.shape[1]) + 0.5) * width
+    cx = hist * x
+    below_n = np.cumsum(hist, axis=1) - hist  # persons in lower bins
+    below_s = np.cumsum(cx, axis=1) - cx  # their score sum
+    between = (cx * below_n - hist * below_s).sum(axis=1)  # sum over pairs in different bins of |x_a - x_b|
+    within = (hist * (hist - 1)).sum(axis=1) * width / 6.0  # unordered pairs in one bin: E|U - U'| = width / 3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = n * (cx.sum(axis=1) / np.where(n > 0, n, 1))  # score sum
+        g = (between + within) / (n * total)  # sum over unordered pairs / (n^2 mean)
+    g[(n == 0) | (total <= 0)] = np.nan
+    if lo < 0:
+        g[:] = np.nan
+    return g
+
+
 class Recorder:
     """Holds the daily aggregates of a run as arrays (day x cell x measure)."""
 
@@ -151,6 +176,7 @@ class Recorder:
         self.state = np.zeros((days, tally.ncells, len(STATE_MEASURES)), np.float64)
         self.tiers = np.zeros((days, tally.ncells, tally.T), np.int64)
         self.quant = np.full((days, tally.ncells, len(self.QUANTILES)), np.nan)
+        self.gini = np.full((days, tally.ncells), np.nan)
         self.events = np.zeros((days, tally.ncells, tally.counts.shape[1]), np.int64)
         self.beh = np.zeros((days, tally.ncells) + tally.bcounts.shape[1:], np.int64)
         self.svc = np.zeros((days, tally.ncells) + tally.scounts.shape[1:], np.int64)
@@ -213,6 +239,7 @@ class Recorder:
             q[:] = lo
             q[hist_cells.sum(axis=1) == 0] = np.nan
         self.quant[d] = q
+        self.gini[d] = gini_from_hist(hist_cells, float(lo), float(width)) if width > 0 else np.where(hist_cells.sum(axis=1) > 0, 0.0, np.nan)
         self.events[d] = t.expand(t.counts)
         self.beh[d] = t.expand(t.bcounts)
         self.svc[d] = t.expand(t.scounts)

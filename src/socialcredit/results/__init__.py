@@ -43,6 +43,7 @@ class Results:
     meta: dict[str, Any]
     rulebook_yaml: str | None = None
     final_state: pd.DataFrame | None = None
+    audit_persons: pd.DataFrame | None = None  # one row per audited person: region, group, start and end
     stage_times: dict[str, float] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- building
@@ -70,6 +71,7 @@ class Results:
                 "score_p10": rec.quant[:days, :, 0].ravel(),
                 "score_p50": rec.quant[:days, :, 1].ravel(),
                 "score_p90": rec.quant[:days, :, 2].ravel(),
+                "score_gini": rec.gini[:days].ravel(),
             }
             tiers = rec.tiers[:days]
             for t, name in enumerate(rb.tier_names):
@@ -159,6 +161,7 @@ class Results:
             services=svc_frames,
             behaviours=behaviours,
             audit=sim.audit.frame(),
+            audit_persons=sim.audit.persons_frame(),
             meta=meta,
             stage_times=dict(sim.timings.stages),
         )
@@ -167,6 +170,8 @@ class Results:
     def to_df(self, table: str = "daily", breakdown: str | None = "all") -> pd.DataFrame:
         """A table as a pandas frame; ``breakdown='all'`` keeps the whole-population rows only (None keeps every row)."""
         tables = {"daily": self.daily, "services": self.services, "behaviours": self.behaviours, "audit": self.audit}
+        if self.audit_persons is not None:
+            tables["audit_persons"] = self.audit_persons
         if table not in tables:
             raise KeyError(f"unknown table {table!r}; tables: {', '.join(tables)}")
         df = tables[table]

@@ -29,6 +29,7 @@ import pandas as pd
 from socialcredit.errors import InputError
 
 TABLES = ("daily", "services", "behaviours", "audit")
+OPTIONAL_TABLES = ("audit_persons",)  # absent from run folders written before it existed
 
 
 def default_run_dir(scenario: str, root: str | os.PathLike = "runs") -> Path:
@@ -80,6 +81,12 @@ def write_results(
                 con.register("_frame", df)
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
                 con.unregister("_frame")
+            for name in OPTIONAL_TABLES:
+                df = getattr(results, name)
+                if df is not None:
+                    con.register("_frame", df)
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _frame")
+                    con.unregister("_frame")
             st = pd.DataFrame({"stage": list(results.stage_times), "seconds": list(results.stage_times.values())})
             con.register("_frame", st)
             con.execute("CREATE TABLE stage_times AS SELECT * FROM _frame")
@@ -154,6 +161,9 @@ def read_results(run_dir: str | os.PathLike):
     try:
         frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in TABLES}
         st = con.execute("SELECT * FROM stage_times").df()
+        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        for name in OPTIONAL_TABLES:
+            frames[name] = con.execute(f"SELECT * FROM {name}").df() if name in present else None
     except duckdb.Error as exc:
         raise InputError(f"results.duckdb is unreadable: {exc}", file=str(db_path)) from None
     finally:
@@ -165,6 +175,7 @@ def read_results(run_dir: str | os.PathLike):
         services=frames["services"],
         behaviours=frames["behaviours"],
         audit=frames["audit"],
+        audit_persons=frames["audit_persons"],
         meta=info.get("meta", {}),
         rulebook_yaml=rb_path.read_text(encoding="utf-8") if rb_path.exists() else None,
         final_state=pd.read_parquet(final_path) if final_path.exists() else None,
