@@ -154,7 +154,17 @@ class Sim:
             stages[name] += time.perf_counter() - t
         self.state.day += 1
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> "Results":
+    def run(
+        self,
+        progress: Callable[[int, int], None] | None = None,
+        checkpoint_every: int | None = None,
+        checkpoint_dir: str | None = None,
+    ) -> "Results":
+        """Step to the last day (continuing from wherever the state is) and return the results.
+
+        With ``checkpoint_every``, the full state is saved to ``checkpoint_dir``
+        every that many days (see :mod:`socialcredit.engine.checkpoint`).
+        """
         if self.state is None:
             self.setup()
         days = self.plan.days
@@ -163,6 +173,10 @@ class Sim:
             self.step()
             if progress is not None:
                 progress(self.state.day, days)
+            if checkpoint_every and self.state.day % checkpoint_every == 0 and self.state.day < days:
+                from socialcredit.engine import checkpoint
+
+                checkpoint.save(self, checkpoint_dir)
         self.timings.setup["run"] = time.perf_counter() - t0
         from socialcredit.results import Results
 

@@ -43,9 +43,19 @@ def default_run_dir(scenario: str, root: str | os.PathLike = "runs") -> Path:
     return path
 
 
-def check_target(run_dir: Path) -> None:
-    """Refuse to write over an existing, non-empty folder."""
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
+def check_target(run_dir: Path, resuming: bool = False) -> None:
+    """Refuse to write over an existing, non-empty folder (a resumed run may hold its own checkpoint)."""
+    from socialcredit.engine import checkpoint
+
+    run_dir = Path(run_dir)
+    if run_dir.exists() and checkpoint.has_checkpoint(run_dir) and not resuming:
+        raise InputError(
+            "the output folder holds the checkpoint of an unfinished run; nothing was written",
+            file=str(run_dir),
+            hint=f"continue it with: socialcredit resume {run_dir}  (or choose another --out folder)",
+        )
+    others = [p for p in run_dir.iterdir() if not (resuming and p.name == checkpoint.FOLDER)] if run_dir.is_dir() else []
+    if run_dir.exists() and (not run_dir.is_dir() or others):
         raise InputError(
             "the output folder already exists and is not empty; nothing was written",
             file=str(run_dir),
@@ -67,8 +77,11 @@ def write_results(
     """Write a complete run folder atomically (temp folder, then rename)."""
     import duckdb
 
+    from socialcredit.engine import checkpoint
+
     final = Path(run_dir)
-    check_target(final)
+    resuming = checkpoint.has_checkpoint(final)
+    check_target(final, resuming=resuming)
     tmp = partial_dir(final)
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -113,7 +126,9 @@ def write_results(
             **(extra or {}),
         }
         (tmp / "run.json").write_text(json.dumps(info, indent=2, default=_jsonable), encoding="utf-8")
-        if final.exists():  # an empty folder the user made: replace it
+        if resuming:  # the run is complete: its checkpoint is no longer needed
+            checkpoint.remove(final)
+        if final.exists():  # an empty folder the user made, or the checkpoint's: replace it
             final.rmdir()
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
