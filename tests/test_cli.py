@@ -254,3 +254,17 @@ def test_a_min_on_the_last_tier_is_an_error(capsys) -> None:
 def test_a_section_check_broken_by_an_override_names_the_override(capsys) -> None:
     code, _, err = call(["validate", "smalltown", "--set", "population.regions.villages.share=0.3"], capsys)
     assert_clean_failure(code, err, "add up to 1", "--set population.regions.villages.share=0.3")
+
+
+def test_unknown_option_is_a_usage_error_without_traceback() -> None:
+    """Newer typer versions ship their own copy of click; its usage errors must still exit 2 cleanly."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env = dict(os.environ, PYTHONPATH=src)
+    res = subprocess.run([sys.executable, "-m", "socialcredit.cli", "run", "--no-such-option"], capture_output=True, text=True, env=env)
+    assert res.returncode == 2
+    assert "No such option" in res.stderr and "Traceback" not in res.stderr
