@@ -31,3 +31,15 @@ def test_unfriending_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "friends of blacklisted" in proc.stdout and "score assortativity (end)" in proc.stdout
     assert (tmp_path / "unfriending.png").stat().st_size > 5000
+
+
+def test_compare_scenarios_example_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "compare_scenarios.py"), "--persons", "3000", "--days", "120", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "same design" in proc.stdout and "paired differences" in proc.stdout and "events_prosocial" in proc.stdout
+    assert (tmp_path / "compare_secret_rules.png").stat().st_size > 5000

@@ -1,4 +1,4 @@
-"""The command line: ``socialcredit run | validate | summary | scenarios [show NAME | copy NAME FILE]``.
+"""The command line: ``socialcredit run | resume | report | explain | compare | validate | summary | scenarios``.
 
 Errors in the user's input (rulebook, overrides, files) are printed as one
 screen of text on stderr with exit status 2, never as a traceback.
@@ -52,31 +52,79 @@ def run(
     final_state: bool = typer.Option(False, "--final-state", help="Also write every person's final state as Parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the main series to figures/main.png in the run folder."),
+    checkpoint_every: Optional[int] = typer.Option(
+        None, "--checkpoint-every", min=1, metavar="DAYS",
+        help="Save the full state every DAYS days; continue a killed run with 'socialcredit resume RUN_DIR'.",
+    ),  # fmt: skip
+    memory_check: bool = typer.Option(
+        True, "--memory-check/--no-memory-check", help="Refuse a run whose estimated memory exceeds what is available."
+    ),
+    report: bool = typer.Option(False, "--report", help="Write report.html (figures, summary, sources) into the run folder at the end."),
+    baseline: bool = typer.Option(
+        False, "--baseline",
+        help="Also run the same rulebook and seed with the behavioural responses off into RUN_DIR/baseline (the report's effect sizes).",
+    ),  # fmt: skip
 ) -> None:
     """Run a scenario, print its summary and write a run folder."""
+    from socialcredit.engine import checkpoint, memory
     from socialcredit.engine.sim import Sim
-    from socialcredit.results.runfolder import check_target, default_run_dir, write_results
+    from socialcredit.results.runfolder import check_target, default_run_dir
     from socialcredit.rulebook import load_rulebook
 
     t_start = time.perf_counter()
-    loaded = load_rulebook(scenario, _overrides(set_, persons, days, seed))
+    overrides = _overrides(set_, persons, days, seed)
+    loaded = load_rulebook(scenario, overrides)
     rb = loaded.rulebook
     run_dir = out_dir if out_dir is not None else default_run_dir(rb.meta.name)
     check_target(run_dir)
+    if memory_check:
+        memory.check(rb)
     sim = Sim(rb, base_dir=loaded.base_dir, threads=threads)
+    settings: dict[str, Any] = {
+        "command": sys.argv, "overrides": overrides, "threads": threads, "profile": profile, "final_state": final_state,
+        "as_json": as_json, "plot": plot, "checkpoint_every": checkpoint_every,
+        "base_dir": str(loaded.base_dir) if loaded.base_dir else None, "report": report, "baseline": baseline,
+    }  # fmt: skip
+    if checkpoint_every:
+        checkpoint.start(run_dir, settings, loaded.yaml())
+    _simulate(sim, run_dir, settings, loaded.yaml(), t_start)
+    _baseline_and_report(run_dir, settings, scenario, overrides)
+
+
+def _baseline_and_report(run_dir: Path, settings: dict[str, Any], scenario: str, overrides: list[str]) -> None:
+    """After the run folder is written: the baseline run (--baseline) and the report (--report)."""
+    if settings.get("baseline"):
+        _run_baseline(scenario, overrides, run_dir, settings["threads"], as_json=settings["as_json"])
+    if settings.get("report"):
+        _write_report(run_dir, as_json=settings["as_json"])
+
+
+def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, t_start: float) -> None:
+    """Set up (unless resuming), step to the last day, write the run folder and print the summary."""
+    from socialcredit.results.runfolder import write_results
+
+    rb = sim.rulebook
+    as_json, profile = settings["as_json"], settings["profile"]
     quiet = as_json or not err.is_terminal
     if not quiet:
         err.print(f"[bold]{rb.meta.title or rb.meta.name}[/]: {rb.population.persons:,} persons, {rb.simulation.days} days")
     with _progress(quiet) as bar:
         task = bar.add_task("building the society", total=rb.simulation.days)
-        sim.setup()
-        bar.update(task, description="simulating")
-        results = sim.run(progress=lambda d, n: bar.update(task, completed=d))
-    if final_state:
+        if sim.state is None:
+            sim.setup()
+        bar.update(task, description="simulating", completed=sim.state.day)
+        results = sim.run(
+            progress=lambda d, n: bar.update(task, completed=d),
+            checkpoint_every=settings.get("checkpoint_every"),
+            checkpoint_dir=str(run_dir),
+        )
+    if settings["final_state"]:
         results.final_state = final_state_frame(sim)
     elapsed = time.perf_counter() - t_start
-    extra = {"command": sys.argv, "overrides": _overrides(set_, persons, days, seed), "threads": threads, "elapsed_seconds": elapsed}
-    path = write_results(results, run_dir, rulebook_yaml=loaded.yaml(), extra=extra, plot=plot)
+    extra = {k: settings[k] for k in ("command", "overrides", "threads")} | {"elapsed_seconds": elapsed}
+    if settings.get("resumed"):
+        extra["resumed"] = settings["resumed"]
+    path = write_results(results, run_dir, rulebook_yaml=rulebook_yaml, extra=extra, plot=settings["plot"])
     summary = results.summary()
     if as_json:
         payload: dict[str, Any] = {"run_dir": str(path), "summary": summary}
@@ -343,6 +391,257 @@ def scenarios_copy(
     out.print(f"wrote {target}; edit it, check it with `socialcredit validate {target}`, run it with `socialcredit run {target}`")
 
 
+@app.command()
+def resume(
+    run_dir: Path = typer.Argument(..., help="The folder of a run started with --checkpoint-every."),
+    threads: Optional[int] = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
+) -> None:
+    """Continue a run that was stopped or killed, from its latest checkpoint (results equal an uninterrupted run)."""
+    from socialcredit.engine import checkpoint
+    from socialcredit.engine.sim import Sim, check_threads
+    from socialcredit.rulebook import load_rulebook
+
+    t_start = time.perf_counter()
+    settings = checkpoint.read_settings(run_dir)
+    rulebook_yaml = (checkpoint.folder(run_dir) / checkpoint.RULEBOOK).read_text(encoding="utf-8")
+    sim = checkpoint.load(run_dir)
+    if sim is None:  # killed before the first checkpoint: start again from the saved rulebook
+        loaded = load_rulebook(str(checkpoint.folder(run_dir) / checkpoint.RULEBOOK), [])
+        sim = Sim(loaded.rulebook, base_dir=settings.get("base_dir") or loaded.base_dir, threads=threads)
+    elif threads is not None:
+        import numba
+
+        sim.threads = check_threads(threads)
+        numba.set_num_threads(sim.threads)
+    day = sim.state.day if sim.state is not None else 0
+    if not (settings["as_json"] or not err.is_terminal):
+        err.print(f"resuming from day {day} of {sim.plan.days}")
+    settings["resumed"] = {"from_day": day, "command": sys.argv}
+    _simulate(sim, run_dir, settings, rulebook_yaml, t_start)
+    _baseline_and_report(run_dir, settings, str(run_dir / "rulebook.yaml"), [])  # the rulebook as the run used it
+
+
+# ---------------------------------------------------------------- explain and compare: audit trails, two runs side by side
+def _num(x: Any, signed: bool = False) -> str:
+    """A number for a table: whole numbers with thousands separators, others to four significant figures; '-' for none."""
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    x = float(x)
+    sign = "+" if signed and x != 0 else ""
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):{sign},}"
+    return f"{x:{sign},.4g}"
+
+
+def _records(df) -> list[dict[str, Any]]:
+    """A frame as JSON-ready rows (missing values as null)."""
+    return json.loads(df.to_json(orient="records"))
+
+
+@app.command()
+def explain(
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run'."),
+    person: Optional[int] = typer.Option(None, "--person", help="A sampled person: print their history in order and plot their score."),
+    list_: bool = typer.Option(False, "--list", help="List the sampled persons (what happens without --person)."),
+    where: Optional[str] = typer.Option(None, "--where", help="List only the persons meeting a condition, e.g. \"blacklisted and group == 'minority'\"."),
+    limit: int = typer.Option(50, "--limit", min=1, help="List at most this many persons."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Where to save the score plot (default RUN_DIR/figures/person-ID.png)."),
+    no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the score plot."),
+    all_rows: bool = typer.Option(False, "--all", help="Show every small score change instead of folding them into one row."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON (for scripts)."),
+) -> None:
+    """Explain what happened to one sampled person (--person ID), or list the sampled persons (--list, --where)."""
+    from rich.markup import escape
+
+    from socialcredit.analysis.history import audited_persons, person_history, plot_person
+    from socialcredit.results.runfolder import read_results
+
+    if person is not None and (list_ or where is not None):
+        raise SocialCreditError("--person prints one history; --list and --where list persons: give one or the other")
+    res = read_results(run_dir)
+    if person is None:
+        table = audited_persons(res, where=where)
+        sample = len(res.audit_persons)
+        shown = table.head(limit)
+        if as_json:
+            payload = {"run_dir": str(run_dir), "sampled": sample, "where": where, "count": len(table), "persons": _records(shown)}
+            out.print_json(json.dumps(payload))
+            return
+        title = f"{len(table):,} of {sample:,} audited persons" + (f" where {where}" if where else "")
+        t = Table(title=escape(title), header_style="bold")
+        for col in ("person", "region", "group", "tier", "score", "records\n(false)", "denials\n(wrongful)", "blacklisted"):
+            t.add_column(col, justify="right" if col in ("person", "score") else "left")
+        for r in shown.itertuples(index=False):
+            listed = f"{r.days_blacklisted:,} days" if r.blacklisted else "no"
+            t.add_row(str(r.person), str(r.region), str(r.group), f"{r.tier_start} -> {r.tier_end}",
+                      f"{r.score_start:.5g} -> {r.score_end:.5g}", f"{r.records:,} ({r.false_records:,})",
+                      f"{r.denials:,} ({r.wrongful_denials:,})", listed)  # fmt: skip
+        out.print(t)
+        if len(table) > limit:
+            out.print(f"showing the first {limit:,} of {len(table):,}; --limit N shows more")
+        out.print(f"one person's history: socialcredit explain {run_dir} --person ID")
+        return
+    history = person_history(res, person, fold_drift=not all_rows)
+    me = audited_persons(res, where=f"person == {int(person)}").iloc[0]
+    figure = None
+    if not no_plot:
+        import matplotlib.pyplot as plt
+
+        figure = plot if plot is not None else Path(run_dir) / "figures" / f"person-{int(person)}.png"
+        plt.close(plot_person(res, person, path=figure))
+    if as_json:
+        payload = {"run_dir": str(run_dir), "person": _records(me.to_frame().T)[0], "events": _records(history),
+                   "figure": None if figure is None else str(figure)}  # fmt: skip
+        out.print_json(json.dumps(payload))
+        return
+    out.print(
+        f"[bold]person {int(person)}[/]: {escape(str(me['region']))}, {escape(str(me['group']))}, income {me['income']:,.0f}; "
+        f"tier {me['tier_start']} -> {me['tier_end']}, score {_num(me['score_start'])} -> {_num(me['score_end'])}, "
+        f"friends {me['friends_start']} -> {me['friends_end']}"
+    )
+    t = Table(header_style="bold")
+    t.add_column("day", justify="right")
+    t.add_column("what")
+    t.add_column("details")
+    for r in history.itertuples(index=False):
+        style = "red" if r.what in ("FALSE record", "denied wrongly", "reward lost") or "WRONGLY" in r.details else None
+        style = style or ("bold" if r.what in ("blacklisted", "off the blacklist", "tier") else None)
+        t.add_row(str(r.day), escape(r.what), escape(r.details), style=style)
+    out.print(t)
+    out.print(
+        f"records {me['records']:,} ({me['false_records']:,} false), denials {me['denials']:,} ({me['wrongful_denials']:,} wrongful), "
+        f"appeals {me['appeals']:,} ({me['appeals_won']:,} won), friends lost {me['friends_lost']:,}, "
+        f"days on the blacklist {me['days_blacklisted']:,}"
+    )
+    if figure is not None:
+        out.print(f"figure: {figure}")
+
+
+@app.command()
+def compare(
+    run_a: Path = typer.Argument(..., help="The first run folder (A)."),
+    run_b: Path = typer.Argument(..., help="The second run folder (B)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON (for scripts)."),
+) -> None:
+    """Compare two runs: key measures side by side, and paired differences when they share seed and population."""
+    from socialcredit.analysis.compare import compare as compare_runs
+    from socialcredit.analysis.compare import paired_differences
+    from socialcredit.results.runfolder import read_results
+
+    a, b = read_results(run_a), read_results(run_b)
+    table = compare_runs(a, b)
+    same = table.attrs["same_design"]
+    paired = paired_differences(a, b) if same else None
+    if as_json:
+        payload = {
+            "a": str(run_a), "b": str(run_b), "same_design": same, "design_differences": table.attrs["design_differences"],
+            "measures": _records(table), "paired": None if paired is None else _records(paired),
+            "note": None if paired is None else paired.attrs.get("note"),
+        }  # fmt: skip
+        out.print_json(json.dumps(payload))
+        return
+    t = Table(title=f"A: {run_a}   B: {run_b}", header_style="bold")
+    for col in ("measure", "A", "B", "B - A", "B / A"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    both_zero = 0
+    for r in table.itertuples(index=False):
+        if r.a == 0 and r.b == 0:
+            both_zero += 1
+            continue
+        t.add_row(r.measure, _num(r.a), _num(r.b), _num(r.difference, signed=True), "-" if r.ratio != r.ratio else f"{r.ratio:.3f}")
+    out.print(t)
+    if both_zero:
+        out.print(f"({both_zero} measures are 0 in both runs and not shown; --json lists every one)")
+    if paired is None:
+        out.print("[yellow]not the same design[/]: " + "; ".join(table.attrs["design_differences"]))
+        out.print("paired differences need the same seed, persons and population; only the side-by-side applies")
+        return
+    out.print(
+        f"[green]same design[/]: seed {a.meta.get('seed')}, {a.meta.get('persons'):,} persons and the same population. "
+        "The runs share their random numbers (common random numbers), so the paired differences below are the rules', not noise."
+    )
+    t = Table(title="paired differences (B - A)", header_style="bold")
+    for col in ("measure", "per", "n", "mean difference", "SE paired", "SE unpaired"):
+        t.add_column(col, justify="left" if col in ("measure", "per") else "right")
+    for r in paired.itertuples(index=False):
+        t.add_row(r.measure, r.unit.replace("per ", ""), f"{r.n:,}", _num(r.mean_difference, signed=True), _num(r.se_paired), _num(r.se_unpaired))
+    out.print(t)
+    if paired.attrs.get("note"):
+        out.print(paired.attrs["note"])
+
+
+def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """Click's usage-error and abort classes (newer typer versions ship their own copy of click)."""
+    usage: list[type] = []
+    abort: list[type] = []
+    for name in ("click.exceptions", "typer._click.exceptions"):
+        try:
+            mod = __import__(name, fromlist=["ClickException"])
+        except ImportError:
+            continue
+        usage.append(mod.ClickException)
+        if hasattr(mod, "Abort"):
+            abort.append(mod.Abort)
+    return tuple(usage), tuple(abort)
+
+
+# ---------------------------------------------------------------- the report: one HTML page with the figures
+def _run_baseline(scenario: str, overrides: list[str], run_dir: Path, threads: int | None, as_json: bool) -> Path | None:
+    """Run the same rulebook and seed with the behavioural responses off into RUN_DIR/baseline (messages on stderr)."""
+    from socialcredit.analysis.behaviour import baseline_overrides
+    from socialcredit.engine.sim import Sim
+    from socialcredit.results.runfolder import write_results
+    from socialcredit.rulebook import load_rulebook
+
+    off = baseline_overrides(load_rulebook(scenario, overrides).rulebook)
+    if not off:
+        if not as_json:
+            err.print("no baseline: this rulebook has no behavioural responses, so a baseline would equal the run")
+        return None
+    loaded = load_rulebook(scenario, overrides + off)
+    rb = loaded.rulebook
+    sim = Sim(rb, base_dir=loaded.base_dir, threads=threads)
+    if not as_json:
+        err.print(f"[bold]baseline[/]: the same rulebook and seed with {', '.join(o.split('=')[0] for o in off)} set to 0")
+    with _progress(as_json or not err.is_terminal) as bar:
+        task = bar.add_task("baseline: building the society", total=rb.simulation.days)
+        sim.setup()
+        bar.update(task, description="baseline: simulating")
+        results = sim.run(progress=lambda d, n: bar.update(task, completed=d))
+    extra = {"command": sys.argv, "overrides": overrides + off, "threads": threads, "baseline_of": str(run_dir)}
+    path = write_results(results, run_dir / "baseline", rulebook_yaml=loaded.yaml(), extra=extra, plot=False)
+    if not as_json:
+        err.print(f"baseline run folder: {path}")
+    return path
+
+
+def _write_report(run_dir: Path, as_json: bool = False) -> Path:
+    """Write the report of a finished run (and its baseline, when RUN_DIR/baseline exists)."""
+    from socialcredit.report import write_report
+
+    path = write_report(run_dir)
+    if not as_json:
+        out.print(f"report: [bold]{path}[/]")
+    return path
+
+
+@app.command()
+def report(
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run'."),
+    baseline: Optional[Path] = typer.Option(
+        None, "--baseline",
+        help="A run of the same rulebook and seed with the behavioural responses off (default: RUN_DIR/baseline when present).",
+    ),  # fmt: skip
+) -> None:
+    """Write RUN_DIR/report.html: one self-contained page with the scenario, its sources, the summary and the figures."""
+    from socialcredit.report import write_report
+
+    path = write_report(run_dir, baseline)
+    out.print(f"report: [bold]{path}[/] (figures in {path.parent / 'figures'})")
+
+
 def main() -> None:
     """Entry point: run the app, turning our errors into exit status 2 without a traceback."""
     try:
@@ -356,12 +655,11 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
+        usage, abort = _click_errors()
+        if isinstance(exc, usage):
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, abort):
             sys.stderr.write("aborted\n")
             sys.exit(1)
         raise

@@ -1,4 +1,5 @@
-"""Measures of what a run did: inequality, mobility, segregation, errors, disparate impact, behaviour change.
+"""Measures of what a run did: inequality, mobility, segregation, errors, disparate impact, behaviour change;
+audit trails of sampled persons, and comparisons of two runs.
 
 Every function takes the :class:`~socialcredit.results.Results` of a run
 (``socialcredit.run`` or ``socialcredit.read_run``) and returns a pandas
@@ -18,6 +19,7 @@ from socialcredit.analysis.behaviour import (
     behaviour_change,
     rulebook_of,
 )
+from socialcredit.analysis.compare import compare, design_differences, key_measures, paired_differences, same_design
 from socialcredit.analysis.disparity import disparate_impact
 from socialcredit.analysis.errors import (
     blacklist_false_share,
@@ -26,6 +28,7 @@ from socialcredit.analysis.errors import (
     time_to_clear,
     wrongful_denials_by_service,
 )
+from socialcredit.analysis.history import audited_persons, person_history, plot_person, score_path
 from socialcredit.analysis.inequality import gini, gini_over_time
 from socialcredit.analysis.mobility import (
     bottom_tier_spells,
@@ -39,6 +42,15 @@ from socialcredit.analysis.segregation import assortativity, network_series
 
 __all__ = [
     "assortativity",
+    "audited_persons",
+    "compare",
+    "design_differences",
+    "key_measures",
+    "paired_differences",
+    "person_history",
+    "plot_person",
+    "same_design",
+    "score_path",
     "baseline_overrides",
     "behaviour_change",
     "blacklist_false_share",
