@@ -6,8 +6,10 @@ the process's peak resident set size minus its size before the population
 was built, per person and per friendship.
 
     python benchmarks/bench_reference.py                      # 100k and 1M, 2 threads
+    python benchmarks/bench_reference.py --suite --json benchmarks/results/mine.json
+                       # the full suite: 10k, 100k, 1M, 10M persons at 2 threads, 10k-1M at 1 thread,
+                       # cold and cached compile, cached CLI start
     python benchmarks/bench_reference.py --persons 10000 100000 1000000 --threads 1 2
-    python benchmarks/bench_reference.py --json benchmarks/results/mine.json
 
 With ``--society`` it runs the reference model with every response and
 institution switched on as well (see :func:`society_rulebook`): the figure to
@@ -108,8 +110,10 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
     stages = dict(sim.timings.stages)
     stage_s = sum(stages.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB -> MB
-    friendships = int(sim.pop.network.n_edges)
+    net = sim.pop.network
+    friendships = int(net.n_edges)
     extra_bytes = max(0.0, (peak - base) * 1e6)
+    network_bytes = float(net.indices.nbytes + net.indptr.nbytes)
     return {
         "model": "reference + society" if society else "reference",
         "persons": persons,
@@ -126,11 +130,37 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
         "stage_seconds": stages,
         "peak_rss_mb": peak,
         "base_rss_mb": base,
+        "bytes_per_friendship": network_bytes / max(1, friendships),  # the network's arrays (two slots a tie)
+        "bytes_per_person": (extra_bytes - network_bytes) / persons,  # everything else at the peak
         "bytes_per_person_plus_friendship_budget": 250 * persons + 10 * friendships,
         "extra_bytes": extra_bytes,
         "within_memory_budget": extra_bytes <= 250 * persons + 10 * friendships,
         "blacklisted_end": int(res.summary().get("blacklisted", 0)),
     }
+
+
+def compile_times() -> dict:
+    """Cold compile (an empty Numba cache) and a cached start, each a fresh CLI process on a tiny run.
+
+    The CLI runs `reference` at 2,000 persons for 1 day; the wall time is an upper bound on the time
+    before the first simulated day (it includes writing the tiny run folder).
+    """
+    import tempfile
+
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(Path(tmp) / "numba-cache"), PYTHONPATH=src)
+        for label in ("cold_compile_cli_s", "cached_cli_s"):
+            run_dir = Path(tmp) / label
+            cmd = [sys.executable, "-m", "socialcredit.cli", "run", "reference", "--persons", "2000", "--days", "1",
+                   "--no-plot", "--json", "--out", str(run_dir)]  # fmt: skip
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+            out[label] = time.perf_counter() - t
+            if proc.returncode != 0:
+                raise SystemExit(proc.stderr[-3000:])
+    return out
 
 
 def main() -> None:
@@ -140,34 +170,43 @@ def main() -> None:
     ap.add_argument("--threads", type=int, nargs="+", default=[2])
     ap.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     ap.add_argument("--society", action="store_true", help="switch every response and institution on as well")
+    ap.add_argument("--suite", action="store_true", help="the full suite (see above); overrides --persons and --threads")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.persons[0], args.days, args.threads[0], args.society)))
         return
+    plan = [(n, t) for n in args.persons for t in args.threads]
+    compile_info = {}
+    if args.suite:
+        plan = [(n, 2) for n in (10_000, 100_000, 1_000_000, 10_000_000)] + [(n, 1) for n in (10_000, 100_000, 1_000_000)]
+        compile_info = compile_times()
+        print(f"cold compile (CLI, empty cache): {compile_info['cold_compile_cli_s']:.1f} s;"
+              f" cached CLI start: {compile_info['cached_cli_s']:.2f} s")  # fmt: skip
     rows = []
     print(f"{'persons':>10} {'thr':>3} {'run s':>8} {'M pd/s':>8} {'setup s':>8} {'peak MB':>8} {'B/person*':>10}  slowest stages")
-    for n in args.persons:
-        for t in args.threads:
-            cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(args.days), "--threads", str(t)]
-            if args.society:
-                cmd.append("--society")
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                print(proc.stderr[-3000:], file=sys.stderr)
-                raise SystemExit(f"benchmark failed at {n} persons, {t} threads")
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            rows.append(r)
-            top = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])[:3]
-            per_person = (r["extra_bytes"] - 10 * r["friendships"]) / n
-            print(
-                f"{n:>10,} {t:>3} {r['run_s']:>8.2f} {r['person_days_per_s'] / 1e6:>8.1f} {r['setup_s']:>8.2f} "
-                f"{r['peak_rss_mb']:>8.0f} {per_person:>10.0f}  " + ", ".join(f"{k} {v:.2f}" for k, v in top)
-            )
-    print("* extra peak memory per person after 10 bytes per friendship (budget 250)")
+    for n, t in plan:
+        cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(args.days), "--threads", str(t)]
+        if args.society:
+            cmd.append("--society")
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"benchmark failed at {n} persons, {t} threads")
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(r)
+        top = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])[:3]
+        per_person = r["bytes_per_person"]
+        print(
+            f"{n:>10,} {t:>3} {r['run_s']:>8.2f} {r['person_days_per_s'] / 1e6:>8.1f} {r['setup_s']:>8.2f} "
+            f"{r['peak_rss_mb']:>8.0f} {per_person:>10.0f}  " + ", ".join(f"{k} {v:.2f}" for k, v in top)
+        )
+    print("* extra peak memory per person after the network's arrays (budget 250 B per person + 10 B per friendship;"
+          f" the network holds {rows[-1]['bytes_per_friendship']:.1f} B per friendship)")  # fmt: skip
     info = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "compile": compile_info,
         "runs": rows,
     }
     if args.json:
