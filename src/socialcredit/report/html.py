@@ -163,6 +163,9 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
         from socialcredit.analysis.behaviour import behaviour_change
 
         for r in behaviour_change(res, baseline).itertuples():
+            if r.baseline_events == 0 and r.events == 0:
+                rows.append((f"{r.effect}: {r.kind} events against the baseline", f"no {r.kind} events in either run"))
+                continue
             se = "" if math.isnan(r.se) else f" ± {r.se:.1%}"  # NaN when the runs cannot be paired
             rows.append((f"{r.effect}: {r.kind} events against the baseline", f"{r.events:,} vs {r.baseline_events:,} ({r.effect_size:+.1%}{se})"))
     return rows
