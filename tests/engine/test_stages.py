@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import behave, classify, respond, rng, score
+from socialcredit.engine import behave, classify, friends, respond, rng, score
 from socialcredit.engine.state import RecordLog
 from tests.conftest import base_rulebook, run
 
@@ -99,7 +99,7 @@ def test_friends_mean_and_score_weights() -> None:
     fm = np.zeros(4, np.float32)
     fm_cf = np.zeros(4, np.float32)
     pts = np.zeros(4, np.float32)
-    score.friends_mean_kernel(indptr, indices, s, s, pts, pts, True, 1000.0, 0.0, 2000.0, fm, fm_cf)
+    friends.friends_mean_kernel(indptr, indices, s, s, pts, pts, True, 1000.0, 0.0, 2000.0, fm, fm_cf)
     np.testing.assert_allclose(fm[:3], [1000, 1000, 1000])
     assert np.isnan(fm[3])
     points = np.array([-100, 0, 50, -300], np.float32)

@@ -218,6 +218,11 @@ class Plan:
         return self.appeal_p > 0.0
 
     @property
+    def needs_friends_mean(self) -> bool:
+        """Whether the friends' mean is computed (a social term on friends, or a condition reading it)."""
+        return self.w_friends > 0 or "friends_mean" in self.fields_used
+
+    @property
     def ties_change(self) -> bool:
         """Whether the friendship network can change during the run (empty slots may appear)."""
         return self.unfriend_p > 0.0 or self.shaming_p > 0.0

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rating
+from socialcredit.engine import friends, rating
 from socialcredit.engine.behave import CHUNK
 
 
@@ -71,51 +71,6 @@ def update_counts(
         if (flags[k] & 1) == 0:
             v = int(counts_cf[p]) + delta
             counts_cf[p] = min(max(v, 0), 65535)
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def friends_mean_kernel(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    score: np.ndarray,
-    score_cf: np.ndarray,
-    points: np.ndarray,
-    points_cf: np.ndarray,
-    composite: bool,
-    initial: float,
-    lo: float,
-    hi: float,
-    fm: np.ndarray,
-    fm_cf: np.ndarray,
-) -> None:
-    """Each person's mean of their friends' scores (NaN without friends); empty slots (-1: ties dropped
-    during the run) are skipped. Checking for them costs nothing measurable: at 1M persons and 20M
-    ties this pass took 21-34 ms against 25-33 ms for a version without the check (identical results)."""
-    n = fm.shape[0]
-    nchunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(nchunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            s = 0.0
-            s_cf = 0.0
-            cnt = 0
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
-                if j < 0:
-                    continue
-                cnt += 1
-                if composite:
-                    s += score[j]
-                    s_cf += score_cf[j]
-                else:
-                    s += min(max(initial + points[j], lo), hi)
-                    s_cf += min(max(initial + points_cf[j], lo), hi)
-            if cnt == 0:
-                fm[i] = np.nan
-                fm_cf[i] = np.nan
-            else:
-                inv = 1.0 / cnt
-                fm[i] = s * inv
-                fm_cf[i] = s_cf * inv
 
 
 @njit(cache=True)
@@ -281,25 +236,11 @@ def run(sim) -> None:
         st.log.append_day(day, person[:0], beh[:0], flags[:0])
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
     # Social term on its period (from the scores as they stand before today's update).
-    needs_fm = plan.w_friends > 0 or "friends_mean" in plan.fields_used
+    needs_fm = plan.needs_friends_mean
     social_day = day % plan.social_period == 0
     if social_day and (needs_fm or plan.w_partner > 0):
-        net = sim.pop.network
         if needs_fm:
-            friends_mean_kernel(
-                net.indptr,
-                net.indices,
-                st.score,
-                st.score_cf,
-                st.points,
-                st.points_cf,
-                plan.composite,
-                plan.initial,
-                plan.lo,
-                plan.hi,
-                st.friends_mean,
-                st.friends_mean_cf,
-            )
+            friends.update_mean(sim)
         if plan.w_partner > 0:
             partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
     if plan.ratings is not None:  # score.basis: ratings: scores come from peer ratings, not from points

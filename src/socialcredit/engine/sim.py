@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from socialcredit.engine import behave, classify, detect, institutions, record, respond, score, services
+from socialcredit.engine import behave, classify, detect, friends, institutions, record, respond, score, services
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.behave import CHUNK
 from socialcredit.engine.company import CompanyBook
@@ -75,6 +75,7 @@ class Sim:
         self.rescore = np.zeros(0, np.int32)  # persons whose points changed after the score stage (appeals)
         self.black_entered = np.zeros(0, np.int64)  # persons blacklisted today (classify)
         self.ties_changed_today = False
+        self.far_ties = None  # the friends' mean's index of far ties (fixed networks only; see engine.friends)
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -87,6 +88,8 @@ class Sim:
         t1 = time.perf_counter()
         self.state = new_state(self.plan, self.pop)
         n = self.state.n
+        if self.plan.needs_friends_mean and not self.plan.ties_change and n >= friends.MIN_PERSONS:
+            self.far_ties = friends.index_far_ties(self.pop.network.indptr, self.pop.network.indices, self.plan.composite)
         self.chunk_counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
         self.scratch_u8 = np.zeros(n, np.uint8)
         g = self.plan.group_mult

@@ -70,20 +70,26 @@ def _lognormal_income(seed: int, stream: int, region_offsets: np.ndarray, median
 
 @njit(parallel=True, cache=True)
 def _heterogeneity(seed: int, stream: int, n: int, sigmas: np.ndarray) -> np.ndarray:
-    """Lognormal multipliers with mean 1: exp(sigma z - sigma^2 / 2), one column per behaviour."""
+    """Lognormal multipliers with mean 1: exp(sigma z - sigma^2 / 2), one column per behaviour.
+
+    Filled row by row (a person's multipliers are contiguous), which at 10M
+    persons is several times faster than column by column; the draws are the same.
+    """
     nb = sigmas.shape[0]
     out = np.empty((n, nb), np.float32)
-    nchunks = (n + CHUNK - 1) // CHUNK
+    keys = np.empty(nb, np.uint64)
     for b in range(nb):
-        s = sigmas[b]
-        k = rng.make_key(seed, stream, 0, b)
-        shift = -0.5 * s * s
-        for c in prange(nchunks):
-            for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        keys[b] = rng.make_key(seed, stream, 0, b)
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            for b in range(nb):
+                s = sigmas[b]
                 if s == 0.0:
                     out[i, b] = 1.0
                 else:
-                    out[i, b] = np.exp(s * rng.normal(k, i) + shift)
+                    shift = -0.5 * s * s
+                    out[i, b] = np.exp(s * rng.normal(keys[b], i) + shift)
     return out
 
 
