@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from socialcredit.engine import friends
 from socialcredit.errors import SocialCreditError
 
 PROCESS_BYTES = 500e6  # interpreter, numpy, numba, duckdb and the compiled kernels (measured: 430-520 MB)
@@ -102,6 +103,10 @@ def estimate(rulebook) -> MemoryEstimate:
     plan = sim.plan
     (k1, k2), (t1, t2) = SMALL_SIZES, totals
     per_person = max(0.0, (t2 - t1) / (k2 - k1))
+    if plan.needs_friends_mean and not plan.ties_change and n >= friends.MIN_PERSONS:
+        # the far-ties index of large runs (not built at the tiny sizes): 16 bytes per far tie, at most a quarter of them
+        slots = sim.pop.network.indices.shape[0] / max(1, sim.state.n)
+        per_person += friends.MAX_FAR_SHARE * slots * 16
     fixed = max(0.0, t1 - per_person * k1)
     # the log keeps a day's records only if something reads them back within the run (see score.run)
     logged_days = plan.days if plan.appeals_on else max(0, plan.days - plan.first_readback_days)
