@@ -366,3 +366,16 @@ def test_records_expire_when_a_count_window_is_longer_than_the_expiry() -> None:
     _, windowed = run(data)
     a, b = plain.to_df("daily"), windowed.to_df("daily")
     np.testing.assert_allclose(a["score_mean"], b["score_mean"], rtol=0, atol=1e-6)
+
+
+def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
+    """The parallel flatnonzero classify uses: same indices in order; with clear=True the array is zeroed."""
+    rng = np.random.default_rng(8)
+    for n, share in ((0, 0.1), (1, 1.0), (70_001, 0.15), (200_000, 0.0)):
+        a = (rng.random(n) < share).astype(np.uint8) * rng.integers(1, 255, n).astype(np.uint8)
+        expected = np.flatnonzero(a)
+        b = a.astype(np.uint16)
+        assert np.array_equal(classify.nonzero_kernel(b, False), expected) and np.array_equal(b, a)
+        got = classify.nonzero_kernel(a, True)
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
+        assert not a.any()
