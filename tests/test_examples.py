@@ -9,37 +9,32 @@ from pathlib import Path
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def test_false_records_example_runs(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "false_records.py"), "--persons", "3000", "--days", "60", "--out", str(tmp_path)],
+def run_example(name: str, days: int, out: Path) -> subprocess.CompletedProcess:
+    """Run ``examples/<name>`` at 3,000 persons for ``days`` days, writing into ``out``."""
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--persons", "3000", "--days", str(days), "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def test_false_records_example_runs(tmp_path: Path) -> None:
+    proc = run_example("false_records.py", 60, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "false records" in proc.stdout and "perfect cameras" in proc.stdout
     assert (tmp_path / "false_records_by_group.png").stat().st_size > 5000
 
 
 def test_unfriending_example_runs(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "unfriending.py"), "--persons", "3000", "--days", "90", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_example("unfriending.py", 90, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "friends of blacklisted" in proc.stdout and "score assortativity (end)" in proc.stdout
     assert (tmp_path / "unfriending.png").stat().st_size > 5000
 
 
 def test_compare_scenarios_example_runs(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(EXAMPLES / "compare_scenarios.py"), "--persons", "3000", "--days", "120", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_example("compare_scenarios.py", 120, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "same design" in proc.stdout and "paired differences" in proc.stdout and "events_prosocial" in proc.stdout
     assert (tmp_path / "compare_secret_rules.png").stat().st_size > 5000

@@ -85,9 +85,10 @@ def run(
         "as_json": as_json, "plot": plot, "checkpoint_every": checkpoint_every,
         "base_dir": str(loaded.base_dir) if loaded.base_dir else None, "report": report, "baseline": baseline,
     }  # fmt: skip
+    rulebook_yaml = loaded.yaml()
     if checkpoint_every:
-        checkpoint.start(run_dir, settings, loaded.yaml())
-    _simulate(sim, run_dir, settings, loaded.yaml(), t_start)
+        checkpoint.start(run_dir, settings, rulebook_yaml)
+    _simulate(sim, run_dir, settings, rulebook_yaml, t_start)
     _baseline_and_report(run_dir, settings, scenario, overrides)
 
 
@@ -108,16 +109,7 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
     quiet = as_json or not err.is_terminal
     if not quiet:
         err.print(f"[bold]{rb.meta.title or rb.meta.name}[/]: {rb.population.persons:,} persons, {rb.simulation.days} days")
-    with _progress(quiet) as bar:
-        task = bar.add_task("building the society", total=rb.simulation.days)
-        if sim.state is None:
-            sim.setup()
-        bar.update(task, description="simulating", completed=sim.state.day)
-        results = sim.run(
-            progress=lambda d, n: bar.update(task, completed=d),
-            checkpoint_every=settings.get("checkpoint_every"),
-            checkpoint_dir=str(run_dir),
-        )
+    results = _run_with_progress(sim, quiet, checkpoint_every=settings.get("checkpoint_every"), checkpoint_dir=str(run_dir))
     if settings["final_state"]:
         results.final_state = final_state_frame(sim)
     elapsed = time.perf_counter() - t_start
@@ -136,6 +128,16 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
     if profile:
         print_profile(sim)
     out.print(f"run folder: [bold]{path}[/]  ({elapsed:.1f} s)")
+
+
+def _run_with_progress(sim, quiet: bool, label: str = "", **run_options: Any):
+    """Set up (unless resuming) and step to the last day under a progress bar; returns the results."""
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"{label}building the society", total=sim.plan.days)
+        if sim.state is None:
+            sim.setup()
+        bar.update(task, description=f"{label}simulating", completed=sim.state.day)
+        return sim.run(progress=lambda d, n: bar.update(task, completed=d), **run_options)
 
 
 def _progress(quiet: bool):
@@ -605,11 +607,7 @@ def _run_baseline(scenario: str, overrides: list[str], run_dir: Path, threads: i
     sim = Sim(rb, base_dir=loaded.base_dir, threads=threads)
     if not as_json:
         err.print(f"[bold]baseline[/]: the same rulebook and seed with {', '.join(o.split('=')[0] for o in off)} set to 0")
-    with _progress(as_json or not err.is_terminal) as bar:
-        task = bar.add_task("baseline: building the society", total=rb.simulation.days)
-        sim.setup()
-        bar.update(task, description="baseline: simulating")
-        results = sim.run(progress=lambda d, n: bar.update(task, completed=d))
+    results = _run_with_progress(sim, as_json or not err.is_terminal, label="baseline: ")
     extra = {"command": sys.argv, "overrides": overrides + off, "threads": threads, "baseline_of": str(run_dir)}
     path = write_results(results, run_dir / "baseline", rulebook_yaml=loaded.yaml(), extra=extra, plot=False)
     if not as_json:

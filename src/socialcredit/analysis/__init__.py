@@ -19,7 +19,13 @@ from socialcredit.analysis.behaviour import (
     behaviour_change,
     rulebook_of,
 )
-from socialcredit.analysis.compare import compare, design_differences, key_measures, paired_differences, same_design
+from socialcredit.analysis.compare import (
+    compare,
+    design_differences,
+    key_measures,
+    paired_differences,
+    same_design,
+)
 from socialcredit.analysis.disparity import disparate_impact
 from socialcredit.analysis.errors import (
     blacklist_false_share,
@@ -28,7 +34,12 @@ from socialcredit.analysis.errors import (
     time_to_clear,
     wrongful_denials_by_service,
 )
-from socialcredit.analysis.history import audited_persons, person_history, plot_person, score_path
+from socialcredit.analysis.history import (
+    audited_persons,
+    person_history,
+    plot_person,
+    score_path,
+)
 from socialcredit.analysis.inequality import gini, gini_over_time
 from socialcredit.analysis.mobility import (
     bottom_tier_spells,

@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from socialcredit.analysis.mobility import audit_persons_of
 from socialcredit.engine.audit import EVENT_ORDER
-from socialcredit.errors import ConditionError, InputError, SocialCreditError
+from socialcredit.errors import ConditionError, SocialCreditError
 from socialcredit.rulebook.conditions import FieldSpec, compile_condition
 
 # counts derived from the audit table: column -> (event, extra condition on the rows)
@@ -34,16 +35,6 @@ _COUNTS: dict[str, tuple[str, str | None]] = {
 }
 _TIER_COLUMNS = ("tier_start", "tier_end")
 _SMALL_DRIFT = 0.001  # score changes no record caused, below this share of the starting score, fold together
-
-
-def _persons_table(res) -> pd.DataFrame:
-    """The audited-persons table, or an InputError for run folders written before it existed."""
-    if res.audit_persons is None:
-        raise InputError(
-            "this run has no table of audited persons (it was written by an older version)",
-            hint="run the scenario again to get one",
-        )
-    return res.audit_persons
 
 
 def _listed_days(audit: pd.DataFrame, persons: np.ndarray, days: int, name: str = "blacklist") -> np.ndarray:
@@ -71,7 +62,7 @@ def audited_persons(res, where: str | None = None) -> pd.DataFrame:
     :class:`~socialcredit.errors.ConditionError` pointing at the column,
     with the fields listed.
     """
-    base = _persons_table(res)
+    base = audit_persons_of(res)
     audit = res.audit
     persons = base["person"].to_numpy()
     df = base.copy()
@@ -140,7 +131,7 @@ def _condition(df: pd.DataFrame, where: str, meta: dict) -> np.ndarray:
 
 def _not_in_sample(res, person: int) -> SocialCreditError:
     """The error for a person outside the audit sample: how many were sampled, a few of them, how to list them."""
-    base = _persons_table(res)
+    base = audit_persons_of(res)
     n = len(base)
     if n == 0:
         return SocialCreditError(
@@ -223,7 +214,7 @@ def person_history(res, person: int, fold_drift: bool = True) -> pd.DataFrame:
     history stays readable; ``False`` keeps every row. A person outside the
     sample raises a SocialCreditError naming the sample and how to list it.
     """
-    base = _persons_table(res)
+    base = audit_persons_of(res)
     person = int(person)
     if person not in set(base["person"].tolist()):
         raise _not_in_sample(res, person)
@@ -271,7 +262,7 @@ def _with_text(row) -> dict:
 
 def score_path(res, person: int) -> pd.DataFrame:
     """A sampled person's score and tier on every day of the run (after the day's changes)."""
-    base = _persons_table(res)
+    base = audit_persons_of(res)
     if int(person) not in set(base["person"].tolist()):
         raise _not_in_sample(res, int(person))
     me = base[base["person"] == int(person)].iloc[0]
@@ -289,16 +280,13 @@ def score_path(res, person: int) -> pd.DataFrame:
 
 def _tier_minimums(res) -> list[tuple[str, float]]:
     """(tier, lowest score) from the run's rulebook, when it is known."""
-    if not res.rulebook_yaml:
-        return []
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from socialcredit.analysis.behaviour import rulebook_of
 
     try:
-        data = YAML(typ="safe").load(res.rulebook_yaml) or {}
-    except YAMLError:  # a rulebook that does not parse is only a missing decoration here
+        tiers = rulebook_of(res).tiers
+    except SocialCreditError:  # no rulebook, or one that no longer validates: only a missing decoration here
         return []
-    return [(t["name"], float(t["min"])) for t in data.get("tiers", []) or [] if isinstance(t, dict) and "min" in t]
+    return [(t.name, float(t.min)) for t in tiers if t.min is not None]
 
 
 def plot_person(res, person: int, path: str | Path | None = None):
@@ -313,7 +301,7 @@ def plot_person(res, person: int, path: str | Path | None = None):
     import socialcredit.report.plots  # noqa: F401  (chooses a headless backend outside notebooks)
 
     path_df = score_path(res, person)
-    me = _persons_table(res).set_index("person").loc[int(person)]
+    me = audit_persons_of(res).set_index("person").loc[int(person)]
     rows = res.audit[res.audit["person"] == int(person)]
     days = path_df["day"].to_numpy()
     score = path_df["score"].to_numpy()

@@ -32,8 +32,8 @@ def audit_persons_of(res: Results) -> pd.DataFrame:
     """The run's table of audited persons, or an InputError for run folders written before it existed."""
     if res.audit_persons is None:
         raise InputError(
-            "these results have no audit_persons table (run folders written before it existed lack it)",
-            hint="re-run the scenario to get the audited persons' starting tiers",
+            "these results have no table of audited persons (run folders written before it existed lack it)",
+            hint="run the scenario again to get one",
         )
     return res.audit_persons
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.errors import InputError
+from socialcredit.results.runfolder import write_atomic
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -49,41 +50,21 @@ def has_checkpoint(run_dir: str | os.PathLike) -> bool:
     return (folder(run_dir) / SETTINGS).exists()
 
 
-def _write_atomic(path: Path, data: bytes | None = None, sim: "Sim | None" = None) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        if sim is not None:
-            pickle.dump(sim, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        else:
-            fh.write(data or b"")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
-        pass
-
-
 def start(run_dir: str | os.PathLike, settings: dict[str, Any], rulebook_yaml: str) -> Path:
     """Create the checkpoint folder of a new run with its settings and rulebook."""
     from socialcredit import __version__
 
     path = folder(run_dir)
     path.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path / RULEBOOK, rulebook_yaml.encode("utf-8"))
-    _write_atomic(path / SETTINGS, json.dumps({**settings, "version": __version__}, indent=2, default=str).encode("utf-8"))
+    write_atomic(path / RULEBOOK, rulebook_yaml.encode("utf-8"))
+    write_atomic(path / SETTINGS, json.dumps({**settings, "version": __version__}, indent=2, default=str).encode("utf-8"))
     return path
 
 
 def save(sim: "Sim", run_dir: str | os.PathLike) -> Path:
     """Write the state at the end of the current day, atomically."""
     path = folder(run_dir) / STATE
-    _write_atomic(path, sim=sim)
+    write_atomic(path, write=lambda fh: pickle.dump(sim, fh, protocol=pickle.HIGHEST_PROTOCOL))
     return path
 
 

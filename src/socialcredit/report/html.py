@@ -250,17 +250,6 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None) -> str:
     return "\n".join(parts)
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write a file via a temporary file in the same folder and a rename: never half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_report(run_dir: str | os.PathLike, baseline_dir: str | os.PathLike | None = None) -> Path:
     """Write ``report.html`` and ``figures/<name>.png`` into a run folder; returns the report's path.
 
@@ -268,7 +257,7 @@ def write_report(run_dir: str | os.PathLike, baseline_dir: str | os.PathLike | N
     responses off, for the behaviour figure's effect sizes; by default
     ``run_dir/baseline`` when it exists.
     """
-    from socialcredit.results.runfolder import read_results
+    from socialcredit.results.runfolder import read_results, write_atomic
 
     run_dir = Path(run_dir)
     res = read_results(run_dir)
@@ -291,7 +280,7 @@ def write_report(run_dir: str | os.PathLike, baseline_dir: str | os.PathLike | N
     fig_dir.mkdir(exist_ok=True)
     for name, png in figures.items():
         if png is not None:
-            _write_atomic(fig_dir / f"{name}.png", png)
+            write_atomic(fig_dir / f"{name}.png", png)
     report = run_dir / "report.html"
-    _write_atomic(report, page)
+    write_atomic(report, page)
     return report

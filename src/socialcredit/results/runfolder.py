@@ -4,9 +4,11 @@
 runs/<scenario>-<timestamp>/
   run.json        seed, version, command, timings, summary (written last)
   rulebook.yaml   the exact rulebook after overrides
-  results.duckdb  tables: daily, services, behaviours, audit, stage_times
+  results.duckdb  tables: daily, services, behaviours, audit, audit_persons, stage_times
   figures/main.png      the main series (unless --no-plot)
   final_state.parquet   (only with --final-state)
+  report.html, figures/*.png   the report (socialcredit report, or run --report)
+  checkpoint/     while a run started with --checkpoint-every is unfinished
 ```
 
 A run is written into a hidden ``.<name>.partial`` folder next to the target
@@ -21,8 +23,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -61,6 +64,35 @@ def check_target(run_dir: Path, resuming: bool = False) -> None:
             file=str(run_dir),
             hint="choose another --out folder, or remove this one",
         )
+
+
+def write_atomic(path: Path, data: bytes | None = None, write: Callable[[IO[bytes]], None] | None = None) -> None:
+    """Write a file so that it is never seen half-written: a temporary file, flushed to disk, renamed over.
+
+    Give the bytes, or ``write`` to stream them into the open file (large
+    checkpoints). A kill at any moment leaves the previous file intact.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            if write is not None:
+                write(fh)
+            else:
+                fh.write(data or b"")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
+        pass
 
 
 def partial_dir(run_dir: Path) -> Path:
