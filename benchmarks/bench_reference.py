@@ -31,6 +31,9 @@ import sys
 import time
 from pathlib import Path
 
+# Measure this checkout's code (not an older installed copy): its src/ comes first.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:

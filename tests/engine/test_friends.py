@@ -40,6 +40,12 @@ def test_far_path_equals_direct_gather_bit_for_bit(composite: bool) -> None:
     # the index is ordered by friend block, and holds each far tie once
     assert (np.diff(far.friend // friends.BUCKET) >= 0).all()
     assert np.array_equal(np.sort(far.rank), np.arange(far.friend.size))
+    # exactly the serial counting sort: far ties in tie order, stably sorted by the friend's block
+    rows = np.repeat(np.arange(net.indptr.size - 1), np.diff(net.indptr))
+    is_far = np.abs(net.indices - rows) > friends.NEAR
+    tie_friend = net.indices[is_far]
+    order = np.argsort(tie_friend // friends.BUCKET, kind="stable")
+    assert np.array_equal(far.friend, tie_friend[order]) and np.array_equal(far.rank, order)
     (d, d_cf), (v, v_cf) = _both(net, composite, far)
     assert np.array_equal(d, v, equal_nan=True) and np.array_equal(d_cf, v_cf, equal_nan=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import behave, classify, friends, respond, rng, score
+from socialcredit.engine import behave, classify, collect, friends, respond, rng, score
 from socialcredit.engine.state import RecordLog
 from tests.conftest import base_rulebook, run
 
@@ -24,14 +24,17 @@ def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_class
     income_mult = np.ones(n, np.float32)
     income_mult[n // 2 :] = 2.0
     event = np.empty(n, np.uint8)
+    local = np.zeros(n, np.uint16)
     counts = np.zeros((n + behave.CHUNK - 1) // behave.CHUNK, np.int64)
     hits = np.zeros((2, 4))
     days = 20
     for d in range(days):
         behave.behave_kernel(
-            rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, risk, 0.5, 0.25, income_mult, event, counts
+            rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, risk, 0.5, 0.25, income_mult, event, local,
+            counts,
         )
         assert counts.sum() == (event != 255).sum()
+        assert np.array_equal(collect.gather_kernel(local, counts), np.flatnonzero(event != 255))  # the actors, for detect
         for half in range(2):
             ev = event[half * n // 2 : (half + 1) * n // 2]
             hits[half] += np.bincount(ev[ev != 255], minlength=4)[:4]
@@ -366,16 +369,3 @@ def test_records_expire_when_a_count_window_is_longer_than_the_expiry() -> None:
     _, windowed = run(data)
     a, b = plain.to_df("daily"), windowed.to_df("daily")
     np.testing.assert_allclose(a["score_mean"], b["score_mean"], rtol=0, atol=1e-6)
-
-
-def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
-    """The parallel flatnonzero classify uses: same indices in order; with clear=True the array is zeroed."""
-    rng = np.random.default_rng(8)
-    for n, share in ((0, 0.1), (1, 1.0), (70_001, 0.15), (200_000, 0.0)):
-        a = (rng.random(n) < share).astype(np.uint8) * rng.integers(1, 255, n).astype(np.uint8)
-        expected = np.flatnonzero(a)
-        b = a.astype(np.uint16)
-        assert np.array_equal(classify.nonzero_kernel(b, False), expected) and np.array_equal(b, a)
-        got = classify.nonzero_kernel(a, True)
-        assert got.dtype == np.int64 and np.array_equal(got, expected)
-        assert not a.any()

@@ -44,11 +44,13 @@ def behave_kernel(
     gaming: float,
     income_mult: np.ndarray,  # (N,) float32; read only when class_rate has the income columns
     event: np.ndarray,  # out (N,) uint8
+    local: np.ndarray,  # out (N,) uint16: who acts, as offsets within each chunk (engine.collect)
     chunk_counts: np.ndarray,  # out (nchunks,) int64
 ) -> None:
     """Three passes per chunk, for speed: a branch-free pass finds who acts today; their
     propensity rows are gathered with independent loads (many cache misses in flight);
-    then each picks a behaviour from the gathered rows."""
+    then each picks a behaviour from the gathered rows. Those who act are also noted
+    in ``local`` so that detect visits only them."""
     n = event.shape[0]
     nb = rate_day.shape[0]
     with_income = class_rate.shape[1] > 3
@@ -110,6 +112,7 @@ def behave_kernel(
                 pick = last
             if pick >= 0:
                 event[i] = np.uint8(pick)
+                local[lo + cnt] = np.uint16(i - lo)
                 cnt += 1
         chunk_counts[c] = cnt
 
@@ -134,5 +137,6 @@ def run(sim) -> None:
         plan.gaming_elasticity,
         st.income_mult,
         st.event,
+        sim.picked,
         sim.chunk_counts,
     )

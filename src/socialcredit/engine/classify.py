@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.engine import collect
 from socialcredit.engine.behave import CHUNK
 from socialcredit.engine.env import Env
 
@@ -189,35 +190,6 @@ def _tables(lp):
     return enter, exit_
 
 
-@njit(parallel=True, cache=True)
-def nonzero_kernel(a: np.ndarray, clear: bool) -> np.ndarray:
-    """``np.flatnonzero(a)`` in two parallel passes (count per chunk, then fill); zeroes ``a`` when ``clear``.
-
-    At 10M persons numpy's serial version cost about 20 ms a day here.
-    """
-    n = a.shape[0]
-    nchunks = (n + CHUNK - 1) // CHUNK
-    start = np.zeros(nchunks + 1, np.int64)
-    for c in prange(nchunks):
-        m = 0
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if a[i] != 0:
-                m += 1
-        start[c + 1] = m
-    for c in range(nchunks):
-        start[c + 1] += start[c]
-    out = np.empty(start[nchunks], np.int64)
-    for c in prange(nchunks):
-        p = start[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if a[i] != 0:
-                out[p] = i
-                p += 1
-                if clear:
-                    a[i] = 0
-    return out
-
-
 def _run_fused(sim) -> None:
     """Classify with the fused kernel.
 
@@ -244,9 +216,8 @@ def _run_fused(sim) -> None:
         mark = sim.candidate_mark  # all zero between uses: mark, read back (sorted, unique, no sort), clear
         mark[sim.touched] = 1
         mark[sim.list_watch] = 1
-        who = nonzero_kernel(mark, True)
-        tiers_touched_kernel(sim.touched, st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
-        tiers_done = True
+        who = collect.nonzero_kernel(mark, True, sim.picked)
+        tiers_done = False  # the fused kernel computes the tiers of everyone it visits (the touched among them)
     else:
         who = np.zeros(0, np.int64)
         tiers_done = compute_tiers(sim)
@@ -263,7 +234,7 @@ def _run_fused(sim) -> None:
         st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
         change,
     )  # fmt: skip
-    k = nonzero_kernel(change, False)
+    k = collect.nonzero_kernel(change, False, sim.picked)
     persons = who[k] if partial else k
     sim.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
     bits = change[k]

@@ -59,31 +59,49 @@ def _count_far(indptr: np.ndarray, indices: np.ndarray, near: int, per_chunk: np
         per_chunk[c] = m
 
 
-@njit(cache=True)
+PARTS = 16  # fixed row ranges for building the index in parallel (the index does not depend on it)
+
+
+@njit(parallel=True, cache=True)
 def _order_far(indptr: np.ndarray, indices: np.ndarray, near: int, m: int, bucket: int) -> tuple[np.ndarray, np.ndarray]:
-    """Far ties by friend block (a counting sort: block counters stay in cache)."""
+    """Far ties by friend block, and in tie order within a block (a counting sort over PARTS row ranges).
+
+    Each range counts its far ties per block, then fills its own slots of each
+    block; ranges are in row order, so the result is the serial sort's.
+    """
     n = indptr.shape[0] - 1
-    nb = n // bucket + 2
-    start = np.zeros(nb, np.int64)
-    for i in range(n):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if abs(j - i) > near:
-                start[j // bucket + 1] += 1
-    for b in range(1, nb):
-        start[b] += start[b - 1]
+    nb = n // bucket + 1
+    step = (n + PARTS - 1) // PARTS
+    count = np.zeros((PARTS, nb), np.int64)
+    for p in prange(PARTS):
+        for i in range(p * step, min(n, (p + 1) * step)):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if abs(j - i) > near:
+                    count[p, j // bucket] += 1
+    start = np.empty((PARTS, nb), np.int64)  # first slot of (range, block): blocks in order, ranges within
+    first_rank = np.zeros(PARTS + 1, np.int64)  # far ties before each range, in tie order
+    pos = 0
+    for b in range(nb):
+        for p in range(PARTS):
+            start[p, b] = pos
+            pos += count[p, b]
+    for p in range(PARTS):
+        first_rank[p + 1] = first_rank[p] + count[p].sum()
     friend = np.empty(m, np.int32)
     rank = np.empty(m, np.int32)
-    r = 0
-    for i in range(n):
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if abs(j - i) > near:
-                p = start[j // bucket]
-                start[j // bucket] += 1
-                friend[p] = j
-                rank[p] = r
-                r += 1
+    for p in prange(PARTS):
+        r = first_rank[p]
+        at = start[p]
+        for i in range(p * step, min(n, (p + 1) * step)):
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if abs(j - i) > near:
+                    q = at[j // bucket]
+                    at[j // bucket] += 1
+                    friend[q] = j
+                    rank[q] = r
+                    r += 1
     return friend, rank
 
 

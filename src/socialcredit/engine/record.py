@@ -73,25 +73,36 @@ def aggregate_kernel(
     inv = 1.0 / width if width > 0 else 0.0
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
-        acc = np.zeros((K, nm), np.float64)  # local: stays in cache, no sharing between threads
+        # local sums (they stay in cache, no sharing between threads); counts as integers, which add faster
+        acc = np.zeros((K, 4), np.float64)
+        cnt = np.zeros((K, 5), np.int64)
         h = hpart[get_thread_id()]
         for i in range(c * step, min(n, (c + 1) * step)):
             s = np.float64(score[i])
             k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
-            bl = np.float64(black_since[i] >= 0)
-            acc[k, 0] += 1.0
-            acc[k, 1] += s
-            acc[k, 2] += s * s
-            acc[k, 3] += bl
-            acc[k, 4] += np.float64(red_since[i] >= 0)
-            acc[k, 5] += bl * np.float64(black_since_cf[i] < 0)
-            acc[k, 6] += np.float64(black_since_cf[i] >= 0)
-            acc[k, 7] += np.float64(income[i])
-            acc[k, 8] += np.float64(risk[i])
+            bl = np.int64(black_since[i] >= 0)
+            cnt[k, 0] += 1
+            acc[k, 0] += s
+            acc[k, 1] += s * s
+            cnt[k, 1] += bl
+            cnt[k, 2] += np.int64(red_since[i] >= 0)
+            cnt[k, 3] += bl & np.int64(black_since_cf[i] < 0)
+            cnt[k, 4] += np.int64(black_since_cf[i] >= 0)
+            acc[k, 2] += np.float64(income[i])
+            acc[k, 3] += np.float64(risk[i])
             b = np.int64((s - lo) * inv)
             b = min(max(b, 0), nb - 1)
             h[k, b] += 1
-        part[c] = acc
+        for k in range(K):  # in STATE_MEASURES order
+            part[c, k, 0] = cnt[k, 0]
+            part[c, k, 1] = acc[k, 0]
+            part[c, k, 2] = acc[k, 1]
+            part[c, k, 3] = cnt[k, 1]
+            part[c, k, 4] = cnt[k, 2]
+            part[c, k, 5] = cnt[k, 3]
+            part[c, k, 6] = cnt[k, 4]
+            part[c, k, 7] = acc[k, 2]
+            part[c, k, 8] = acc[k, 3]
     for c in range(NGROUPS):  # fixed order: identical for any thread count
         for k in range(K):
             for m in range(nm):

@@ -200,6 +200,26 @@ def score_touched_kernel(
         score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
 
 
+PARALLEL_TOUCHED = 200_000  # from this many touched persons a day the parallel kernel pays (below, its launch costs more)
+
+
+@njit(parallel=True, cache=True)
+def score_touched_parallel(
+    who, points, points_cf, fm, fm_cf, ps, ps_cf, employer, company_score, company_score_cf,
+    w_f, w_p, w_e, initial, lo, hi, score, score_cf,
+) -> None:  # fmt: skip
+    """:func:`score_touched_kernel` over chunks of ``who`` in parallel (same results: each score is its own).
+
+    A person listed twice may be updated by two threads at once; both write the same value.
+    """
+    m = who.shape[0]
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        score_touched_kernel(
+            who[c * CHUNK : min(m, (c + 1) * CHUNK)], points, points_cf, fm, fm_cf, ps, ps_cf, employer,
+            company_score, company_score_cf, w_f, w_p, w_e, initial, lo, hi, score, score_cf,
+        )  # fmt: skip
+
+
 def run(sim) -> None:
     st = sim.state
     plan = sim.plan
@@ -263,6 +283,7 @@ def run(sim) -> None:
         if sim.rescore.size:  # points changed after yesterday's score stage (appeals)
             who = np.concatenate((who, sim.rescore))
         if who.size:
-            score_touched_kernel(who, st.points, st.points_cf, *args)
+            kernel = score_touched_parallel if who.size >= PARALLEL_TOUCHED else score_touched_kernel
+            kernel(who, st.points, st.points_cf, *args)
         sim.touched = who  # only these scores changed today
         sim.rescore = sim.rescore[:0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rng
+from socialcredit.engine import collect, rng
 from socialcredit.engine.behave import CHUNK
 from socialcredit.engine.detect import FALSE, SERVICE
 from socialcredit.engine.env import Env
@@ -24,39 +24,28 @@ from socialcredit.engine.env import Env
 
 @njit(parallel=True, cache=True)
 def attempt_kernel(
-    key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, mask: np.ndarray, chunk_counts: np.ndarray
+    key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, local: np.ndarray, chunk_counts: np.ndarray
 ) -> None:
-    n = mask.shape[0]
+    """Who tries the service today: noted per chunk in ``local`` for :func:`collect.gather_kernel`."""
+    n = local.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
     pf = np.float32(p)
     for c in prange(nchunks):
-        cnt = 0
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
+        hit = np.empty(hi - lo, np.uint8)  # the draws first (a loop that vectorises), then the picks from cache
         if elasticity == 0.0:
             for i in range(lo, hi):
-                hit = rng.uniform32(key, i) < pf
-                mask[i] = hit
-                cnt += hit
+                hit[i - lo] = rng.uniform32(key, i) < pf
         else:
             for i in range(lo, hi):
-                pi = p * (income[i] / median) ** elasticity
-                hit = rng.uniform(key, i) < pi
-                mask[i] = hit
-                cnt += hit
+                hit[i - lo] = rng.uniform(key, i) < p * (income[i] / median) ** elasticity
+        cnt = 0
+        for q in range(hi - lo):
+            if hit[q]:
+                local[lo + cnt] = np.uint16(q)
+                cnt += 1
         chunk_counts[c] = cnt
-
-
-@njit(parallel=True, cache=True)
-def compact_kernel(mask: np.ndarray, chunk_offsets: np.ndarray, out: np.ndarray) -> None:
-    n = mask.shape[0]
-    nchunks = (n + CHUNK - 1) // CHUNK
-    for c in prange(nchunks):
-        o = chunk_offsets[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            if mask[i]:
-                out[o] = i
-                o += 1
 
 
 def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
@@ -64,12 +53,8 @@ def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndar
     st = sim.state
     key = rng.key(sim.plan.seed, "demand", st.day, s_index)
     counts = sim.chunk_counts
-    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.scratch_u8, counts)
-    offsets = np.zeros(counts.shape[0] + 1, np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    idx = np.empty(int(offsets[-1]), np.int64)
-    compact_kernel(sim.scratch_u8, offsets, idx)
-    return idx
+    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.picked, counts)
+    return collect.gather_kernel(sim.picked, counts)
 
 
 def run(sim) -> None:

@@ -92,6 +92,7 @@ class Sim:
             self.far_ties = friends.index_far_ties(self.pop.network.indptr, self.pop.network.indices, self.plan.composite)
         self.chunk_counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
         self.scratch_u8 = np.zeros(n, np.uint8)
+        self.picked = np.zeros(n, np.uint16)  # picks of a parallel pass, as offsets within chunks (engine.collect)
         g = self.plan.group_mult
         self.gnorm = (g / g.max()).astype(np.float64)
         self.median_income = float(np.median(self.pop.persons.income)) if n else 1.0
@@ -118,15 +119,18 @@ class Sim:
         self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
 
     # ---------------------------------------------------------------- helpers for stages
-    def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray) -> None:
-        """Queue records to reach the score ``delay`` days from today."""
+    def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray | int) -> None:
+        """Queue records to reach the score ``delay`` days from today (one delay per record, or one for all)."""
         st = self.state
         if person.size == 0:
             return
-        delay = np.asarray(delay, dtype=np.int64)
         person = person.astype(np.int32, copy=False)
         beh = beh.astype(np.uint8, copy=False)
         flags = flags.astype(np.uint8, copy=False)
+        if np.ndim(delay) == 0:
+            st.pending.setdefault(st.day + int(delay), []).append((person, beh, flags))
+            return
+        delay = np.asarray(delay, dtype=np.int64)
         if (delay == delay[0]).all():  # the common case: one delay for the whole batch
             st.pending.setdefault(st.day + int(delay[0]), []).append((person, beh, flags))
             return

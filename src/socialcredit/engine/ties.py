@@ -258,8 +258,12 @@ def degree_kernel(indptr: np.ndarray, indices: np.ndarray, out: np.ndarray) -> N
 
 
 @njit(parallel=True, cache=True, fastmath=False)
-def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, mx: float, my: float, part: np.ndarray) -> None:
-    """Per fixed group of rows: slots, sum x, sum y, sum dx^2, sum dy^2, sum dx dy (d = minus mx, my)."""
+def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, shift: float, part: np.ndarray) -> None:
+    """Per fixed group of rows: slots, sum dx, sum dy, sum dx^2, sum dy^2, sum dx dy (d = minus ``shift``).
+
+    Per row, the friends' sums are taken first and the row's own score enters
+    once per row (``k * dx``), so each tie costs two additions.
+    """
     n = indptr.shape[0] - 1
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
@@ -270,20 +274,24 @@ def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, mx: 
         syy = 0.0
         sxy = 0.0
         for i in range(c * step, min(n, (c + 1) * step)):
-            x = np.float64(score[i])
-            for k in range(indptr[i], indptr[i + 1]):
-                j = indices[k]
+            dx = np.float64(score[i]) - shift
+            k = 0
+            ry = 0.0
+            ryy = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
                 if j < 0:
                     continue
-                y = np.float64(score[j])
-                cnt += 1.0
-                sx += x
-                sy += y
-                dx = x - mx
-                dy = y - my
-                sxx += dx * dx
-                syy += dy * dy
-                sxy += dx * dy
+                dy = np.float64(score[j]) - shift
+                k += 1
+                ry += dy
+                ryy += dy * dy
+            cnt += k
+            sx += k * dx
+            sy += ry
+            sxx += k * dx * dx
+            syy += ryy
+            sxy += dx * ry
         part[c, 0] = cnt
         part[c, 1] = sx
         part[c, 2] = sy
@@ -295,24 +303,27 @@ def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, mx: 
 def score_assortativity(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray) -> float:
     """Pearson correlation of the scores at both ends of every non-empty slot (nan if undefined).
 
-    Two passes (means, then centred sums) in float64 over fixed row groups.
+    One pass in float64 over fixed row groups, on scores shifted by their mean
+    over persons (close to the mean over slots, so the centred sums below do
+    not cancel).
     """
+    if score.shape[0] == 0:
+        return float("nan")
     part = np.zeros((NGROUPS, 6), np.float64)
-    _score_sums(indptr, indices, score, 0.0, 0.0, part)
+    _score_sums(indptr, indices, score, float(np.mean(score, dtype=np.float64)), part)
     tot = np.zeros(6, np.float64)
     for c in range(NGROUPS):  # fixed order
         tot += part[c]
-    if tot[0] < 2:
+    m = tot[0]
+    if m < 2:
         return float("nan")
-    mx, my = tot[1] / tot[0], tot[2] / tot[0]
-    _score_sums(indptr, indices, score, mx, my, part)
-    tot[:] = 0.0
-    for c in range(NGROUPS):
-        tot += part[c]
-    den = tot[3] * tot[4]
+    vx = tot[3] - tot[1] * tot[1] / m
+    vy = tot[4] - tot[2] * tot[2] / m
+    cov = tot[5] - tot[1] * tot[2] / m
+    den = vx * vy
     if not den > 0.0:
         return float("nan")
-    return float(tot[5] / np.sqrt(den))
+    return float(cov / np.sqrt(den))
 
 
 @njit(parallel=True, cache=True)

@@ -1,0 +1,57 @@
+"""Collecting the persons a parallel pass picked, as ascending indices.
+
+Several stages pick a few persons out of everyone (who acts today, who tries
+a service, who can change tier or list). A parallel pass over the chunks of
+persons notes each pick as its offset within the chunk (``uint16``: chunks
+hold ``CHUNK`` persons) in a scratch array at the chunk's own place, and
+counts the picks per chunk; :func:`gather_kernel` then copies the picks into
+one array. This reads the population once; a mask followed by a second scan
+(numpy's ``flatnonzero``) reads it twice, and at 10M persons each scan of a
+byte mask costs 2-3 ms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from socialcredit.engine.behave import CHUNK
+
+
+@njit(parallel=True, cache=True)
+def gather_kernel(local: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The picks noted in ``local`` (offsets within each chunk, ``counts[c]`` of them) as global indices."""
+    nchunks = counts.shape[0]
+    start = np.zeros(nchunks + 1, np.int64)
+    for c in range(nchunks):
+        start[c + 1] = start[c] + counts[c]
+    out = np.empty(start[nchunks], np.int64)
+    for c in prange(nchunks):
+        lo = c * CHUNK
+        p = start[c]
+        for q in range(counts[c]):
+            out[p + q] = lo + np.int64(local[lo + q])
+    return out
+
+
+@njit(parallel=True, cache=True)
+def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
+    """``np.flatnonzero(a)`` in one parallel pass over ``a``; zeroes ``a`` when ``clear``.
+
+    ``local`` is uint16 scratch at least as long as ``a``. At 10M persons
+    numpy's serial version cost about 20 ms a day in classify.
+    """
+    n = a.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    counts = np.zeros(nchunks, np.int64)
+    for c in prange(nchunks):
+        lo = c * CHUNK
+        m = 0
+        for i in range(lo, min(n, lo + CHUNK)):
+            if a[i] != 0:
+                local[lo + m] = np.uint16(i - lo)
+                m += 1
+                if clear:
+                    a[i] = 0
+        counts[c] = m
+    return gather_kernel(local, counts)

@@ -1,0 +1,44 @@
+"""engine.collect: the picks of a parallel pass, as ascending indices."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialcredit.engine import collect, rng, services
+from socialcredit.engine.behave import CHUNK
+
+
+def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
+    """Same indices in order as numpy; with clear=True the array is zeroed; works for uint8 and uint16."""
+    gen = np.random.default_rng(8)
+    for n, share in ((0, 0.1), (1, 1.0), (70_001, 0.15), (200_000, 0.0), (3 * CHUNK, 1.0)):
+        a = (gen.random(n) < share).astype(np.uint8) * gen.integers(1, 255, n).astype(np.uint8)
+        expected = np.flatnonzero(a)
+        local = np.zeros(n, np.uint16)
+        b = a.astype(np.uint16)
+        assert np.array_equal(collect.nonzero_kernel(b, False, local), expected) and np.array_equal(b, a)
+        got = collect.nonzero_kernel(a, True, local)
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
+        assert not a.any()
+
+
+def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
+    """The fused attempt pass picks exactly the persons a plain mask would (with and without income elasticity)."""
+    n = 50_000
+    income = np.random.default_rng(3).lognormal(10, 0.5, n).astype(np.float32)
+    median = float(np.median(income))
+    key = rng.key(4, "demand", 7, 1)
+    uniform32 = rng.uniform32.py_func
+    uniform = rng.uniform.py_func
+    local = np.zeros(n, np.uint16)
+    counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+    for p, e in ((0.05, 0.0), (0.05, 0.7)):
+        services.attempt_kernel(key, p, income, median, e, local, counts)
+        got = collect.gather_kernel(local, counts)
+        if e == 0.0:
+            mask = np.array([uniform32(key, i) < np.float32(p) for i in range(n)])
+        else:
+            mask = np.array([uniform(key, i) < p * (income[i] / median) ** e for i in range(n)])
+        assert np.array_equal(got, np.flatnonzero(mask))
+        expected = (p * (income.astype(np.float64) / median) ** e).sum()
+        assert abs(got.size - expected) < 4 * np.sqrt(expected)  # and it is about sum of p_i (sanity of the draws)
