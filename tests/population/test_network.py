@@ -299,3 +299,17 @@ def test_from_edges_round_trip(case: tuple[int, list[tuple[int, int]]]) -> None:
     unique = sorted({(min(a, b), max(a, b)) for a, b in pairs})
     assert net.to_edges().tolist() == [list(t) for t in unique]
     assert net.duplicates_removed == len(pairs) - len(unique)
+
+
+def test_row_sort_equals_numpy_for_short_and_long_rows() -> None:
+    """Rows are sorted by insertion sort up to 48 slots and by heap sort beyond; both must equal numpy's sort."""
+    from socialcredit.population import network as nw
+
+    gen = np.random.default_rng(0)
+    for m in (0, 1, 2, 48, 49, 50, 51, 100, 1000, 5000):
+        for dtype in (np.int32, np.int64):
+            a = gen.integers(-1, 300, m + 20).astype(dtype)  # with repeats and empty slots (-1)
+            expected = a.copy()
+            expected[10 : 10 + m].sort()
+            nw._sort_segment(a, 10, 10 + m)
+            assert np.array_equal(a, expected), m

@@ -220,7 +220,7 @@ def _run_fused(sim) -> None:
         tiers_done = False  # the fused kernel computes the tiers of everyone it visits (the touched among them)
     else:
         who = np.zeros(0, np.int64)
-        tiers_done = compute_tiers(sim)
+        tiers_done = False  # the fused kernel computes every tier (one kernel fewer to compile on a cold cache)
     m = who.size if partial else st.n
     if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
         sim.scratch_u16 = np.zeros(st.n, np.uint16)

@@ -168,7 +168,6 @@ def new_state(plan: Plan, pop: Population) -> State:
         degree=np.diff(pop.network.indptr).astype(np.int32),
         event=np.full(n, 255, np.uint8),
     )
-    from socialcredit.engine.classify import tier_kernel
-
-    tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
+    # everyone starts at the initial score: one tier for all (the number of tier minimums above it)
+    st.tier[:] = st.tier_cf[:] = np.uint8(np.count_nonzero(init < plan.tier_mins))
     return st

@@ -171,12 +171,57 @@ def _insertion_sort(a: np.ndarray, lo: int, hi: int) -> None:
 
 
 @njit(cache=True)
+def _block_of(ptr: np.ndarray, x: int) -> int:
+    """The block ``r`` with ``ptr[r] <= x < ptr[r + 1]`` (``np.searchsorted(ptr, x, "right") - 1``).
+    Hand-written: numpy's searchsorted inside kernels cost about 2 s of compile time on a cold cache."""
+    lo = 0
+    hi = ptr.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if ptr[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1
+
+
+@njit(cache=True)
+def _heap_sort(a: np.ndarray, lo: int, hi: int) -> None:
+    """Sort ``a[lo:hi]`` in place, O(m log m). Hand-written: numpy's sort inside a kernel
+    costs about 2 s of compile time on a cold cache."""
+    m = hi - lo
+    for start in range(m // 2 - 1, -1, -1):
+        _sift_down(a, lo, start, m)
+    for end in range(m - 1, 0, -1):
+        x = a[lo]
+        a[lo] = a[lo + end]
+        a[lo + end] = x
+        _sift_down(a, lo, 0, end)
+
+
+@njit(cache=True)
+def _sift_down(a: np.ndarray, lo: int, root: int, m: int) -> None:
+    while True:
+        child = 2 * root + 1
+        if child >= m:
+            return
+        if child + 1 < m and a[lo + child] < a[lo + child + 1]:
+            child += 1
+        if a[lo + root] >= a[lo + child]:
+            return
+        x = a[lo + root]
+        a[lo + root] = a[lo + child]
+        a[lo + child] = x
+        root = child
+
+
+@njit(cache=True)
 def _sort_segment(a: np.ndarray, lo: int, hi: int) -> None:
-    """Sort ``a[lo:hi]`` in place (insertion sort for short rows)."""
+    """Sort ``a[lo:hi]`` in place (insertion sort for short rows, heap sort for long ones)."""
     if hi - lo <= 48:
         _insertion_sort(a, lo, hi)
     else:
-        a[lo:hi].sort()
+        _heap_sort(a, lo, hi)
 
 
 @njit(parallel=True, cache=True)
@@ -360,7 +405,7 @@ def _sw_flags(ro: np.ndarray, h: int, p: float, key: np.uint64, flags: np.ndarra
     for c in prange(counts.shape[0]):
         g0 = c * _CHUNK
         g1 = min(n, g0 + _CHUNK)
-        r = np.searchsorted(ro, g0, side="right") - 1
+        r = _block_of(ro, g0)
         cnt = 0
         for g in range(g0, g1):
             while g >= ro[r + 1]:
@@ -411,7 +456,7 @@ def _sw_draw(
         e = eids[q]
         g = e // h
         j = e - g * h + 1
-        r = np.searchsorted(ro, g, side="right") - 1
+        r = _block_of(ro, g)
         lo = ro[r]
         s = ro[r + 1] - lo
         a = g - lo
@@ -511,7 +556,7 @@ def _sw_degrees(ro: np.ndarray, h: int, flags: np.ndarray, deg: np.ndarray, lat_
     """Per node: h owned ties, kept lattice ties from the left; complete blocks s-1."""
     n = ro[-1]
     for g in prange(n):
-        r = np.searchsorted(ro, g, side="right") - 1
+        r = _block_of(ro, g)
         lo = ro[r]
         s = ro[r + 1] - lo
         if s <= 2 * h:
@@ -542,7 +587,7 @@ def _sw_fill_lattice(ro: np.ndarray, h: int, flags: np.ndarray, indptr: np.ndarr
     """Row layout: kept lattice ties from the left, then the h owned lattice ends."""
     n = ro[-1]
     for g in prange(n):
-        r = np.searchsorted(ro, g, side="right") - 1
+        r = _block_of(ro, g)
         lo = ro[r]
         s = ro[r + 1] - lo
         w = indptr[g]
@@ -686,7 +731,7 @@ def _sf_degrees(ro: np.ndarray, xmin: np.ndarray, cap: np.ndarray, alpha: float,
     n = ro[-1]
     deg = np.zeros(n, np.int64)
     for g in prange(n):
-        r = np.searchsorted(ro, g, side="right") - 1
+        r = _block_of(ro, g)
         c = cap[r]
         if c <= 0:
             continue
@@ -706,7 +751,7 @@ def _sf_bucket_counts(
     for c in prange(counts.shape[0]):
         k0 = c * chunk
         k1 = min(total, k0 + chunk)
-        r = np.searchsorted(reg_stub, k0, side="right") - 1
+        r = _block_of(reg_stub, k0)
         for k in range(k0, k1):
             while k >= reg_stub[r + 1]:
                 r += 1
@@ -743,8 +788,8 @@ def _sf_scatter(
         cur = offs[c]  # this chunk's write cursors (used up here)
         k0 = c * chunk
         k1 = min(total, k0 + chunk)
-        r = np.searchsorted(reg_stub, k0, side="right") - 1
-        g = np.searchsorted(stub_ptr, k0, side="right") - 1
+        r = _block_of(reg_stub, k0)
+        g = _block_of(stub_ptr, k0)
         for k in range(k0, k1):
             while k >= reg_stub[r + 1]:
                 r += 1
