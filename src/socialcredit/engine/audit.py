@@ -48,7 +48,7 @@ class Audit:
         self.idx = sample_persons(plan.seed, n, plan.rulebook.simulation.audit_sample)
         self.mask = np.zeros(n, dtype=bool)
         self.mask[self.idx] = True
-        self.chunks: list[dict[str, np.ndarray]] = []
+        self.chunks: list[tuple[int, int, np.ndarray, dict]] = []  # (day, event code, persons, columns given)
         self.details: list[str] = []  # vocabulary of the detail column
         st = sim.state
         self.prev_score = st.score[self.idx].copy()
@@ -67,20 +67,25 @@ class Audit:
             return len(self.details) - 1
 
     def _add(self, day: int, person: np.ndarray, event: str, **cols) -> None:
-        m = person.size
-        if m == 0:
+        """Keep one batch of rows as given (arrays or one value per column); :meth:`columns` fills the rest."""
+        if person.size == 0:
             return
-        row: dict[str, np.ndarray] = {}
-        for c in _INT_COLS:
-            row[c] = np.full(m, -1, np.int32)
-        for c in _FLOAT_COLS:
-            row[c] = np.full(m, np.nan)
-        row["day"][:] = day
-        row["person"][:] = person
-        row["event"][:] = EVENTS.index(event)
-        for c, v in cols.items():
-            row[c][:] = v
-        self.chunks.append(row)
+        self.chunks.append((day, EVENTS.index(event), np.asarray(person), cols))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """All rows as column arrays (int32 codes, -1 where a row has no value; float64, NaN where none)."""
+        m = sum(ch[2].size for ch in self.chunks)
+        out = {c: np.full(m, -1, np.int32) for c in _INT_COLS} | {c: np.full(m, np.nan) for c in _FLOAT_COLS}
+        o = 0
+        for day, event, person, cols in self.chunks:
+            k = person.size
+            out["day"][o : o + k] = day
+            out["event"][o : o + k] = event
+            out["person"][o : o + k] = person
+            for c, v in cols.items():
+                out[c][o : o + k] = v
+            o += k
+        return out
 
     def persons(self, day: int, event: str, person: np.ndarray, detail_text: str | None = None, **cols) -> None:
         """Log ``event`` for the sampled persons among ``person``; column arrays are aligned with ``person``."""
@@ -205,10 +210,11 @@ class Audit:
         import pandas as pd
 
         plan = self.sim.plan
-        if not self.chunks:
-            cols = {c: np.zeros(0, np.int32) for c in _INT_COLS} | {c: np.zeros(0) for c in _FLOAT_COLS}
-        else:
-            cols = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in _INT_COLS + _FLOAT_COLS}
+        cols = self.columns()
+        # order rows by person, day and event order (from the codes, before any column becomes strings)
+        rank = np.array([EVENT_ORDER.get(e, 3) for e in EVENTS], np.int64)
+        sort = np.lexsort((rank[cols["event"]], cols["day"], cols["person"]))
+        cols = {c: v[sort] for c, v in cols.items()}
 
         def names(codes: np.ndarray, vocab: list[str]) -> pd.Categorical:
             return pd.Categorical.from_codes(codes, categories=vocab) if vocab else pd.Categorical([None] * len(codes))
@@ -234,6 +240,4 @@ class Audit:
                 "detail": names(cols["detail"], self.details).astype(object),
             }
         )
-        order = df["event"].map(EVENT_ORDER).fillna(3).to_numpy()
-        df = df.iloc[np.lexsort((order, df["day"].to_numpy(), df["person"].to_numpy()))].reset_index(drop=True)
         return df

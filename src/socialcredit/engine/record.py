@@ -62,17 +62,14 @@ NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the
 @njit(parallel=True, cache=True, fastmath=False)
 def aggregate_kernel(
     score, tier, black_since, black_since_cf, red_since, income, risk, region, group, R, G, lo, width,
-    degree, part, hpart, dpart, out, hist, dout,
+    part, hpart, out, hist,
 ) -> None:  # fmt: skip
     """Sums per (tier, region, group) combination.
 
     Float sums go through 32 fixed groups of persons added in a fixed order, so
     they do not depend on the thread count; histogram counts are integers, so
-    one partial per thread is exact whatever the order. When ``degree`` holds
-    every person's friends (network days), ``dout`` gets their sums for
-    everyone and for the blacklisted.
+    one partial per thread is exact whatever the order.
     """
-    with_degree = degree.shape[0] == score.shape[0]
     n = score.shape[0]
     K = out.shape[0]
     nm = out.shape[1]
@@ -84,7 +81,6 @@ def aggregate_kernel(
         # local sums (they stay in cache, no sharing between threads); counts as integers, which add faster
         acc = np.zeros((K, 4), np.float64)
         cnt = np.zeros((K, 5), np.int64)
-        dcnt = np.zeros((K, 2), np.int64)
         h = hpart[get_thread_id()]
         for i in range(c * step, min(n, (c + 1) * step)):
             s = np.float64(score[i])
@@ -102,13 +98,7 @@ def aggregate_kernel(
             b = np.int64((s - lo) * inv)
             b = min(max(b, 0), nb - 1)
             h[k, b] += 1
-            if with_degree:
-                dg = np.int64(degree[i])
-                dcnt[k, 0] += dg
-                dcnt[k, 1] += dg * bl
         for k in range(K):  # in STATE_MEASURES order
-            dpart[c, k, 0] = dcnt[k, 0]
-            dpart[c, k, 1] = dcnt[k, 1]
             part[c, k, 0] = cnt[k, 0]
             part[c, k, 1] = acc[k, 0]
             part[c, k, 2] = acc[k, 1]
@@ -126,10 +116,33 @@ def aggregate_kernel(
         for k in range(K):
             for b in range(nb):
                 hist[k, b] += hpart[t, k, b]
+
+
+@njit(parallel=True, cache=True)
+def degree_kernel(degree, tier, black_since, region, group, R, G, part, out) -> None:
+    """Sums of friends per (tier, region, group) combination, for everyone and for the blacklisted.
+
+    Integer sums, so exact whatever the order. Partials are copied element by
+    element: assigning a whole row (``part[c] = acc``) made Numba compile its
+    string formatting, 3.5 s on a cold cache.
+    """
+    n = degree.shape[0]
+    K = out.shape[0]
+    step = (n + NGROUPS - 1) // NGROUPS
+    for c in prange(NGROUPS):
+        acc = np.zeros((K, 2), np.int64)
+        for i in range(c * step, min(n, (c + 1) * step)):
+            k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
+            dg = np.int64(degree[i])
+            acc[k, 0] += dg
+            acc[k, 1] += dg * np.int64(black_since[i] >= 0)
+        for k in range(K):
+            part[c, k, 0] = acc[k, 0]
+            part[c, k, 1] = acc[k, 1]
     for c in range(NGROUPS):
         for k in range(K):
-            dout[k, 0] += dpart[c, k, 0]
-            dout[k, 1] += dpart[c, k, 1]
+            out[k, 0] += part[c, k, 0]
+            out[k, 1] += part[c, k, 1]
 
 
 def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[float, ...]) -> np.ndarray:
@@ -199,22 +212,24 @@ class Recorder:
         nm = len(STATE_MEASURES)
         self._part = np.zeros((NGROUPS, tally.ncombos, nm), np.float64)
         self._dpart = np.zeros((NGROUPS, tally.ncombos, 2), np.int64)
-        self._no_degree = np.zeros(0, np.int32)
         import numba
 
         self._hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, tally.ncombos, NBINS), np.int32)  # one per thread id
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
 
-    def record_network(self, d: int, degree_sums: np.ndarray, assortativity: bool = True) -> None:
+    def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
         from socialcredit.engine.ties import score_assortativity, tier_assortativity
 
         sim = self.sim
         st = sim.state
         t = sim.tally
+        pers = sim.pop.persons
         net = sim.pop.network
-        self.network[d, :, :2] = t.cells_f @ degree_sums.astype(np.float64)  # exact: integer sums below 2**53
+        sums = np.zeros((t.ncombos, 2), np.int64)
+        degree_kernel(st.degree, st.tier, st.black_since, pers.region, pers.group, t.R, t.G, self._dpart, sums)
+        self.network[d, :, :2] = t.cells_f @ sums.astype(np.float64)  # exact: integer sums below 2**53
         if not assortativity:
             return
         self.network[d, 0, 2] = score_assortativity(net.indptr, net.indices, st.score)
@@ -233,11 +248,9 @@ class Recorder:
         hist = np.zeros((K, NBINS), np.int64)
         last = d == self.network.shape[0] - 1
         network_day = d % NETWORK_EVERY == 0 or last
-        degree_sums = np.zeros((K, 2), np.int64)
         aggregate_kernel(
             st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
-            pers.region, pers.group, t.R, t.G, float(lo), float(width), st.degree if network_day else self._no_degree,
-            self._part, self._hpart, self._dpart, out, hist, degree_sums,
+            pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
         cells = t.cells_f
         self.state[d] = cells @ out
@@ -257,7 +270,7 @@ class Recorder:
         self.svc[d] = t.expand(t.scounts)
         if network_day:
             # assortativity costs a pass over all ties: on a fixed network, only on the first and last day
-            self.record_network(d, degree_sums, assortativity=sim.plan.ties_change or d == 0 or last)
+            self.record_network(d, assortativity=sim.plan.ties_change or d == 0 or last)
         self.days_done = d + 1
 
 
