@@ -87,3 +87,10 @@ def test_settings_errors_say_what_the_folder_is(tmp_path: Path) -> None:
     settings.write_text(settings.read_text().replace('"version": "', '"version": "0.0.0-'))
     with pytest.raises(InputError, match="written by socialcredit 0.0.0-"):
         checkpoint.read_settings(other)
+    # a checkpoint from before the current state layout (no state_format: format 1) is refused, not unpickled
+    older = tmp_path / "older"
+    checkpoint.start(older, {}, "meta: {}\n")
+    settings = older / "checkpoint" / "settings.json"
+    settings.write_text(settings.read_text().replace(f'"state_format": {checkpoint.STATE_FORMAT}', '"unused": 0'))
+    with pytest.raises(InputError, match=f"format 1; this version reads format {checkpoint.STATE_FORMAT}"):
+        checkpoint.read_settings(older)

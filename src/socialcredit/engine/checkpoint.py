@@ -50,6 +50,11 @@ def has_checkpoint(run_dir: str | os.PathLike) -> bool:
     return (folder(run_dir) / SETTINGS).exists()
 
 
+# The layout of the pickled simulation. Bump it whenever the engine's state changes shape (new
+# arrays, other dtypes), so that an older checkpoint is refused with a message, not a crash mid-run.
+STATE_FORMAT = 2  # 2: the picks scratch of engine.collect, audit rows kept as given, integer degree partials
+
+
 def start(run_dir: str | os.PathLike, settings: dict[str, Any], rulebook_yaml: str) -> Path:
     """Create the checkpoint folder of a new run with its settings and rulebook."""
     from socialcredit import __version__
@@ -57,7 +62,7 @@ def start(run_dir: str | os.PathLike, settings: dict[str, Any], rulebook_yaml: s
     path = folder(run_dir)
     path.mkdir(parents=True, exist_ok=True)
     write_atomic(path / RULEBOOK, rulebook_yaml.encode("utf-8"))
-    write_atomic(path / SETTINGS, json.dumps({**settings, "version": __version__}, indent=2, default=str).encode("utf-8"))
+    write_atomic(path / SETTINGS, json.dumps({**settings, "version": __version__, "state_format": STATE_FORMAT}, indent=2, default=str).encode("utf-8"))
     return path
 
 
@@ -93,6 +98,12 @@ def read_settings(run_dir: str | os.PathLike) -> dict[str, Any]:
             f"the checkpoint was written by socialcredit {settings.get('version')}; this is {__version__}",
             file=str(path),
             hint="resume with the version that started the run",
+        )
+    if settings.get("state_format", 1) != STATE_FORMAT:
+        raise InputError(
+            f"the checkpoint's state has format {settings.get('state_format', 1)}; this version reads format {STATE_FORMAT}",
+            file=str(path),
+            hint="resume with the version (or commit) that started the run, or start the run again",
         )
     return settings
 
