@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socialcredit.errors import InputError
-from socialcredit.results.runfolder import write_atomic
+from socialcredit.results.runfolder import read_json, write_atomic
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -89,10 +89,7 @@ def read_settings(run_dir: str | os.PathLike) -> dict[str, Any]:
             file=str(run_dir),
             hint="only runs started with --checkpoint-every DAYS can be resumed",
         )
-    try:
-        settings = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"the checkpoint settings are unreadable: {exc}", file=str(path)) from None
+    settings = read_json(path, "the checkpoint settings")
     if settings.get("version") != __version__:
         raise InputError(
             f"the checkpoint was written by socialcredit {settings.get('version')}; this is {__version__}",

@@ -116,7 +116,7 @@ WATCH = np.uint16(256)  # change bit: on some list (factual or counterfactual) a
 
 @njit(parallel=True, cache=True)
 def classify_fused_kernel(
-    who, use_who, score, score_cf, mins, tiers_done, tier, tier_cf, region, group, R, G, day,
+    who, use_who, score, score_cf, mins, tier, tier_cf, region, group, R, G, day,
     bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,
     rl_on, rl_enter, rl_exit, rl_min, rl_since, rl_since_cf,
     change,
@@ -125,7 +125,8 @@ def classify_fused_kernel(
 
     For rulebooks whose list conditions read only tier, region and group (so
     they are tables over those codes). Visits everyone, or only the persons in
-    ``who`` when ``use_who``; ``change[k]`` describes the k-th person visited:
+    ``who`` when ``use_who`` (the persons whose score changed are among them,
+    so their tiers are computed here); ``change[k]`` describes the k-th person visited:
     bits 1/2 blacklist entry/exit, 4/8 redlist entry/exit (factual), 16/32 and
     64/128 the same for the counterfactual lists, 256 on some list afterwards.
     """
@@ -134,14 +135,10 @@ def classify_fused_kernel(
     for c in prange(nchunks):
         for k in range(c * CHUNK, min(m, (c + 1) * CHUNK)):
             i = who[k] if use_who else k
-            if tiers_done:
-                t = np.int64(tier[i])
-                tc = np.int64(tier_cf[i])
-            else:
-                t = _tier_of(score[i], mins)
-                tc = _tier_of(score_cf[i], mins)
-                tier[i] = t
-                tier_cf[i] = tc
+            t = _tier_of(score[i], mins)
+            tc = _tier_of(score_cf[i], mins)
+            tier[i] = t
+            tier_cf[i] = tc
             base = region[i] * G + group[i]
             code = t * R * G + base
             code_cf = tc * R * G + base
@@ -217,16 +214,14 @@ def _run_fused(sim) -> None:
         mark[sim.touched] = 1
         mark[sim.list_watch] = 1
         who = collect.nonzero_kernel(mark, True, sim.picked)
-        tiers_done = False  # the fused kernel computes the tiers of everyone it visits (the touched among them)
     else:
         who = np.zeros(0, np.int64)
-        tiers_done = False  # the fused kernel computes every tier (one kernel fewer to compile on a cold cache)
     m = who.size if partial else st.n
     if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
         sim.scratch_u16 = np.zeros(st.n, np.uint16)
     change = sim.scratch_u16[:m]
     classify_fused_kernel(
-        who, partial, st.score, st.score_cf, plan.tier_mins, tiers_done, st.tier, st.tier_cf,
+        who, partial, st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf,
         pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,

@@ -170,7 +170,7 @@ def run(sim) -> None:
         reps, firms = reps[ok], entered[ok]
         if reps.size:
             flags = np.where(comp.black_since_cf[firms] < 0, FALSE | SERVICE, SERVICE).astype(np.uint8)
-            sim.schedule(reps, np.full(reps.size, plan.representative_record, np.uint8), flags, np.ones(reps.size, np.int64))
+            sim.schedule(reps, np.full(reps.size, plan.representative_record, np.uint8), flags, 1)
     if entered.size:
         reps = comp.representative[entered]
         sim.audit.persons(day, "company_blacklisted", reps[reps >= 0])

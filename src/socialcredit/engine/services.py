@@ -90,5 +90,5 @@ def run(sim) -> None:
             only_factual = wrongful if not sp.is_reward else idx[hit & ~hit_cf]
             flags[np.isin(outcome, only_factual, assume_unique=True)] |= FALSE
             beh = np.full(outcome.size, sp.record_behaviour, np.uint8)
-            sim.schedule(outcome.astype(np.int32), beh, flags, np.ones(outcome.size, np.int64))
+            sim.schedule(outcome.astype(np.int32), beh, flags, 1)
     sim.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)

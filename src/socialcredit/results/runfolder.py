@@ -183,6 +183,14 @@ def _jsonable(x: Any) -> Any:
     return str(x)
 
 
+def read_json(path: Path, what: str) -> dict:
+    """A JSON file of a run folder, or an InputError naming ``what`` is unreadable and why."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{what} is unreadable: {exc}", file=str(path)) from None
+
+
 def read_results(run_dir: str | os.PathLike):
     """Load a run folder back into a :class:`~socialcredit.results.Results`."""
     import duckdb
@@ -200,10 +208,7 @@ def read_results(run_dir: str | os.PathLike):
             file=str(path),
             hint="pass a folder written by 'socialcredit run'",
         )
-    try:
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"run.json is unreadable: {exc}", file=str(info_path)) from None
+    info = read_json(info_path, "run.json")
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in TABLES}
