@@ -1,4 +1,4 @@
-"""The command line: ``socialcredit run | resume | report | explain | compare | validate | summary | scenarios``.
+"""The command line: ``socialcredit run | experiment | resume | report | explain | compare | validate | summary | scenarios``.
 
 Errors in the user's input (rulebook, overrides, files) are printed as one
 screen of text on stderr with exit status 2, never as a traceback.
@@ -64,14 +64,35 @@ def run(
         False, "--baseline",
         help="Also run the same rulebook and seed with the behavioural responses off into RUN_DIR/baseline (the report's effect sizes).",
     ),  # fmt: skip
+    seeds: Optional[int] = typer.Option(
+        None, "--seeds", min=1, max=1_000_000,
+        help="Run an ensemble of N seeds (1..N, or from --seed) into an experiment folder; report means with 95% intervals.",
+    ),  # fmt: skip
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="With --seeds: worker processes of the local cluster (default: one per usable core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="With --seeds: send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    keep_runs: bool = typer.Option(False, "--keep-runs", help="With --seeds: also keep each run's own folder under DIR/runs/."),
 ) -> None:
-    """Run a scenario, print its summary and write a run folder."""
+    """Run a scenario, print its summary and write a run folder (with --seeds N: an ensemble into an experiment folder)."""
     from socialcredit.engine import checkpoint, memory
     from socialcredit.engine.sim import Sim
     from socialcredit.results.runfolder import check_target, default_run_dir
     from socialcredit.rulebook import load_rulebook
 
     t_start = time.perf_counter()
+    if seeds is None:
+        for flag, given in (("--workers", workers is not None), ("--scheduler", scheduler is not None), ("--keep-runs", keep_runs)):
+            if given:
+                raise SocialCreditError(f"{flag} is for ensembles: add --seeds N (or use 'socialcredit experiment SPEC.yaml')")
+    else:
+        for flag, given in (("--checkpoint-every", checkpoint_every is not None), ("--baseline", baseline),
+                            ("--final-state", final_state), ("--profile", profile), ("--threads", threads is not None)):  # fmt: skip
+            if given:
+                raise SocialCreditError(f"{flag} applies to a single run, not to an ensemble (--seeds)")
+        from socialcredit.experiments.spec import ensemble_spec
+
+        loaded_spec = ensemble_spec(scenario, seeds, seed, list(set_ or []), persons=persons, days=days)
+        _run_experiment(loaded_spec, out_dir, workers, scheduler, keep_runs, as_json, report)
+        return
     overrides = _overrides(set_, persons, days, seed)
     loaded = load_rulebook(scenario, overrides)
     rb = loaded.rulebook
@@ -296,12 +317,18 @@ def validate(
 
 @app.command()
 def summary(
-    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run'."),
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run', or an experiment folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Print the summary table of a finished run again."""
+    """Print the summary table of a finished run (or of an experiment folder: means with 95% intervals) again."""
+    from socialcredit.experiments.store import is_experiment
     from socialcredit.results.runfolder import read_results
 
+    if is_experiment(run_dir):
+        from socialcredit.experiments import read_experiment
+
+        _print_experiment(read_experiment(run_dir), as_json)
+        return
     res = read_results(run_dir)
     s = res.summary()
     if as_json:
@@ -434,6 +461,8 @@ def _num(x: Any, signed: bool = False) -> str:
     sign = "+" if signed and x != 0 else ""
     if x.is_integer() and abs(x) < 1e15:
         return f"{int(x):{sign},}"
+    if 1e3 <= abs(x) < 1e15:
+        return f"{x:{sign},.0f}" if abs(x) >= 1e4 else f"{x:{sign},.1f}"
     return f"{x:{sign},.4g}"
 
 
@@ -574,6 +603,164 @@ def compare(
         out.print(paired.attrs["note"])
 
 
+# ---------------------------------------------------------------- experiments: ensembles, arms and sweeps on Dask
+@app.command()
+def experiment(
+    spec: str = typer.Argument(..., metavar="SPEC.yaml | status", help="An experiment file, or 'status' followed by an experiment folder."),
+    folder: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="With 'status': the experiment folder."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Experiment folder (default experiments/<name>-<timestamp>); an unfinished one is completed."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    keep_runs: bool = typer.Option(False, "--keep-runs", help="Also keep each run's own folder under DIR/runs/."),
+    report: bool = typer.Option(False, "--report", help="Write DIR/report.html at the end."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (for scripts)."),
+) -> None:
+    """Run an experiment file (arms, seeds, a sweep) on Dask, or show how far one is: 'experiment status DIR'."""
+    if spec == "status":
+        if folder is None:
+            raise SocialCreditError("usage: socialcredit experiment status DIR")
+        _experiment_status(folder, as_json)
+        return
+    if folder is not None:
+        raise SocialCreditError(f"unexpected argument {str(folder)!r}: give the experiment file only (the folder with --out DIR)")
+    from socialcredit.experiments.spec import load_spec
+
+    _run_experiment(load_spec(spec), out_dir, workers, scheduler, keep_runs, as_json, report)
+
+
+def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler: str | None, keep_runs: bool,
+                    as_json: bool, report: bool) -> None:  # fmt: skip
+    from socialcredit.experiments import read_experiment
+    from socialcredit.experiments.runner import run_experiment
+
+    quiet = as_json or not err.is_terminal
+    spec = loaded.spec
+    if not quiet:
+        err.print(f"[bold]{spec.title or spec.name}[/]: {len(spec.arm_list())} arm(s) x {len(spec.seed_list())} seed(s)"
+                  + (f" x {spec.sweep.design} sweep of {', '.join(spec.sweep.parameters)}" if spec.sweep else ""))  # fmt: skip
+    session = run_experiment(loaded, out_dir, workers=workers, scheduler=scheduler, keep_runs=keep_runs,
+                             progress=not quiet, command=sys.argv, on_message=None if quiet else err.print)  # fmt: skip
+    res = read_experiment(session.folder)
+    path = None
+    if report:
+        from socialcredit.report.experiment import write_experiment_report
+
+        path = write_experiment_report(session.folder)
+    session_info = {"folder": str(session.folder), "runs": session.total, "already_stored": session.already,
+                    "executed": session.executed, "failed": session.failed, "seconds": session.seconds,
+                    "cluster": session.where, "report": None if path is None else str(path)}  # fmt: skip
+    _print_experiment(res, as_json, session_info)
+    if not as_json:
+        out.print(f"experiment folder: [bold]{session.folder}[/]  ({session.executed:,} run(s) executed, "
+                  f"{session.already:,} already stored, {session.seconds:.1f} s)")  # fmt: skip
+        if path is not None:
+            out.print(f"report: [bold]{path}[/]")
+
+
+def _experiment_status(folder: Path, as_json: bool) -> None:
+    from socialcredit.experiments import read_experiment
+
+    res = read_experiment(folder)
+    counts = res.status()
+    runs = res.runs
+    per_arm = runs.groupby("arm", sort=False)["status"].value_counts().unstack(fill_value=0)
+    failed = runs[runs["status"] == "failed"][["run_id", "error"]]
+    seconds = runs["seconds"].dropna()
+    if as_json:
+        payload = {"folder": str(folder), "name": res.name, **counts,
+                   "arms": {a: {k: int(v) for k, v in row.items()} for a, row in per_arm.iterrows()},
+                   "sessions": len(res.sessions), "run_seconds_mean": float(seconds.mean()) if len(seconds) else None,
+                   "failed_runs": _records(failed.head(50))}  # fmt: skip
+        out.print_json(json.dumps(payload))
+        return
+    state = "complete" if counts["pending"] == 0 and counts["failed"] == 0 else ("finished with failures" if counts["pending"] == 0 else "unfinished")
+    out.print(f"[bold]{res.name}[/] ({folder}): {state}: {counts['ok']:,} done, {counts['failed']:,} failed, "
+              f"{counts['pending']:,} pending of {counts['total']:,} runs; {len(res.sessions)} session(s)")  # fmt: skip
+    t = Table(header_style="bold")
+    t.add_column("arm")
+    for col in ("ok", "failed", "pending"):
+        t.add_column(col, justify="right")
+    for arm, row in per_arm.iterrows():
+        t.add_row(str(arm), *(f"{int(row.get(c, 0)):,}" for c in ("ok", "failed", "pending")))
+    out.print(t)
+    if len(seconds):
+        out.print(f"mean time per run: {seconds.mean():.2f} s")
+    for r in failed.head(5).itertuples(index=False):
+        out.print(f"[red]failed[/] {r.run_id}: {str(r.error).splitlines()[0] if r.error else ''}")
+    if counts["pending"] or counts["failed"]:
+        out.print("run the same command again (with --out this folder) to run what is missing")
+
+
+def _ci(mean: float, lo: float, hi: float, signed: bool = False) -> str:
+    if lo != lo:  # NaN: a single seed
+        return _num(mean, signed)
+    return f"{_num(mean, signed)} [{_num(lo, signed)}, {_num(hi, signed)}]"
+
+
+def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None) -> None:
+    """An experiment's summary: each measure per arm (mean and 95% interval across seeds), paired differences."""
+    counts = res.status()
+    ok = res.runs[res.runs["status"] == "ok"]
+    if not len(ok):
+        if as_json:
+            out.print_json(json.dumps({"session": session, "status": counts, "summary": [], "differences": {}}, default=str))
+            return
+        out.print(f"[yellow]no finished runs yet[/] ({counts['failed']:,} failed, {counts['pending']:,} pending)")
+        for r in res.runs[res.runs["status"] == "failed"].head(5).itertuples(index=False):
+            out.print(f"[red]failed[/] {r.run_id}: {str(r.error).splitlines()[0] if r.error else ''}")
+        return
+    summary = res.summary()
+    arms = res.arms
+    diffs = {}
+    if len(arms) > 1:
+        for b in arms[1:]:
+            diffs[f"{b} - {arms[0]}"] = res.differences(arms[0], b)
+    if as_json:
+        payload = {"session": session, "status": counts, "name": res.name, "arms": arms, "parameters": res.parameters,
+                   "summary": _records(summary), "differences": {k: _records(v) for k, v in diffs.items()}}  # fmt: skip
+        out.print_json(json.dumps(payload, default=str))
+        return
+    n_seeds = int(ok.groupby(["arm", "point"])["seed"].nunique().min())
+    title = f"{res.name}: mean [95% interval] across {n_seeds} seed(s)" + (f", per sweep point" if res.parameters else "")
+    measures = [m for m in res.measures if not (summary.loc[summary["measure"] == m, "mean"].fillna(0) == 0).all()]
+    if not res.parameters:
+        t = Table(title=title, header_style="bold")
+        t.add_column("measure")
+        for a in arms:
+            t.add_column(a, justify="right")
+        for m in measures:
+            rows = summary[summary["measure"] == m].set_index("arm")
+            t.add_row(m, *(_ci(rows.at[a, "mean"], rows.at[a, "lo"], rows.at[a, "hi"]) if a in rows.index else "-" for a in arms))
+        out.print(t)
+    else:
+        shown = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")][:4] or measures[:4]
+        t = Table(title=title, header_style="bold")
+        for col in ["arm", *res.parameters, *shown]:
+            t.add_column(col, justify="left" if col == "arm" else "right")
+        pts = summary[summary["measure"].isin(shown)]
+        for (arm, point), g in list(pts.groupby(["arm", "point"], sort=False))[:40]:
+            g = g.set_index("measure")
+            vals = [str(g[p].iloc[0]) for p in res.parameters]
+            t.add_row(arm, *vals, *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in shown))
+        out.print(t)
+        out.print("every measure at every point: socialcredit summary DIR --json, or read_experiment(DIR).summary()")
+    for label, d in diffs.items():
+        t = Table(title=f"paired differences {label} (same seeds: common random numbers)", header_style="bold")
+        for col in ("measure", "difference [95% interval]", "SE paired", "SE unpaired", "pairing gain"):
+            t.add_column(col, justify="left" if col == "measure" else "right")
+        first = d[d["point"] == d["point"].min()] if "point" in d.columns else d
+        for r in first.itertuples(index=False):
+            if r.measure not in measures:
+                continue
+            gain = "-" if r.pairing_gain != r.pairing_gain else ("inf" if r.pairing_gain == float("inf") else f"{r.pairing_gain:.1f}x")
+            t.add_row(r.measure, _ci(r.difference, r.lo, r.hi, signed=True), _num(r.se_paired), _num(r.se_unpaired), gain)
+        out.print(t)
+    if diffs:
+        out.print("pairing gain: (unpaired / paired standard error)^2, how many times the seeds an unpaired comparison would need")
+    if counts["failed"] or counts["pending"]:
+        out.print(f"[yellow]{counts['failed']:,} failed and {counts['pending']:,} pending run(s)[/]: socialcredit experiment status DIR")
+
+
 def _click_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
     """Click's usage-error and abort classes (newer typer versions ship their own copy of click)."""
     usage: list[type] = []
@@ -627,15 +814,24 @@ def _write_report(run_dir: Path, as_json: bool = False) -> Path:
 
 @app.command()
 def report(
-    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run'."),
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run', or an experiment folder."),
     baseline: Optional[Path] = typer.Option(
         None, "--baseline",
         help="A run of the same rulebook and seed with the behavioural responses off (default: RUN_DIR/baseline when present).",
     ),  # fmt: skip
 ) -> None:
     """Write RUN_DIR/report.html: one self-contained page with the scenario, its sources, the summary and the figures."""
+    from socialcredit.experiments.store import is_experiment
     from socialcredit.report import write_report
 
+    if is_experiment(run_dir):
+        if baseline is not None:
+            raise SocialCreditError("--baseline is for a run folder; an experiment's report compares its arms")
+        from socialcredit.report.experiment import write_experiment_report
+
+        path = write_experiment_report(run_dir)
+        out.print(f"report: [bold]{path}[/] (figures in {path.parent / 'figures'})")
+        return
     path = write_report(run_dir, baseline)
     out.print(f"report: [bold]{path}[/] (figures in {path.parent / 'figures'})")
 
@@ -645,7 +841,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SocialCreditError as exc:
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"{'' if exc.exit_code == 130 else 'error: '}{exc}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; no run folder was written\n")

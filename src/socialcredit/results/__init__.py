@@ -12,6 +12,12 @@ from socialcredit.engine.record import STATE_MEASURES
 from socialcredit.engine.tally import BEH_MEASURES, EVENT_MEASURES, SVC_MEASURES
 
 BREAKDOWNS = ["all", "region", "group", "tier"]
+#: counts of the society's responses and the institutions, summed over the run (in a summary only when non-zero)
+RESPONSE_MEASURES = (
+    "ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming", "partnerships_ended",
+    "appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost", "appeal_days_false",
+    "company_blacklist_entries", "company_records_true", "company_records_false", "ratings_given", "ratings_low",
+)  # fmt: skip
 KINDS = ["harmful", "benign", "prosocial"]
 
 
@@ -239,11 +245,7 @@ def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any])
     if "events_harmful" in all_rows:
         out["events_by_kind"] = {k: int(all_rows[f"events_{k}"].sum()) for k in KINDS}
     extra = {}
-    for key in (
-        "ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming", "partnerships_ended",
-        "appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost", "appeal_days_false",
-        "company_blacklist_entries", "company_records_true", "company_records_false", "ratings_given", "ratings_low",
-    ):  # fmt: skip
+    for key in RESPONSE_MEASURES:
         if key in all_rows and all_rows[key].sum() > 0:
             extra[key] = int(all_rows[key].sum())
     if extra:

@@ -1,0 +1,126 @@
+"""Figures of an experiment: daily series with bands across seeds, measures against swept values,
+and paired differences between arms. Each returns a matplotlib figure."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+if TYPE_CHECKING:
+    from socialcredit.experiments.results import ExperimentResults
+
+COLOURS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _pick(available: list[str], wanted: list[str] | None, defaults: list[str], limit: int = 6) -> list[str]:
+    if wanted:
+        return [m for m in wanted if m in available]
+    chosen = [m for m in defaults if m in available]
+    return (chosen or available)[:limit]
+
+
+def _grid(n: int, ncols: int = 2, height: float = 3.0) -> tuple[Figure, np.ndarray]:
+    ncols = min(ncols, max(1, n))
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, height * nrows), squeeze=False)
+    for ax in axes.ravel()[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def series(res: "ExperimentResults", measures: list[str] | None = None) -> Figure:
+    """One panel per measure: the mean over seeds per arm (and sweep point), with its 95% band."""
+    from socialcredit.experiments.results import KEY_SERIES
+
+    names = _pick(res.daily_measures, measures, KEY_SERIES)
+    fig, axes = _grid(len(names))
+    if not names:
+        axes[0, 0].text(0.5, 0.5, "no daily series were kept", ha="center", va="center")
+        return fig
+    b = res.series(names)
+    groups = list(b.groupby(["arm", "point"], sort=False))
+    for ax, m in zip(axes.ravel(), names):
+        for k, ((arm, point), g) in enumerate(groups):
+            g = g[g["measure"] == m]
+            label = arm if len(groups) == len(res.arms) else f"{arm} p{point}"
+            colour = COLOURS[k % len(COLOURS)]
+            ax.plot(g["day"], g["mean"], color=colour, lw=1.4, label=label)
+            ax.fill_between(g["day"], g["lo"], g["hi"], color=colour, alpha=0.25, lw=0)
+        ax.set_title(m, fontsize=10)
+        ax.set_xlabel("day")
+        ax.grid(alpha=0.3)
+    axes.ravel()[0].legend(fontsize=8)
+    n = int(res.runs.groupby("arm")["seed"].nunique().min()) if len(res.runs) else 0
+    fig.suptitle(f"{res.name}: mean over {n} seeds with 95% intervals", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def sweep(res: "ExperimentResults", measures: list[str] | None = None) -> Figure:
+    """Rows of measures, columns of swept values: the mean at each point with its 95% interval, per arm."""
+    from socialcredit.experiments.results import KEY_MEASURES
+
+    names = _pick(res.measures, measures, KEY_MEASURES, limit=4)
+    params = res.parameters
+    s = res.summary(names)
+    fig, axes = plt.subplots(len(names), len(params), figsize=(5.2 * len(params), 2.9 * len(names)), squeeze=False)
+    for i, m in enumerate(names):
+        rows = s[s["measure"] == m]
+        for j, p in enumerate(params):
+            ax = axes[i, j]
+            for k, arm in enumerate(res.arms):
+                g = rows[rows["arm"] == arm]
+                x = g[p].to_numpy()
+                numeric = np.issubdtype(np.asarray(x).dtype, np.number)
+                order = np.argsort(x) if numeric else np.arange(len(x))
+                xs = x[order] if numeric else np.arange(len(x))
+                mean, lo, hi = (g[c].to_numpy()[order] for c in ("mean", "lo", "hi"))
+                colour = COLOURS[k % len(COLOURS)]
+                if len(params) == 1 and numeric:
+                    ax.plot(xs, mean, "o-", color=colour, ms=3, lw=1.2, label=arm)
+                    ax.fill_between(xs, lo, hi, color=colour, alpha=0.25, lw=0)
+                else:
+                    ax.errorbar(xs, mean, yerr=[mean - lo, hi - mean], fmt="o", ms=3, color=colour, alpha=0.8, label=arm, lw=0.8)
+                if not numeric:
+                    ax.set_xticks(xs, [str(v) for v in x[order]], rotation=30, fontsize=8)
+            ax.grid(alpha=0.3)
+            if i == len(names) - 1:
+                ax.set_xlabel(p, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(m, fontsize=9)
+    if len(res.arms) > 1:
+        axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"{res.name}: measures against the swept values (mean and 95% interval across seeds)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def differences(res: "ExperimentResults", a: str, b: str, measures: list[str] | None = None) -> Figure:
+    """Paired differences B - A per measure, relative to A's mean, with paired (thick) and unpaired (thin) 95% intervals."""
+    from socialcredit.experiments.results import KEY_MEASURES
+
+    names = _pick(res.measures, measures, KEY_MEASURES, limit=10)
+    d = res.differences(a, b, names)
+    if "point" in d.columns:
+        d = d[d["point"] == d["point"].min()]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.4))
+    y = np.arange(len(d))[::-1]
+    scale = d["mean_a"].abs().replace(0, np.nan).to_numpy()
+    rel = lambda v: 100 * np.asarray(v, float) / scale  # noqa: E731
+    ax.hlines(y, rel(d["lo_unpaired"]), rel(d["hi_unpaired"]), color="#bbbbbb", lw=1.5, label="unpaired 95% interval")
+    ax.hlines(y, rel(d["lo"]), rel(d["hi"]), color="#1f77b4", lw=4, label="paired 95% interval")
+    ax.plot(rel(d["difference"]), y, "o", color="#1f2f4f")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, list(d["measure"]), fontsize=8)
+    ax.set_xlabel(f"{b} - {a}, % of {a}'s mean")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"{res.name}: {b} against {a}, paired by seed", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,130 @@
+"""One run of an experiment, as a worker executes it: rulebook text in, kept measures out.
+
+A task carries its rulebook as YAML text (workers need no shared filesystem)
+and its seed; the outcome carries the run's summary measures, its kept daily
+series and, when asked, the whole :class:`~socialcredit.results.Results`.
+Every simulation runs single-threaded, so that runs never fight for cores.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from socialcredit.errors import SocialCreditError
+from socialcredit.experiments.spec import Keep
+
+DESIGN_KEYS = ("scenario", "persons", "days", "seed")  # in a run's summary, but they describe the design
+
+
+@dataclass(frozen=True)
+class RunTask:
+    run_id: str
+    rulebook_yaml: str
+    seed: int
+    base_dir: str | None
+    keep: Keep
+    keep_run: bool = False
+    threads: int = 1
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    ok: bool
+    seconds: float = 0.0
+    error: str | None = None
+    summary: dict[str, float] = field(default_factory=dict)
+    daily: pd.DataFrame | None = None
+    results: Any = None  # the whole Results, with keep_run
+    worker: str = ""
+
+
+def flatten_summary(summary: dict[str, Any]) -> dict[str, float]:
+    """A run's nested summary as flat numeric measures: ``tier_shares.AAA``, ``services.flight.denied``."""
+    flat: dict[str, float] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, bool):
+            flat[prefix] = float(value)
+        elif isinstance(value, (int, float)):
+            flat[prefix] = float(value)
+        elif value is None:
+            flat[prefix] = float("nan")
+
+    for key, value in summary.items():
+        if key in DESIGN_KEYS:
+            continue
+        if key == "institutions_and_responses" and isinstance(value, dict):
+            for k, v in value.items():  # short names: appeals_won, ties_dropped_unfriending
+                walk(k, v)
+        else:
+            walk(key, value)
+    return flat
+
+
+def run_summary(res: Any) -> dict[str, float]:
+    """A run's summary measures, flat, with every response count present (0 when nothing happened)."""
+    from socialcredit.results import RESPONSE_MEASURES
+
+    flat = flatten_summary(res.summary())
+    all_rows = res.daily[res.daily["breakdown"] == "all"]
+    for key in RESPONSE_MEASURES:
+        if key not in flat and key in all_rows:
+            flat[key] = float(all_rows[key].sum())
+    return flat
+
+
+def kept_daily(daily: pd.DataFrame, keep: Keep) -> pd.DataFrame:
+    """The daily rows and columns an experiment keeps (categoricals as plain text)."""
+    rows = daily[daily["breakdown"].astype(str).isin(keep.breakdowns)]
+    ids = ["day", "breakdown", "level"]
+    measures = [c for c in daily.columns if c not in ids] if keep.daily is None else [c for c in keep.daily if c in daily.columns]
+    out = rows[ids + measures].reset_index(drop=True)
+    out["breakdown"] = out["breakdown"].astype(str)
+    out["level"] = out["level"].astype(str)
+    return out
+
+
+def simulate(task: RunTask) -> RunOutcome:
+    """Run one simulation; every failure comes back as an outcome with its message, never as an exception."""
+    t0 = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        from socialcredit.engine.sim import Sim
+        from socialcredit.rulebook.loader import apply_overrides, parse_document, validate
+        from socialcredit.rulebook.schema import Rulebook
+
+        doc = apply_overrides(parse_document(task.rulebook_yaml, f"rulebook of {task.run_id}"), [f"simulation.seed={task.seed}"])
+        rb = validate(Rulebook, doc)
+        base_dir = task.base_dir if task.base_dir and os.path.isdir(task.base_dir) else None
+        sim = Sim(rb, base_dir=base_dir, threads=task.threads)
+        res = sim.run()
+        summary = run_summary(res)
+        if task.keep.summary is not None:
+            summary = {k: summary.get(k, float("nan")) for k in task.keep.summary}
+        daily = kept_daily(res.daily, task.keep)
+        outcome = RunOutcome(task.run_id, True, summary=summary, daily=daily, worker=worker)
+        if task.keep_run:
+            from socialcredit.rulebook.loader import dump_yaml
+
+            res.rulebook_yaml = dump_yaml(doc.data)
+            outcome.results = res
+    except SocialCreditError as exc:
+        outcome = RunOutcome(task.run_id, False, error=str(exc), worker=worker)
+    except MemoryError:
+        outcome = RunOutcome(task.run_id, False, error="out of memory on the worker", worker=worker)
+    except Exception as exc:  # noqa: BLE001 - recorded with the run, the others go on
+        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        outcome = RunOutcome(task.run_id, False, error=f"internal error: {tail}", worker=worker)
+    outcome.seconds = time.perf_counter() - t0
+    return outcome
