@@ -181,11 +181,16 @@ class ExperimentSpec(Strict):
             raise ValueError(f"the name is used for the folder: no slashes, not empty, not starting with a dot; got {value!r}")
         return value
 
+    @field_validator("seeds", "persons", "days", mode="before")
+    @classmethod
+    def _not_boolean(cls, value: Any) -> Any:
+        if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value)):
+            raise ValueError("a boolean is not a number")
+        return value
+
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            raise ValueError("seeds must be a count, {first, count} or a list of seeds, not a boolean")
         if isinstance(value, int) and not 1 <= value <= MAX_RUNS:
             raise ValueError(f"a seed count must be between 1 and {MAX_RUNS:,}; found {value}")
         if isinstance(value, list):
@@ -240,10 +245,8 @@ class LoadedSpec:
 
 
 def _absolute(source: str, base_dir: Path) -> str:
-    from socialcredit.rulebook import scenario_path
-
     looks_like_file = source.lower().endswith((".yaml", ".yml")) or "/" in source or os.sep in source
-    if not looks_like_file and scenario_path(source) is not None:
+    if not looks_like_file:  # a scenario name (an unknown one is reported with a suggestion when loaded)
         return source
     path = Path(source)
     return str(path if path.is_absolute() else (base_dir / path).resolve())
@@ -503,7 +506,8 @@ def _relocate_all(exc: SocialCreditError, doc: Document, where: dict[str, tuple[
         text = key[len("--set "):] if key.startswith("--set ") else None
         if e.location.file == "command line" and text in where:
             path = where[text]
-            loc = doc.locate(path, at_value=True)
+            about_key = any(t in e.message for t in ("unknown key", "has no item", "cannot set", "key path"))
+            loc = doc.locate(path, at_value=not about_key)
             loc.key = doc.key_name(path)
             rule_key = text.partition("=")[0]
             message = e.message if rule_key in e.message else f"{e.message} (rulebook key {rule_key})"
