@@ -9,6 +9,9 @@ For notebooks::
     res.to_df()                   # daily whole-population rows, a pandas frame
     res.to_df("services", None)   # every breakdown of the services table
     res.plot()                    # the main series in one figure
+
+    ens = sc.experiment({"name": "e", "base": "reference", "persons": 10_000, "seeds": 10})
+    ens.summary()                 # every measure: mean and 95% interval across the seeds
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "run", "Sim", "Results", "read_run", "list_scenarios", "__version__"]
+__all__ = ["load", "run", "experiment", "read_experiment", "Sim", "Results", "read_run", "list_scenarios", "__version__"]
 
 
 def load(source: str, overrides: list[str] | dict[str, Any] | None = None, *, persons: int | None = None,
@@ -90,6 +93,28 @@ def read_run(run_dir: str):
     from socialcredit.results.runfolder import read_results
 
     return read_results(run_dir)
+
+
+def experiment(spec: Any, out: str | None = None, *, workers: int | None = None, scheduler: str | None = None,
+               keep_runs: bool = False, progress: bool = False):  # fmt: skip
+    """Run an experiment (a spec file, or the same as a mapping) on Dask; returns its results.
+
+    ``sc.experiment({"name": "x", "base": "rongcheng", "seeds": 10, "arms": [...]})`` gives an
+    :class:`~socialcredit.experiments.ExperimentResults` with ``summary()``,
+    ``differences(a, b)``, ``to_df()`` and ``plot()``. With ``out`` the experiment
+    folder is kept (and an unfinished one completed). Call it under
+    ``if __name__ == "__main__":`` in scripts (docs/experiments.md).
+    """
+    from socialcredit.experiments import experiment as run_experiment
+
+    return run_experiment(spec, out, workers=workers, scheduler=scheduler, keep_runs=keep_runs, progress=progress)
+
+
+def read_experiment(folder: str):
+    """Load an experiment folder written by ``socialcredit experiment`` or ``run --seeds N``."""
+    from socialcredit.experiments import read_experiment as read
+
+    return read(folder)
 
 
 def list_scenarios() -> list[str]:

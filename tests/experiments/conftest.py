@@ -14,7 +14,7 @@ from socialcredit.experiments import read_experiment
 from socialcredit.rulebook.loader import dump_yaml
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-ENV = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+ENV = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), COLUMNS="200")
 
 #: a small experiment: two arms of the reference model (deterrence on and off), three seeds, every breakdown kept
 SMALL = {

@@ -165,7 +165,7 @@ def _check_kept_measures(loaded: LoadedSpec, plan: Plan) -> None:
     res = Sim(validate(Rulebook, doc), base_dir=first.base_dir, threads=1).run()
     summary_names = list(run_summary(res))
     daily_names = [c for c in kept_daily(res.daily, plan.keep.__class__(None, None, ("all",))).columns
-                   if c not in ("day", "breakdown", "level")]  # fmt: skip
+                   if c not in ("day", "cell", "breakdown", "level")]  # fmt: skip
     check_measures(plan.keep, summary_names, daily_names, loaded.document)
 
 

@@ -42,7 +42,7 @@ STATUS = "status.json"
 RUNS_DIR = "runs"
 RUN_COLUMNS = ["run_id", "arm", "point", "seed", "status", "seconds", "error", "worker", "session", "fingerprint"]
 ID_COLUMNS = ["run_id"]
-DAILY_IDS = ["run_id", "day", "breakdown", "level"]
+DAILY_IDS = ["run_id", "day", "cell", "breakdown", "level"]
 
 
 def is_experiment(folder: str | os.PathLike) -> bool:
@@ -115,7 +115,7 @@ class Store:
                 + ", status VARCHAR, seconds DOUBLE, error VARCHAR, worker VARCHAR, session INTEGER, fingerprint VARCHAR)"
             )
             con.execute("CREATE TABLE summary (run_id VARCHAR PRIMARY KEY)")
-            con.execute("CREATE TABLE daily (run_id VARCHAR, day INTEGER, breakdown VARCHAR, level VARCHAR)")
+            con.execute("CREATE TABLE daily (run_id VARCHAR, day INTEGER, cell INTEGER, breakdown VARCHAR, level VARCHAR)")
             self._insert_planned(con, plan, [r.run_id for r in plan.runs])
         finally:
             con.close()
@@ -283,8 +283,8 @@ class Store:
         rank = {rid: i for i, rid in enumerate(runs["run_id"])}
         summary = summary.assign(_o=summary["run_id"].map(rank)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
         if len(daily):
-            daily = daily.assign(_o=daily["run_id"].map(rank)).sort_values(["_o", "day", "breakdown", "level"], kind="stable")
-            daily = daily.drop(columns="_o").reset_index(drop=True)
+            daily = daily.assign(_o=daily["run_id"].map(rank)).sort_values(["_o", "day", "cell"], kind="stable")
+        daily = daily.drop(columns=["_o", "cell"], errors="ignore").reset_index(drop=True)
         return {"runs": runs, "summary": summary, "daily": daily, "sessions": sessions}
 
 

@@ -90,6 +90,7 @@ def kept_daily(daily: pd.DataFrame, keep: Keep) -> pd.DataFrame:
     ids = ["day", "breakdown", "level"]
     measures = [c for c in daily.columns if c not in ids] if keep.daily is None else [c for c in keep.daily if c in daily.columns]
     out = rows[ids + measures].reset_index(drop=True)
+    out.insert(1, "cell", out.groupby("day").cumcount().astype("int32"))  # the row's place within its day (for ordering)
     out["breakdown"] = out["breakdown"].astype(str)
     out["level"] = out["level"].astype(str)
     return out
