@@ -59,8 +59,16 @@ def run_experiment(
     progress: bool = True,
     command: list[str] | None = None,
     on_message: Callable[[str], None] | None = None,
+    on_run: Callable[[RunOutcome], None] | None = None,
+    executor: Executor | None = None,
 ) -> Session:
-    """Run (or finish) an experiment into a folder; returns what this invocation did."""
+    """Run (or finish) an experiment into a folder; returns what this invocation did.
+
+    ``on_message`` receives one-line notes for the user; ``on_run`` each finished
+    run's outcome (after it is stored), for progress displays. ``executor``: a
+    started :class:`Executor` to use (and leave running), so that several
+    experiments share one warm cluster; by default one is started and closed here.
+    """
     t0 = time.perf_counter()
     say = on_message or (lambda text: None)
     plan = plan_runs(loaded)  # every spec error is raised here, before anything is written
@@ -87,11 +95,15 @@ def run_experiment(
     where = ""
     executed = 0
     try:
-        if todo:
+        if todo and executor is not None:
+            where = executor.describe()
+            say(f"{len(todo):,} run(s) to do ({already:,} already stored) on {where}")
+            executed = _execute(executor, store, plan, todo, folder, keep_runs, progress, on_run)
+        elif todo:
             with Executor(workers=workers, scheduler=scheduler) as ex:
                 where = ex.describe()
                 say(f"{len(todo):,} run(s) to do ({already:,} already stored) on {where}")
-                executed = _execute(ex, store, plan, todo, folder, keep_runs, progress)
+                executed = _execute(ex, store, plan, todo, folder, keep_runs, progress, on_run)
         else:
             say(f"all {len(plan.runs):,} runs are stored already; nothing to do")
     except KeyboardInterrupt:
@@ -113,7 +125,8 @@ def _tasks(plan: Plan, todo: list[PlannedRun], keep_runs: bool) -> Iterator[RunT
         yield RunTask(r.run_id, r.rulebook_yaml, r.seed, r.base_dir, plan.keep, keep_run=keep_runs)
 
 
-def _execute(ex: Executor, store: Store, plan: Plan, todo: list[PlannedRun], folder: Path, keep_runs: bool, progress: bool) -> int:
+def _execute(ex: Executor, store: Store, plan: Plan, todo: list[PlannedRun], folder: Path, keep_runs: bool, progress: bool,
+             on_run: Callable[[RunOutcome], None] | None) -> int:  # fmt: skip
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -136,6 +149,8 @@ def _execute(ex: Executor, store: Store, plan: Plan, todo: list[PlannedRun], fol
                 _write_run_folder(folder, outcome)
             outcome.results = None
             store.add(outcome)
+            if on_run is not None:
+                on_run(outcome)
             done += 1
             bar.update(job, advance=1, description="running" + (f" ({failed} failed)" if failed else ""))
     return done
