@@ -38,3 +38,22 @@ def test_compare_scenarios_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "same design" in proc.stdout and "paired differences" in proc.stdout and "events_prosocial" in proc.stdout
     assert (tmp_path / "compare_secret_rules.png").stat().st_size > 5000
+
+
+def test_experiment_example_runs(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / "experiment.py"), "--persons", "3000", "--days", "60", "--seeds", "3",
+         "--workers", "2", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "mean [95% interval] across 3 seeds" in proc.stdout and "paired differences, secret - public" in proc.stdout
+    assert (tmp_path / "experiment_secret_rules.png").stat().st_size > 5000
+
+
+def test_the_example_experiment_file_is_valid() -> None:
+    from socialcredit.experiments.spec import load_spec, plan_runs
+
+    plan = plan_runs(load_spec(EXAMPLES / "camera-errors.yaml"))
+    assert len(plan.runs) == 2 * 4 * 8 and not any(r.error for r in plan.runs)
+    assert plan.parameters == ["population.groups.minority.misidentification"]
