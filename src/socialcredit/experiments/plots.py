@@ -3,7 +3,7 @@ and paired differences between arms. Each returns a matplotlib figure."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import matplotlib
 
@@ -12,17 +12,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-if TYPE_CHECKING:
-    from socialcredit.experiments.results import ExperimentResults
-
 COLOURS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
-def _pick(available: list[str], wanted: list[str] | None, defaults: list[str], limit: int = 6) -> list[str]:
+def _pick(available: list[str], wanted: list[str] | None, limit: int = 6) -> list[str]:
+    """The measures asked for, or the first ``limit`` available (experiments list the key measures first)."""
     if wanted:
         return [m for m in wanted if m in available]
-    chosen = [m for m in defaults if m in available]
-    return (chosen or available)[:limit]
+    return available[:limit]
 
 
 def _grid(n: int, ncols: int = 2, height: float = 3.0) -> tuple[Figure, np.ndarray]:
@@ -34,11 +31,9 @@ def _grid(n: int, ncols: int = 2, height: float = 3.0) -> tuple[Figure, np.ndarr
     return fig, axes
 
 
-def series(res: "ExperimentResults", measures: list[str] | None = None) -> Figure:
+def series(res: Any, measures: list[str] | None = None) -> Figure:
     """One panel per measure: the mean over seeds per arm (and sweep point), with its 95% band."""
-    from socialcredit.experiments.results import KEY_SERIES
-
-    names = _pick(res.daily_measures, measures, KEY_SERIES)
+    names = _pick(res.key_series, measures)
     fig, axes = _grid(len(names))
     if not names:
         axes[0, 0].text(0.5, 0.5, "no daily series were kept", ha="center", va="center")
@@ -62,11 +57,9 @@ def series(res: "ExperimentResults", measures: list[str] | None = None) -> Figur
     return fig
 
 
-def sweep(res: "ExperimentResults", measures: list[str] | None = None) -> Figure:
+def sweep(res: Any, measures: list[str] | None = None) -> Figure:
     """Rows of measures, columns of swept values: the mean at each point with its 95% interval, per arm."""
-    from socialcredit.experiments.results import KEY_MEASURES
-
-    names = _pick(res.measures, measures, KEY_MEASURES, limit=4)
+    names = _pick(res.measures, measures, limit=4)
     params = res.parameters
     s = res.summary(names)
     fig, axes = plt.subplots(len(names), len(params), figsize=(5.2 * len(params), 2.9 * len(names)), squeeze=False)
@@ -101,11 +94,9 @@ def sweep(res: "ExperimentResults", measures: list[str] | None = None) -> Figure
     return fig
 
 
-def differences(res: "ExperimentResults", a: str, b: str, measures: list[str] | None = None) -> Figure:
+def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> Figure:
     """Paired differences B - A per measure, relative to A's mean, with paired (thick) and unpaired (thin) 95% intervals."""
-    from socialcredit.experiments.results import KEY_MEASURES
-
-    names = _pick(res.measures, measures, KEY_MEASURES, limit=10)
+    names = _pick(res.measures, measures, limit=10)
     d = res.differences(a, b, names)
     if "point" in d.columns:
         d = d[d["point"] == d["point"].min()]

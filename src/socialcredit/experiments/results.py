@@ -72,6 +72,12 @@ class ExperimentResults:
     def daily_measures(self) -> list[str]:
         return [c for c in self.daily.columns if c not in ("run_id", "day", "breakdown", "level")]
 
+    @property
+    def key_series(self) -> list[str]:
+        """Daily measures, the key ones first (what figures show by default)."""
+        names = self.daily_measures
+        return [m for m in KEY_SERIES if m in names] + [m for m in names if m not in KEY_SERIES]
+
     def status(self) -> dict[str, int]:
         counts = self.runs["status"].value_counts()
         return {k: int(counts.get(k, 0)) for k in ("ok", "failed", "pending")} | {"total": len(self.runs)}

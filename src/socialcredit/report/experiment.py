@@ -95,7 +95,7 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
         if res.parameters:
             parts.append(f"<p>Per sweep point ({', '.join(_e(p) for p in res.parameters)}); the table shows the key measures, "
                          "the figure below every point.</p>")  # fmt: skip
-            measures = [m for m in measures if m in plots._pick(res.measures, None, ["score_mean", "blacklisted", "blacklisted_wrongly", "records_false"])]
+            measures = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")]
         parts.append("<table><tr><th>arm</th>" + "".join(f"<th>{_e(p)}</th>" for p in res.parameters)
                      + "".join(f"<th>{_e(m)}</th>" for m in measures) + "</tr>")  # fmt: skip
         for (arm, point), g in summary.groupby(["arm", "point"] if "point" in summary.columns else ["arm", "arm"], sort=False):
