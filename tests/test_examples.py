@@ -56,4 +56,4 @@ def test_the_example_experiment_file_is_valid() -> None:
 
     plan = plan_runs(load_spec(EXAMPLES / "camera-errors.yaml"))
     assert len(plan.runs) == 2 * 4 * 8 and not any(r.error for r in plan.runs)
-    assert plan.parameters == ["population.groups.minority.misidentification"]
+    assert plan.parameters == ["detection.channels.traffic.false_attribution"]

@@ -723,6 +723,7 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
     n_seeds = int(ok.groupby(["arm", "point"])["seed"].nunique().min())
     title = f"{res.name}: mean [95% interval] across {n_seeds} seed(s)" + (f", per sweep point" if res.parameters else "")
     measures = [m for m in res.measures if not (summary.loc[summary["measure"] == m, "mean"].fillna(0) == 0).all()]
+    shown = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")][:4] or measures[:4]
     if not res.parameters:
         t = Table(title=title, header_style="bold")
         t.add_column("measure")
@@ -733,7 +734,6 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
             t.add_row(m, *(_ci(rows.at[a, "mean"], rows.at[a, "lo"], rows.at[a, "hi"]) if a in rows.index else "-" for a in arms))
         out.print(t)
     else:
-        shown = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")][:4] or measures[:4]
         t = Table(title=title, header_style="bold")
         for col in ["arm", *res.parameters, *shown]:
             t.add_column(col, justify="left" if col == "arm" else "right")
@@ -746,15 +746,18 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
         out.print("every measure at every point: socialcredit summary DIR --json, or read_experiment(DIR).summary()")
     for label, d in diffs.items():
         t = Table(title=f"paired differences {label} (same seeds: common random numbers)", header_style="bold")
-        for col in ("measure", "difference [95% interval]", "SE paired", "SE unpaired", "pairing gain"):
+        for col in ["measure", *res.parameters, "difference [95% interval]", "SE paired", "SE unpaired", "pairing gain"]:
             t.add_column(col, justify="left" if col == "measure" else "right")
-        first = d[d["point"] == d["point"].min()] if "point" in d.columns else d
-        for r in first.itertuples(index=False):
-            if r.measure not in measures:
-                continue
-            gain = "-" if r.pairing_gain != r.pairing_gain else ("inf" if r.pairing_gain == float("inf") else f"{r.pairing_gain:.1f}x")
-            t.add_row(r.measure, _ci(r.difference, r.lo, r.hi, signed=True), _num(r.se_paired), _num(r.se_unpaired), gain)
+        d = d[d["measure"].isin(shown if res.parameters else measures)]
+        same = d[(d["difference"] == 0) & ~(d["se_paired"] > 0)]
+        for r in d.drop(same.index).head(60).to_dict("records"):
+            g = r["pairing_gain"]
+            gain = "-" if g != g else ("inf" if g == float("inf") else f"{g:.1f}x")
+            t.add_row(r["measure"], *(str(r[p]) for p in res.parameters), _ci(r["difference"], r["lo"], r["hi"], signed=True),
+                      _num(r["se_paired"]), _num(r["se_unpaired"]), gain)  # fmt: skip
         out.print(t)
+        if len(same):
+            out.print(f"identical in both arms, seed by seed: {', '.join(dict.fromkeys(same['measure']))}")
     if diffs:
         out.print("pairing gain: (unpaired / paired standard error)^2, how many times the seeds an unpaired comparison would need")
     if counts["failed"] or counts["pending"]:

@@ -38,16 +38,22 @@ def series(res: Any, measures: list[str] | None = None) -> Figure:
     if not names:
         axes[0, 0].text(0.5, 0.5, "no daily series were kept", ha="center", va="center")
         return fig
-    b = res.series(names)
+    from socialcredit.experiments.results import is_flow
+
+    b = res.series(names, cumulative=True)
     groups = list(b.groupby(["arm", "point"], sort=False))
+    if len(groups) > 4:  # a sweep: each arm's first and last point, so that the bands stay readable
+        ends = b.groupby("arm", sort=False)["point"].agg(["min", "max"])
+        groups = [((a, p), g) for (a, p), g in groups if p in (ends.at[a, "min"], ends.at[a, "max"])]
+    labels = _point_labels(res)
     for ax, m in zip(axes.ravel(), names):
         for k, ((arm, point), g) in enumerate(groups):
             g = g[g["measure"] == m]
-            label = arm if len(groups) == len(res.arms) else f"{arm} p{point}"
+            label = arm if not res.parameters else f"{arm}, {labels.get(point, point)}"
             colour = COLOURS[k % len(COLOURS)]
             ax.plot(g["day"], g["mean"], color=colour, lw=1.4, label=label)
-            ax.fill_between(g["day"], g["lo"], g["hi"], color=colour, alpha=0.25, lw=0)
-        ax.set_title(m, fontsize=10)
+            ax.fill_between(g["day"], g["lo"], g["hi"], color=colour, alpha=0.18, lw=0)
+        ax.set_title(f"{m} (cumulative)" if is_flow(m) else m, fontsize=10)
         ax.set_xlabel("day")
         ax.grid(alpha=0.3)
     axes.ravel()[0].legend(fontsize=8)
@@ -55,6 +61,15 @@ def series(res: Any, measures: list[str] | None = None) -> Figure:
     fig.suptitle(f"{res.name}: mean over {n} seeds with 95% intervals", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def _point_labels(res: Any) -> dict[int, str]:
+    """A short label per sweep point: its swept values (the last part of each key)."""
+    if not res.parameters:
+        return {}
+    rows = res.runs.drop_duplicates("point").set_index("point")
+    return {int(p): ", ".join(f"{k.split('.')[-1]}={r[k]:g}" if isinstance(r[k], float) else f"{k.split('.')[-1]}={r[k]}"
+                             for k in res.parameters) for p, r in rows.iterrows()}  # fmt: skip
 
 
 def sweep(res: Any, measures: list[str] | None = None) -> Figure:
@@ -89,29 +104,37 @@ def sweep(res: Any, measures: list[str] | None = None) -> Figure:
                 ax.set_ylabel(m, fontsize=9)
     if len(res.arms) > 1:
         axes[0, 0].legend(fontsize=8)
-    fig.suptitle(f"{res.name}: measures against the swept values (mean and 95% interval across seeds)", fontsize=11)
+    fig.suptitle(f"{res.name}: mean and 95% interval\nacross seeds at each point", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> Figure:
-    """Paired differences B - A per measure, relative to A's mean, with paired (thick) and unpaired (thin) 95% intervals."""
-    names = _pick(res.measures, measures, limit=10)
-    d = res.differences(a, b, names)
-    if "point" in d.columns:
-        d = d[d["point"] == d["point"].min()]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(names) + 1.4))
-    y = np.arange(len(d))[::-1]
-    scale = d["mean_a"].abs().replace(0, np.nan).to_numpy()
-    rel = lambda v: 100 * np.asarray(v, float) / scale  # noqa: E731
-    ax.hlines(y, rel(d["lo_unpaired"]), rel(d["hi_unpaired"]), color="#bbbbbb", lw=1.5, label="unpaired 95% interval")
-    ax.hlines(y, rel(d["lo"]), rel(d["hi"]), color="#1f77b4", lw=4, label="paired 95% interval")
-    ax.plot(rel(d["difference"]), y, "o", color="#1f2f4f")
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, list(d["measure"]), fontsize=8)
-    ax.set_xlabel(f"{b} - {a}, % of {a}'s mean")
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"{res.name}: {b} against {a}, paired by seed", fontsize=10)
+    """Paired differences B - A, one panel per measure (each on its own scale), one row per sweep point:
+    the paired 95% interval (thick) against the interval an unpaired comparison would give (thin)."""
+    d = res.differences(a, b, measures or res.measures)
+    changed = d.groupby("measure", sort=False).apply(lambda g: bool(((g["difference"] != 0) | (g["se_paired"] > 0)).any()),
+                                                     include_groups=False)  # fmt: skip
+    names = [m for m in (measures or res.measures) if changed.get(m, False)][:8]
+    fig, axes = _grid(max(1, len(names)), ncols=2, height=1.2 + 0.35 * max(1, d["point"].nunique() if "point" in d else 1))
+    if not names:
+        axes[0, 0].text(0.5, 0.5, f"{a} and {b} give identical results, seed by seed", ha="center", va="center")
+        axes[0, 0].set_axis_off()
+        return fig
+    labels = _point_labels(res)
+    for ax, m in zip(axes.ravel(), names):
+        g = d[d["measure"] == m]
+        y = np.arange(len(g))[::-1]
+        ax.hlines(y, g["lo_unpaired"], g["hi_unpaired"], color="#bbbbbb", lw=1.5, label="unpaired 95% interval")
+        ax.hlines(y, g["lo"], g["hi"], color="#1f77b4", lw=5, label="paired 95% interval")
+        ax.plot(g["difference"], y, "o", color="#1f2f4f", ms=4)
+        ax.axvline(0, color="black", lw=0.8)
+        ticks = [labels.get(int(p), str(p)) for p in g["point"]] if "point" in g else [""]
+        ax.set_yticks(y, ticks, fontsize=7)
+        ax.set_ylim(-0.7, len(g) - 0.3)
+        ax.set_title(m, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    axes.ravel()[0].legend(fontsize=7, loc="best")
+    fig.suptitle(f"{res.name}: {b} - {a}, paired by seed", fontsize=11)
     fig.tight_layout()
     return fig

@@ -22,7 +22,7 @@ from socialcredit.experiments.store import Store, ensure_experiment, read_spec_y
 DESIGN = ["run_id", "arm", "point", "seed"]
 #: measures shown first in tables and figures when present
 KEY_MEASURES = [
-    "score_mean", "blacklisted", "blacklisted_wrongly", "blacklist_entries", "records_false", "records_true",
+    "score_mean", "blacklisted", "blacklisted_wrongly", "records_false", "blacklist_entries", "records_true",
     "redlisted", "score_assortativity",
 ]  # fmt: skip
 KEY_SERIES = ["score_mean", "blacklisted", "blacklisted_wrongly", "records_false", "denials", "denials_wrongful"]
@@ -160,11 +160,22 @@ class ExperimentResults:
         return out
 
     def series(self, measures: list[str] | str | None = None, breakdown: str = "all", level_name: str = "all",
-               level: float = LEVEL) -> pd.DataFrame:  # fmt: skip
-        """Daily series per arm and sweep point: mean and interval across seeds for each day."""
+               level: float = LEVEL, cumulative: bool = False) -> pd.DataFrame:  # fmt: skip
+        """Daily series per arm and sweep point: mean and interval across seeds for each day.
+
+        ``cumulative=True`` sums the daily counts (records, denials, entries:
+        the :func:`is_flow` measures) over the run before taking the bands, which
+        reads better than their day-to-day noise; levels (scores, list sizes) are
+        left as they are.
+        """
         names = self._check_measures(measures, self.daily_measures)
         d = self.daily[(self.daily["breakdown"] == breakdown) & (self.daily["level"] == level_name)]
         d = self.runs[["run_id", "arm", "point"]].merge(d, on="run_id")
+        if cumulative:
+            flows = [m for m in names if is_flow(m)]
+            if flows:
+                d = d.sort_values(["run_id", "day"], kind="stable")
+                d[flows] = d.groupby("run_id", sort=False)[flows].cumsum()
         return bands(d, ["arm", "point", "day"], names, level)
 
     # ---------------------------------------------------------------- figures
@@ -176,6 +187,14 @@ class ExperimentResults:
         if path is not None:
             fig.savefig(path, dpi=110, bbox_inches="tight")
         return fig
+
+
+def is_flow(measure: str) -> bool:
+    """A daily count of events (records, denials, list entries, behaviour events), as opposed to a level."""
+    from socialcredit.engine.tally import EVENT_MEASURES
+
+    return measure in EVENT_MEASURES or measure.startswith("events_") or measure.startswith("company_records_") \
+        or measure.startswith("company_blacklist_e")
 
 
 def read_experiment(folder: str | os.PathLike) -> ExperimentResults:

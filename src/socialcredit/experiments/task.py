@@ -20,7 +20,7 @@ import pandas as pd
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.spec import Keep
 
-DESIGN_KEYS = ("scenario", "persons", "days", "seed")  # in a run's summary, but they describe the design
+DESIGN_KEYS = ("scenario", "persons", "days", "seed", "scale_to", "scale_factor")  # in a run's summary, but they describe the design
 
 
 @dataclass(frozen=True)

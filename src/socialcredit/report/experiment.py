@@ -107,19 +107,23 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
         arms = res.arms
         for b in arms[1:]:
             d = res.differences(arms[0], b)
-            if "point" in d.columns:
-                d = d[d["point"] == d["point"].min()]
+            d = d[d["measure"].isin(measures)]
+            same = d[(d["difference"] == 0) & ~(d["se_paired"] > 0)]
+            d = d.drop(same.index)
             parts.append(f'<h2 id="diff-{_e(b)}">Paired differences: {_e(b)} - {_e(arms[0])}</h2>')
-            parts.append("<table><tr><th>measure</th><th>difference [95% interval]</th><th>SE paired</th>"
-                         "<th>SE unpaired</th><th>pairing gain</th></tr>")  # fmt: skip
-            for r in d.itertuples(index=False):
-                if r.measure not in measures:
-                    continue
-                gain = "-" if r.pairing_gain != r.pairing_gain else f"{r.pairing_gain:.1f}x"
-                parts.append(f'<tr><td>{_e(r.measure)}</td><td class="num">{_e(_ci(r.difference, r.lo, r.hi))}</td>'
-                             f'<td class="num">{_e(_num(r.se_paired))}</td><td class="num">{_e(_num(r.se_unpaired))}</td>'
+            parts.append("<table><tr><th>measure</th>" + "".join(f"<th>{_e(p)}</th>" for p in res.parameters)
+                         + "<th>difference [95% interval]</th><th>SE paired</th><th>SE unpaired</th><th>pairing gain</th></tr>")  # fmt: skip
+            for r in d.to_dict("records"):
+                g = r["pairing_gain"]
+                gain = "-" if g != g else ("inf" if g == float("inf") else f"{g:.1f}x")
+                vals = "".join(f"<td>{_e(r[p])}</td>" for p in res.parameters)
+                parts.append(f'<tr><td>{_e(r["measure"])}</td>{vals}<td class="num">{_e(_ci(r["difference"], r["lo"], r["hi"]))}</td>'
+                             f'<td class="num">{_e(_num(r["se_paired"]))}</td><td class="num">{_e(_num(r["se_unpaired"]))}</td>'
                              f'<td class="num">{_e(gain)}</td></tr>')  # fmt: skip
-            parts.append("</table><p class=\"sub\">Pairing gain: (unpaired / paired standard error)<sup>2</sup>, how many "
+            parts.append("</table>")
+            if len(same):
+                parts.append(f'<p class="sub">Identical in both arms, seed by seed: {_e(", ".join(dict.fromkeys(same["measure"])))}.</p>')
+            parts.append("<p class=\"sub\">Pairing gain: (unpaired / paired standard error)<sup>2</sup>, how many "
                          "times the seeds an unpaired comparison would need for the same precision.</p>")  # fmt: skip
     failed = res.runs[res.runs["status"] == "failed"]
     if len(failed):
