@@ -11,6 +11,7 @@ import pytest
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.spec import load_spec, plan_runs, spec_from_dict, sweep_points
 from tests.experiments.conftest import cli
+from tests.test_cli import call
 
 GOOD = """\
 name: camera
@@ -35,16 +36,17 @@ def spec_file(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def refused(tmp_path: Path, text: str, *needles: str) -> str:
-    """Run the spec; it must fail with exit 2, no traceback, the given text, and no folder written."""
+def refused(tmp_path: Path, capsys, text: str, *needles: str) -> str:
+    """Run the spec (the command line, in-process); it must fail with exit 2, no traceback, the given text,
+    and no folder written."""
     out = tmp_path / "exp"
-    done = cli("experiment", str(spec_file(tmp_path, text)), "--out", str(out), timeout=300)
-    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
-    assert "Traceback" not in done.stderr
+    code, _, err = call(["experiment", str(spec_file(tmp_path, text)), "--out", str(out)], capsys)
+    assert code == 2, (code, err[-2000:])
+    assert "Traceback" not in err
     for needle in needles:
-        assert needle in done.stderr, (needle, done.stderr)
+        assert needle in err, (needle, err)
     assert not out.exists(), "a refused spec wrote something"
-    return done.stderr
+    return err
 
 
 def test_a_good_spec_expands_into_arms_points_and_seeds(tmp_path: Path) -> None:
@@ -73,33 +75,33 @@ def test_a_good_spec_expands_into_arms_points_and_seeds(tmp_path: Path) -> None:
         (("  - name: strict", "  - name: public"), ["spec.yaml:8:11", "duplicate arm name 'public'"]),
     ],
 )
-def test_bad_specs_are_located_and_write_nothing(tmp_path: Path, edit: tuple[str, str], needles: list[str]) -> None:
+def test_bad_specs_are_located_and_write_nothing(tmp_path: Path, capsys, edit: tuple[str, str], needles: list[str]) -> None:
     assert edit[0] in GOOD
-    refused(tmp_path, GOOD.replace(edit[0], edit[1]), *needles)
+    refused(tmp_path, capsys, GOOD.replace(edit[0], edit[1]), *needles)
 
 
-def test_sweep_shape_errors(tmp_path: Path) -> None:
+def test_sweep_shape_errors(tmp_path: Path, capsys) -> None:
     sobol = GOOD.replace("design: grid", "design: sobol\n  points: 6").replace("[0.001, 0.01]", "{low: 0.001, high: 0.01}")
-    refused(tmp_path, sobol, "spec.yaml:12:11", "power of two", "4 or 8")
+    refused(tmp_path, capsys, sobol, "spec.yaml:12:11", "power of two", "4 or 8")
     no_steps = GOOD.replace("[0.001, 0.01]", "{low: 0.001, high: 0.01}")
-    refused(tmp_path, no_steps, "spec.yaml:13", "needs steps")
+    refused(tmp_path, capsys, no_steps, "spec.yaml:13", "needs steps")
     backwards = GOOD.replace("[0.001, 0.01]", "{low: 0.01, high: 0.001, steps: 3}")
-    refused(tmp_path, backwards, "spec.yaml:13", "high must be greater than low")
+    refused(tmp_path, capsys, backwards, "spec.yaml:13", "high must be greater than low")
     lhs_values = GOOD.replace("design: grid", "design: lhs\n  points: 4")
-    refused(tmp_path, lhs_values, "spec.yaml:14", "draws from a range")
+    refused(tmp_path, capsys, lhs_values, "spec.yaml:14", "draws from a range")
 
 
-def test_unknown_kept_measures_are_refused_with_a_suggestion(tmp_path: Path) -> None:
+def test_unknown_kept_measures_are_refused_with_a_suggestion(tmp_path: Path, capsys) -> None:
     text = GOOD + "measures:\n  summary: [blacklisted, score_maen]\n"
-    refused(tmp_path, text, "spec.yaml:15:26", "unknown summary measure 'score_maen'", "did you mean 'score_mean'?")
+    refused(tmp_path, capsys, text, "spec.yaml:15:26", "unknown summary measure 'score_maen'", "did you mean 'score_mean'?")
     text = GOOD + "measures:\n  daily: [blacklistd]\n"
-    refused(tmp_path, text, "spec.yaml:15:11", "unknown daily measure", "did you mean 'blacklisted'?")
+    refused(tmp_path, capsys, text, "spec.yaml:15:11", "unknown daily measure", "did you mean 'blacklisted'?")
 
 
-def test_not_a_spec_file(tmp_path: Path) -> None:
-    refused(tmp_path, "- just\n- a list\n", "spec.yaml:1:1", "mapping")
-    done = cli("experiment", str(tmp_path / "missing.yaml"))
-    assert done.returncode == 2 and "not found" in done.stderr and "Traceback" not in done.stderr
+def test_not_a_spec_file(tmp_path: Path, capsys) -> None:
+    refused(tmp_path, capsys, "- just\n- a list\n", "spec.yaml:1:1", "mapping")
+    code, _, err = call(["experiment", str(tmp_path / "missing.yaml")], capsys)
+    assert code == 2 and "not found" in err and "Traceback" not in err
 
 
 def test_points_failing_only_somewhere_are_recorded_not_fatal(tmp_path: Path) -> None:
@@ -151,11 +153,11 @@ def test_seeds_forms() -> None:
             spec_from_dict({"name": "a", "seeds": bad})
 
 
-def test_run_seeds_option_errors(tmp_path: Path) -> None:
-    done = cli("run", "reference", "--workers", "2", "--out", str(tmp_path / "x"))
-    assert done.returncode == 2 and "--seeds" in done.stderr
-    done = cli("run", "reference", "--seeds", "2", "--checkpoint-every", "5", "--out", str(tmp_path / "x"))
-    assert done.returncode == 2 and "single run" in done.stderr
-    done = cli("run", "reference", "--seeds", "2", "--set", "score.social.frends=0.1", "--out", str(tmp_path / "x"))
-    assert done.returncode == 2 and "did you mean 'friends'?" in done.stderr and "Traceback" not in done.stderr
+def test_run_seeds_option_errors(tmp_path: Path, capsys) -> None:
+    code, _, err = call(["run", "reference", "--workers", "2", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "--seeds" in err
+    code, _, err = call(["run", "reference", "--seeds", "2", "--checkpoint-every", "5", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "single run" in err
+    code, _, err = call(["run", "reference", "--seeds", "2", "--set", "score.social.frends=0.1", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "did you mean 'friends'?" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
