@@ -206,7 +206,7 @@ def read_results(run_dir: str | os.PathLike):
         raise InputError(
             "not a complete run folder (run.json and results.duckdb are missing)",
             file=str(path),
-            hint="pass a folder written by 'socialcredit run'",
+            hint="pass a folder written by 'socialcredit run' (or an experiment folder, for summary and report)",
         )
     info = read_json(info_path, "run.json")
     con = duckdb.connect(str(db_path), read_only=True)
