@@ -319,6 +319,7 @@ def validate(
 def summary(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run', or an experiment folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    daily: bool = typer.Option(False, "--daily", help="Experiment folders: the daily series instead, mean [95% interval] across seeds."),
 ) -> None:
     """Print the summary table of a finished run (or of an experiment folder: means with 95% intervals) again."""
     from socialcredit.experiments.store import is_experiment
@@ -327,8 +328,13 @@ def summary(
     if is_experiment(run_dir):
         from socialcredit.experiments import read_experiment
 
-        _print_experiment(read_experiment(run_dir), as_json)
+        if daily:
+            _print_experiment_daily(read_experiment(run_dir), as_json)
+        else:
+            _print_experiment(read_experiment(run_dir), as_json)
         return
+    if daily:
+        raise SocialCreditError("--daily is for experiment folders; a run's daily table is in its results.duckdb (table daily)")
     res = read_results(run_dir)
     s = res.summary()
     if as_json:
@@ -655,6 +661,8 @@ def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler
                   f"{session.already:,} already stored, {session.seconds:.1f} s)")  # fmt: skip
         if path is not None:
             out.print(f"report: [bold]{path}[/]")
+        else:
+            out.print(f"daily series with their bands: socialcredit summary {session.folder} --daily, or socialcredit report {session.folder}")
 
 
 def _experiment_status(folder: Path, as_json: bool) -> None:
@@ -695,6 +703,29 @@ def _ci(mean: float, lo: float, hi: float, signed: bool = False) -> str:
     if lo != lo:  # NaN: a single seed
         return _num(mean, signed)
     return f"{_num(mean, signed)} [{_num(lo, signed)}, {_num(hi, signed)}]"
+
+
+def _print_experiment_daily(res, as_json: bool) -> None:
+    """The kept daily series of the whole population: mean and 95% interval across seeds, per arm and point."""
+    if not len(res.daily):
+        raise SocialCreditError("this experiment kept no daily series (measures.daily) or has no finished runs")
+    if as_json:
+        bands = res.series()
+        out.print_json(json.dumps({"name": res.name, "series": _records(bands)}, default=str))
+        return
+    names = res.key_series[:4]
+    bands = res.series(names)
+    last = int(bands["day"].max())
+    days = sorted({round(last * k / 4) for k in range(5)})
+    t = Table(title=f"{res.name}: daily series, mean [95% interval] across seeds (whole population)", header_style="bold")
+    for col in ["arm", *(["point"] if res.parameters else []), "day", *names]:
+        t.add_column(col, justify="left" if col == "arm" else "right")
+    rows = bands[bands["day"].isin(days)]
+    for (arm, point, day), g in rows.groupby(["arm", "point", "day"], sort=False):
+        g = g.set_index("measure")
+        t.add_row(arm, *([str(point)] if res.parameters else []), str(day), *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in names))
+    out.print(t)
+    out.print("every day and kept measure: socialcredit summary DIR --daily --json, or read_experiment(DIR).series()")
 
 
 def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None) -> None:

@@ -106,6 +106,12 @@ def test_status_summary_and_report_on_an_experiment_folder(tiny: Path) -> None:
     assert diff["n"] == 2 and diff["se_paired"] > 0 and diff["se_unpaired"] > 0
     text = cli("summary", str(tiny))
     assert "mean [95% interval] across 2 seed(s)" in text.stdout and "pairing gain" in text.stdout
+    daily = cli("summary", str(tiny), "--daily", "--json")
+    assert daily.returncode == 0, daily.stderr
+    series = [r for r in json.loads(daily.stdout)["series"] if r["measure"] == "blacklisted" and r["arm"] == "none"]
+    assert [r["day"] for r in series] == list(range(40)) and all(r["n"] == 2 for r in series)
+    table = cli("summary", str(tiny), "--daily")
+    assert "daily series, mean [95% interval] across seeds" in table.stdout
     page = (tiny / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 2 and "Paired differences: none - deterrence" in page
     assert "<script" not in page and "http" not in page.split("<style>")[0]
@@ -176,3 +182,25 @@ def test_python_api_tables_and_plots(tiny: Path) -> None:
         res.differences("deterrence", "nope")
     fig = res.plot()
     assert len(fig.axes) >= 4
+
+
+def test_arms_and_runs_keep_the_spec_order(tmp_path: Path) -> None:
+    """Arms read back in the order the spec gives them (the first is what the others are compared with)."""
+    spec = {**TINY, "days": 10, "seeds": [3, 1],
+            "arms": [{"name": "zeta"}, {"name": "alpha", "set": {"responses.deterrence.elasticity": 0}}]}  # fmt: skip
+    res = sc.experiment(spec, workers=1)
+    assert res.arms == ["zeta", "alpha"]
+    assert list(res.runs["run_id"]) == ["zeta-s3", "zeta-s1", "alpha-s3", "alpha-s1"]
+    assert list(res.summary_table["run_id"]) == list(res.runs["run_id"])
+    assert list(dict.fromkeys(res.daily["run_id"])) == list(res.runs["run_id"])
+
+
+def test_a_damaged_experiment_folder_is_a_clean_error(tiny: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "experiment.yaml").write_text((tiny / "experiment.yaml").read_text())
+    (bad / "results.duckdb").write_bytes(b"not a database")
+    for args in (["summary", str(bad)], ["experiment", "status", str(bad)], ["report", str(bad)]):
+        done = cli(*args)
+        assert done.returncode == 2 and "results.duckdb" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert (bad / "results.duckdb").read_bytes() == b"not a database"

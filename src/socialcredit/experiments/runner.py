@@ -19,7 +19,7 @@ from typing import Any
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.executor import Executor
-from socialcredit.experiments.spec import LoadedSpec, Plan, PlannedRun, check_measures, plan_runs
+from socialcredit.experiments.spec import LoadedSpec, Plan, PlannedRun, check_measures, plan_runs, sweep_points
 from socialcredit.experiments.store import RUNS_DIR, Store, is_experiment, read_spec_yaml
 from socialcredit.experiments.task import RunOutcome, RunTask, kept_daily, run_summary, simulate
 
@@ -71,6 +71,9 @@ def run_experiment(
     """
     t0 = time.perf_counter()
     say = on_message or (lambda text: None)
+    combos = len(loaded.spec.arm_list()) * len(sweep_points(loaded.spec.sweep))
+    if combos > 50:
+        say(f"checking the rulebooks of {combos:,} arm and sweep-point combinations (about {combos * 0.03:.0f} s)")
     plan = plan_runs(loaded)  # every spec error is raised here, before anything is written
     if plan.keep.summary is not None or plan.keep.daily is not None:
         _check_kept_measures(loaded, plan)

@@ -28,10 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from socialcredit.errors import InputError, SocialCreditError
+from socialcredit.errors import InputError
 from socialcredit.experiments.spec import Plan
 from socialcredit.experiments.task import RunOutcome
 from socialcredit.results.runfolder import write_atomic
@@ -40,7 +39,6 @@ SPEC = "experiment.yaml"
 DB = "results.duckdb"
 STATUS = "status.json"
 RUNS_DIR = "runs"
-RUN_COLUMNS = ["run_id", "arm", "point", "seed", "status", "seconds", "error", "worker", "session", "fingerprint"]
 ID_COLUMNS = ["run_id"]
 DAILY_IDS = ["run_id", "day", "cell", "breakdown", "level"]
 
@@ -110,7 +108,7 @@ class Store:
             con.execute("CREATE TABLE sessions (session INTEGER, started TIMESTAMP, command VARCHAR, executed INTEGER)")
             cols = ", ".join(f"{_q(p)} {_sweep_type(plan, p)}" for p in plan.parameters)
             con.execute(
-                "CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, arm VARCHAR, point INTEGER, seed UBIGINT"
+                "CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, position INTEGER, arm VARCHAR, point INTEGER, seed UBIGINT"
                 + (", " + cols if cols else "")
                 + ", status VARCHAR, seconds DOUBLE, error VARCHAR, worker VARCHAR, session INTEGER, fingerprint VARCHAR)"
             )
@@ -141,6 +139,10 @@ class Store:
                     con.execute(f"ALTER TABLE runs ADD COLUMN {_q(p)} {_sweep_type(plan, p)}")
             if run_ids:
                 self._insert_planned(con, plan, run_ids)
+            positions = pd.DataFrame({"run_id": [r.run_id for r in plan.runs], "position": range(len(plan.runs))})
+            con.register("_positions", positions)
+            con.execute("UPDATE runs SET position = _positions.position FROM _positions WHERE runs.run_id = _positions.run_id")
+            con.unregister("_positions")
         finally:
             con.close()
         _write_text(self.folder / SPEC, spec_yaml)
@@ -149,10 +151,10 @@ class Store:
     def _insert_planned(con: Any, plan: Plan, run_ids: list[str]) -> None:
         wanted = set(run_ids)
         rows = []
-        for r in plan.runs:
+        for position, r in enumerate(plan.runs):
             if r.run_id not in wanted:
                 continue
-            row = {"run_id": r.run_id, "arm": r.arm, "point": r.point, "seed": r.seed}
+            row = {"run_id": r.run_id, "position": position, "arm": r.arm, "point": r.point, "seed": r.seed}
             for p in plan.parameters:
                 row[p] = r.values.get(p)
             row.update(status="failed" if r.error else "pending", seconds=None, error=r.error, worker=None, session=None,
@@ -265,9 +267,7 @@ class Store:
             raise InputError("not an experiment folder (results.duckdb is missing)", file=str(self.folder))
         con = _connect(self.db, read_only=True)
         try:
-            runs = con.execute("SELECT * FROM runs").df()
-            order = {rid: i for i, rid in enumerate(sorted(runs["run_id"], key=_run_order_key))}
-            runs = runs.sort_values("run_id", key=lambda s: s.map(order)).reset_index(drop=True)
+            runs = con.execute("SELECT * FROM runs ORDER BY position").df()
             summary = con.execute("SELECT * FROM summary").df()
             daily = con.execute("SELECT * FROM daily").df()
             sessions = con.execute("SELECT * FROM sessions").df()
@@ -279,22 +279,20 @@ class Store:
             raise
         finally:
             con.close()
+        missing = [c for c in ("run_id", "position", "arm", "point", "seed", "status") if c not in runs.columns]
+        missing += [f"daily.{c}" for c in ("run_id", "day") if c not in daily.columns]
+        if missing or "run_id" not in summary.columns:
+            raise InputError(f"results.duckdb lacks the columns {', '.join(missing) or 'summary.run_id'}: not an experiment "
+                             "folder of this version", file=str(self.db))  # fmt: skip
         runs["seed"] = runs["seed"].astype("int64")
+        runs = runs.drop(columns="position")
         rank = {rid: i for i, rid in enumerate(runs["run_id"])}
         summary = summary.assign(_o=summary["run_id"].map(rank)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
         if len(daily):
-            daily = daily.assign(_o=daily["run_id"].map(rank)).sort_values(["_o", "day", "cell"], kind="stable")
+            order = ["_o", "day", "cell"] if "cell" in daily.columns else ["_o", "day"]
+            daily = daily.assign(_o=daily["run_id"].map(rank)).sort_values(order, kind="stable")
         daily = daily.drop(columns=["_o", "cell"], errors="ignore").reset_index(drop=True)
         return {"runs": runs, "summary": summary, "daily": daily, "sessions": sessions}
-
-
-def _run_order_key(run_id: str) -> tuple:
-    """Plan order is kept by the insertion of runs; ties broken numerically on seeds and points."""
-    parts = run_id.rsplit("-", 2)
-    seed = parts[-1][1:] if parts[-1].startswith("s") else parts[-1]
-    point = parts[-2][1:] if len(parts) > 2 and parts[-2].startswith("p") else "0"
-    arm = parts[0] if len(parts) > 2 and parts[-2].startswith("p") else run_id.rsplit("-", 1)[0]
-    return (arm, int(point) if point.isdigit() else 0, int(seed) if seed.isdigit() else 0)
 
 
 def _sweep_type(plan: Plan, parameter: str) -> str:
@@ -314,10 +312,6 @@ def read_spec_yaml(folder: Path) -> str:
         raise InputError(f"experiment.yaml is unreadable: {exc}", file=str(folder / SPEC)) from None
 
 
-def stored_arms_order(runs: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(runs["arm"]))
-
-
 def ensure_experiment(folder: str | os.PathLike) -> Path:
     path = Path(folder)
     if not path.exists():
@@ -326,6 +320,3 @@ def ensure_experiment(folder: str | os.PathLike) -> Path:
         raise InputError("not an experiment folder (experiment.yaml and results.duckdb are missing)", file=str(path),
                          hint="pass a folder written by 'socialcredit experiment' or 'socialcredit run --seeds N'")  # fmt: skip
     return path
-
-
-__all__ = ["Store", "is_experiment", "ensure_experiment", "SocialCreditError", "np"]
