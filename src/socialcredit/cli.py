@@ -752,7 +752,7 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
         out.print_json(json.dumps(payload, default=str))
         return
     n_seeds = int(ok.groupby(["arm", "point"])["seed"].nunique().min())
-    title = f"{res.name}: mean [95% interval] across {n_seeds} seed(s)" + (f", per sweep point" if res.parameters else "")
+    title = f"{res.name}: mean [95% interval] across {n_seeds} seed(s)" + (", per sweep point" if res.parameters else "")
     measures = [m for m in res.measures if not (summary.loc[summary["measure"] == m, "mean"].fillna(0) == 0).all()]
     shown = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")][:4] or measures[:4]
     if not res.parameters:

@@ -131,10 +131,15 @@ class Sweep(Strict):
         if self.design == "grid":
             if self.points is not None:
                 raise located(("points",), "points is for lhs and sobol; a grid takes every combination of the values")
+            size = 1
             for name in names:
                 p = self.parameters[name]
                 if p.values is None and p.steps is None:
                     raise located(("parameters", name, "steps"), "a range on a grid needs steps (how many evenly spaced values)")
+                size *= len(p.values) if p.values is not None else int(p.steps or 1)
+            if size > MAX_RUNS:
+                raise located(("parameters",), f"the grid has {size:,} points; at most {MAX_RUNS:,} are allowed",
+                              allowed="fewer values or steps, or an lhs or sobol sample")  # fmt: skip
         else:
             if self.points is None:
                 raise located(("points",), f"a {self.design} sample needs points (how many)")
@@ -377,10 +382,9 @@ def sweep_points(sweep: Sweep | None) -> list[dict[str, Any]]:
 
 
 def _finish(value: Any, p: Parameter) -> Any:
+    """A swept value as the rulebook gets it: rounded when the parameter is ``integer``."""
     if p.integer and isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(round(value))
-    if isinstance(value, float):
-        return float(repr(value)) if math.isfinite(value) else value
     return value
 
 
