@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from socialcredit.experiments.task import is_flow  # noqa: E402
+
 COLOURS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
@@ -38,8 +40,6 @@ def series(res: Any, measures: list[str] | None = None) -> Figure:
     if not names:
         axes[0, 0].text(0.5, 0.5, "no daily series were kept", ha="center", va="center")
         return fig
-    from socialcredit.experiments.results import is_flow
-
     b = res.series(names, cumulative=True)
     groups = list(b.groupby(["arm", "point"], sort=False))
     if len(groups) > 4:  # a sweep: each arm's first and last point, so that the bands stay readable

@@ -18,6 +18,7 @@ import pandas as pd
 from socialcredit.errors import SocialCreditError, did_you_mean
 from socialcredit.experiments.statistics import LEVEL, bands, interval, paired
 from socialcredit.experiments.store import Store, ensure_experiment, read_spec_yaml
+from socialcredit.experiments.task import is_flow
 
 DESIGN = ["run_id", "arm", "point", "seed"]
 #: measures shown first in tables and figures when present
@@ -187,14 +188,6 @@ class ExperimentResults:
         if path is not None:
             fig.savefig(path, dpi=110, bbox_inches="tight")
         return fig
-
-
-def is_flow(measure: str) -> bool:
-    """A daily count of events (records, denials, list entries, behaviour events), as opposed to a level."""
-    from socialcredit.engine.tally import EVENT_MEASURES
-
-    return measure in EVENT_MEASURES or measure.startswith("events_") or measure.startswith("company_records_") \
-        or measure.startswith("company_blacklist_e")
 
 
 def read_experiment(folder: str | os.PathLike) -> ExperimentResults:

@@ -84,6 +84,14 @@ def run_summary(res: Any) -> dict[str, float]:
     return flat
 
 
+def is_flow(measure: str) -> bool:
+    """A daily count of events (records, denials, list entries, behaviour events), as opposed to a level."""
+    from socialcredit.engine.tally import EVENT_MEASURES
+
+    return measure in EVENT_MEASURES or measure.startswith("events_") or measure.startswith("company_records_") \
+        or measure.startswith("company_blacklist_e")
+
+
 def kept_daily(daily: pd.DataFrame, keep: Keep) -> pd.DataFrame:
     """The daily rows and columns an experiment keeps (categoricals as plain text)."""
     rows = daily[daily["breakdown"].astype(str).isin(keep.breakdowns)]
