@@ -36,6 +36,21 @@ def _overrides(sets: list[str] | None, persons: int | None, days: int | None, se
     return list(sets or []) + shortcut_overrides(persons, days, seed)
 
 
+def _lit(text: Any) -> str:
+    """Rulebook, file or path text for the terminal, shown literally (socialcredit.literal)."""
+    from socialcredit.literal import terminal
+
+    return terminal(text)
+
+
+def _print_json(obj: Any) -> None:
+    """Machine-readable output: standard JSON (NaN and infinities as null), printed without markup."""
+    from socialcredit.strict_json import dumps
+
+    sys.stdout.write(dumps(obj, indent=2) + "\n")
+    sys.stdout.flush()
+
+
 SET_HELP = "Override a rulebook value, e.g. --set services.flight.demand=1 (repeatable)."
 
 
@@ -129,7 +144,7 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
     as_json, profile = settings["as_json"], settings["profile"]
     quiet = as_json or not err.is_terminal
     if not quiet:
-        err.print(f"[bold]{rb.meta.title or rb.meta.name}[/]: {rb.population.persons:,} persons, {rb.simulation.days} days")
+        err.print(f"[bold]{_lit(rb.meta.title or rb.meta.name)}[/]: {rb.population.persons:,} persons, {rb.simulation.days} days")
     results = _run_with_progress(sim, quiet, checkpoint_every=settings.get("checkpoint_every"), checkpoint_dir=str(run_dir))
     if settings["final_state"]:
         results.final_state = final_state_frame(sim)
@@ -143,12 +158,12 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
         payload: dict[str, Any] = {"run_dir": str(path), "summary": summary}
         if profile:
             payload["profile"] = _profile_rows(sim)
-        out.print_json(json.dumps(payload, default=str))
+        _print_json(payload)
         return
     print_summary(summary, title=f"{rb.meta.title or rb.meta.name}")
     if profile:
         print_profile(sim)
-    out.print(f"run folder: [bold]{path}[/]  ({elapsed:.1f} s)")
+    out.print(f"run folder: [bold]{_lit(path)}[/]  ({elapsed:.1f} s)")
 
 
 def _run_with_progress(sim, quiet: bool, label: str = "", **run_options: Any):
@@ -203,14 +218,14 @@ def final_state_frame(sim):
 
 
 def print_summary(s: dict[str, Any], title: str = "summary") -> None:
-    t = Table(title=title, show_header=True, header_style="bold")
+    t = Table(title=_lit(title), show_header=True, header_style="bold")
     t.add_column("measure")
     t.add_column("value", justify="right")
     t.add_row("population", f"{s['persons']:,}")
     t.add_row("days", f"{s['days']:,}")
     if "score_mean" in s:
         t.add_row("mean score (p10 - p90)", f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g})")
-        shares = "  ".join(f"{k} {v:.1%}" for k, v in s["tier_shares"].items())
+        shares = "  ".join(f"{_lit(k)} {v:.1%}" for k, v in s["tier_shares"].items())
         t.add_row("final tier shares", shares)
         t.add_row("blacklisted at the end (wrongly)", f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})")
         t.add_row("redlisted at the end", f"{s['redlisted']:,}")
@@ -220,9 +235,9 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
     t.add_row("records true / false", f"{s['records_true']:,} / {s['records_false']:,} ({share:.2%} false)")
     for name, v in s.get("services", {}).items():
         if v["kind"] == "punishment":
-            t.add_row(f"{name}: denials (wrongful)", f"{v['denied']:,} ({v['wrongful']:,}) of {v['attempts']:,} attempts")
+            t.add_row(f"{_lit(name)}: denials (wrongful)", f"{v['denied']:,} ({v['wrongful']:,}) of {v['attempts']:,} attempts")
         else:
-            t.add_row(f"{name}: rewards (lost to false records)", f"{v['granted']:,} ({v['lost_to_false_records']:,}) of {v['attempts']:,}")
+            t.add_row(f"{_lit(name)}: rewards (lost to false records)", f"{v['granted']:,} ({v['lost_to_false_records']:,}) of {v['attempts']:,}")
     kinds = s.get("events_by_kind")
     if kinds:
         t.add_row("behaviour events: harmful / benign / prosocial", " / ".join(f"{kinds[k]:,}" for k in ("harmful", "benign", "prosocial")))
@@ -248,7 +263,7 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
         "ratings_low": "ratings of 1 or 2 stars",
     }
     for key, value in s.get("institutions_and_responses", {}).items():
-        t.add_row(labels.get(key, key), f"{value:,}")
+        t.add_row(_lit(labels.get(key, key)), f"{value:,}")
     if "companies_blacklisted" in s:
         t.add_row("companies blacklisted at the end", f"{s['companies_blacklisted']:,}")
     out.print(t)
@@ -307,7 +322,7 @@ def validate(
         "tiers": rb.tier_names,
     }
     if as_json:
-        out.print_json(json.dumps(info))
+        _print_json(info)
     else:
         out.print(
             f"[green]valid[/]: {loaded.path} ({rb.meta.name}: {rb.population.persons:,} persons, "
@@ -338,7 +353,7 @@ def summary(
     res = read_results(run_dir)
     s = res.summary()
     if as_json:
-        out.print_json(json.dumps(s, default=str))
+        _print_json(s)
     else:
         print_summary(s, title=str(res.meta.get("title") or res.meta.get("scenario")))
 
@@ -359,13 +374,13 @@ def scenarios(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", 
 
     rows = catalogue()
     if as_json:
-        out.print_json(json.dumps(rows))
+        _print_json(rows)
         return
     t = Table(header_style="bold")
     for col in ("name", "title", "persons", "what it models"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r["name"], r["title"], f"{r['persons']:,}", r["description"][:200] + ("..." if len(r["description"]) > 200 else ""))
+        t.add_row(_lit(r["name"]), _lit(r["title"]), f"{r['persons']:,}", _lit(r["description"][:200] + ("..." if len(r["description"]) > 200 else "")))
     out.print(t)
     out.print("socialcredit scenarios show NAME: every value with its source; socialcredit scenarios copy NAME FILE: a copy to edit")
 
@@ -382,23 +397,22 @@ def scenarios_show(
 
     meta, rows = values(name)
     if as_json:
-        out.print_json(json.dumps({"meta": meta, "values": [asdict(r) for r in rows]}, default=str))
+        _print_json({"meta": meta, "values": [asdict(r) for r in rows]})
         return
-    out.print(f"[bold]{name}[/]: {meta.get('title', '')}")
+    out.print(f"[bold]{_lit(name)}[/]: {_lit(meta.get('title', ''))}")
     desc = " ".join(str(meta.get("description", "")).split())
     if desc:
-        out.print(desc)
+        out.print(_lit(desc))
     src = Table(title="sources", header_style="bold")
     for col in ("id", "title", "used for"):
         src.add_column(col)
     for s in meta.get("sources", []) or []:
-        src.add_row(str(s.get("id", "")), str(s.get("title", "")) + (f"\n{s['url']}" if s.get("url") else ""), str(s.get("used_for", "") or ""))
+        src.add_row(_lit(s.get("id", "")), _lit(str(s.get("title", "")) + (f"\n{s['url']}" if s.get("url") else "")), _lit(s.get("used_for", "") or ""))
     out.print(src)
     t = Table(title="values", header_style="bold")
     t.add_column("key", overflow="fold", ratio=3)
     t.add_column("value", overflow="fold", ratio=2)
     t.add_column("basis", ratio=4)
-    from rich.markup import escape
 
     style = {"source": "green", "assumed": "yellow", "setting": "dim"}
     for r in rows:
@@ -406,8 +420,8 @@ def scenarios_show(
         if r.basis == "source":  # the id (titles are listed above), and any assumption the item adds
             extra = r.detail.split(" [assumed: ", 1)
             detail = r.detail.split(":", 1)[0] + (f"; assumed: {extra[1][:-1]}" if len(extra) == 2 else "")
-        basis = f"[{style[r.basis]}]{r.basis}[/]" + (f": {escape(detail)}" if detail else "")
-        t.add_row(escape(r.key), escape(str(r.value)), basis)
+        basis = f"[{style[r.basis]}]{r.basis}[/]" + (f": {_lit(detail)}" if detail else "")
+        t.add_row(_lit(r.key), _lit(str(r.value)), basis)
     out.print(t)
     counts = {b: sum(r.basis == b for r in rows) for b in ("source", "assumed", "setting")}
     out.print(f"{counts['source']} values sourced, {counts['assumed']} assumed, {counts['setting']} settings")
@@ -423,7 +437,7 @@ def scenarios_copy(
     from socialcredit.scenarios.catalogue import copy
 
     target = copy(name, file, force=force)
-    out.print(f"wrote {target}; edit it, check it with `socialcredit validate {target}`, run it with `socialcredit run {target}`")
+    out.print(f"wrote {_lit(target)}; edit it, check it with `socialcredit validate {target}`, run it with `socialcredit run {target}`")
 
 
 @app.command()
@@ -490,7 +504,6 @@ def explain(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON (for scripts)."),
 ) -> None:
     """Explain what happened to one sampled person (--person ID), or list the sampled persons (--list, --where)."""
-    from rich.markup import escape
 
     from socialcredit.analysis.history import audited_persons, person_history, plot_person
     from socialcredit.results.runfolder import read_results
@@ -504,21 +517,21 @@ def explain(
         shown = table.head(limit)
         if as_json:
             payload = {"run_dir": str(run_dir), "sampled": sample, "where": where, "count": len(table), "persons": _records(shown)}
-            out.print_json(json.dumps(payload))
+            _print_json(payload)
             return
         title = f"{len(table):,} of {sample:,} audited persons" + (f" where {where}" if where else "")
-        t = Table(title=escape(title), header_style="bold")
+        t = Table(title=_lit(title), header_style="bold")
         for col in ("person", "region", "group", "tier", "score", "records\n(false)", "denials\n(wrongful)", "blacklisted"):
             t.add_column(col, justify="right" if col in ("person", "score") else "left")
         for r in shown.itertuples(index=False):
             listed = f"{r.days_blacklisted:,} days" if r.blacklisted else "no"
-            t.add_row(str(r.person), str(r.region), str(r.group), f"{r.tier_start} -> {r.tier_end}",
+            t.add_row(str(r.person), _lit(r.region), _lit(r.group), _lit(f"{r.tier_start} -> {r.tier_end}"),
                       f"{r.score_start:.5g} -> {r.score_end:.5g}", f"{r.records:,} ({r.false_records:,})",
                       f"{r.denials:,} ({r.wrongful_denials:,})", listed)  # fmt: skip
         out.print(t)
         if len(table) > limit:
             out.print(f"showing the first {limit:,} of {len(table):,}; --limit N shows more")
-        out.print(f"one person's history: socialcredit explain {run_dir} --person ID")
+        out.print(f"one person's history: socialcredit explain {_lit(run_dir)} --person ID")
         return
     history = person_history(res, person, fold_drift=not all_rows)
     me = audited_persons(res, where=f"person == {int(person)}").iloc[0]
@@ -531,11 +544,11 @@ def explain(
     if as_json:
         payload = {"run_dir": str(run_dir), "person": _records(me.to_frame().T)[0], "events": _records(history),
                    "figure": None if figure is None else str(figure)}  # fmt: skip
-        out.print_json(json.dumps(payload))
+        _print_json(payload)
         return
     out.print(
-        f"[bold]person {int(person)}[/]: {escape(str(me['region']))}, {escape(str(me['group']))}, income {me['income']:,.0f}; "
-        f"tier {me['tier_start']} -> {me['tier_end']}, score {_num(me['score_start'])} -> {_num(me['score_end'])}, "
+        f"[bold]person {int(person)}[/]: {_lit(me['region'])}, {_lit(me['group'])}, income {me['income']:,.0f}; "
+        f"tier {_lit(me['tier_start'])} -> {_lit(me['tier_end'])}, score {_num(me['score_start'])} -> {_num(me['score_end'])}, "
         f"friends {me['friends_start']} -> {me['friends_end']}"
     )
     t = Table(header_style="bold")
@@ -545,7 +558,7 @@ def explain(
     for r in history.itertuples(index=False):
         style = "red" if r.what in ("FALSE record", "denied wrongly", "reward lost") or "WRONGLY" in r.details else None
         style = style or ("bold" if r.what in ("blacklisted", "off the blacklist", "tier") else None)
-        t.add_row(str(r.day), escape(r.what), escape(r.details), style=style)
+        t.add_row(str(r.day), _lit(r.what), _lit(r.details), style=style)
     out.print(t)
     out.print(
         f"records {me['records']:,} ({me['false_records']:,} false), denials {me['denials']:,} ({me['wrongful_denials']:,} wrongful), "
@@ -553,7 +566,7 @@ def explain(
         f"days on the blacklist {me['days_blacklisted']:,}"
     )
     if figure is not None:
-        out.print(f"figure: {figure}")
+        out.print(f"figure: {_lit(figure)}")
 
 
 @app.command()
@@ -577,9 +590,9 @@ def compare(
             "measures": _records(table), "paired": None if paired is None else _records(paired),
             "note": None if paired is None else paired.attrs.get("note"),
         }  # fmt: skip
-        out.print_json(json.dumps(payload))
+        _print_json(payload)
         return
-    t = Table(title=f"A: {run_a}   B: {run_b}", header_style="bold")
+    t = Table(title=_lit(f"A: {run_a}   B: {run_b}"), header_style="bold")
     for col in ("measure", "A", "B", "B - A", "B / A"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     both_zero = 0
@@ -587,12 +600,12 @@ def compare(
         if r.a == 0 and r.b == 0:
             both_zero += 1
             continue
-        t.add_row(r.measure, _num(r.a), _num(r.b), _num(r.difference, signed=True), "-" if r.ratio != r.ratio else f"{r.ratio:.3f}")
+        t.add_row(_lit(r.measure), _num(r.a), _num(r.b), _num(r.difference, signed=True), "-" if r.ratio != r.ratio else f"{r.ratio:.3f}")
     out.print(t)
     if both_zero:
         out.print(f"({both_zero} measures are 0 in both runs and not shown; --json lists every one)")
     if paired is None:
-        out.print("[yellow]not the same design[/]: " + "; ".join(table.attrs["design_differences"]))
+        out.print("[yellow]not the same design[/]: " + _lit("; ".join(table.attrs["design_differences"])))
         out.print("paired differences need the same seed, persons and population; only the side-by-side applies")
         return
     out.print(
@@ -603,7 +616,7 @@ def compare(
     for col in ("measure", "per", "n", "mean difference", "SE paired", "SE unpaired"):
         t.add_column(col, justify="left" if col in ("measure", "per") else "right")
     for r in paired.itertuples(index=False):
-        t.add_row(r.measure, r.unit.replace("per ", ""), f"{r.n:,}", _num(r.mean_difference, signed=True), _num(r.se_paired), _num(r.se_unpaired))
+        t.add_row(_lit(r.measure), _lit(r.unit.replace("per ", "")), f"{r.n:,}", _num(r.mean_difference, signed=True), _num(r.se_paired), _num(r.se_unpaired))
     out.print(t)
     if paired.attrs.get("note"):
         out.print(paired.attrs["note"])
@@ -642,8 +655,8 @@ def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler
     quiet = as_json or not err.is_terminal
     spec = loaded.spec
     if not quiet:
-        err.print(f"[bold]{spec.title or spec.name}[/]: {len(spec.arm_list())} arm(s) x {len(spec.seed_list())} seed(s)"
-                  + (f" x {spec.sweep.design} sweep of {', '.join(spec.sweep.parameters)}" if spec.sweep else ""))  # fmt: skip
+        err.print(f"[bold]{_lit(spec.title or spec.name)}[/]: {len(spec.arm_list())} arm(s) x {len(spec.seed_list())} seed(s)"
+                  + (f" x {spec.sweep.design} sweep of {_lit(', '.join(spec.sweep.parameters))}" if spec.sweep else ""))  # fmt: skip
     session = run_experiment(loaded, out_dir, workers=workers, scheduler=scheduler, keep_runs=keep_runs,
                              progress=not quiet, command=sys.argv, on_message=None if quiet else err.print)  # fmt: skip
     res = read_experiment(session.folder)
@@ -657,12 +670,12 @@ def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler
                     "cluster": session.where, "report": None if path is None else str(path)}  # fmt: skip
     _print_experiment(res, as_json, session_info)
     if not as_json:
-        out.print(f"experiment folder: [bold]{session.folder}[/]  ({session.executed:,} run(s) executed, "
+        out.print(f"experiment folder: [bold]{_lit(session.folder)}[/]  ({session.executed:,} run(s) executed, "
                   f"{session.already:,} already stored, {session.seconds:.1f} s)")  # fmt: skip
         if path is not None:
-            out.print(f"report: [bold]{path}[/]")
+            out.print(f"report: [bold]{_lit(path)}[/]")
         else:
-            out.print(f"daily series with their bands: socialcredit summary {session.folder} --daily, or socialcredit report {session.folder}")
+            out.print(_lit(f"daily series with their bands: socialcredit summary {session.folder} --daily, or socialcredit report {session.folder}"))
 
 
 def _experiment_status(folder: Path, as_json: bool) -> None:
@@ -679,22 +692,22 @@ def _experiment_status(folder: Path, as_json: bool) -> None:
                    "arms": {a: {k: int(v) for k, v in row.items()} for a, row in per_arm.iterrows()},
                    "sessions": len(res.sessions), "run_seconds_mean": float(seconds.mean()) if len(seconds) else None,
                    "failed_runs": _records(failed.head(50))}  # fmt: skip
-        out.print_json(json.dumps(payload))
+        _print_json(payload)
         return
     state = "complete" if counts["pending"] == 0 and counts["failed"] == 0 else ("finished with failures" if counts["pending"] == 0 else "unfinished")
-    out.print(f"[bold]{res.name}[/] ({folder}): {state}: {counts['ok']:,} done, {counts['failed']:,} failed, "
+    out.print(f"[bold]{_lit(res.name)}[/] ({_lit(folder)}): {state}: {counts['ok']:,} done, {counts['failed']:,} failed, "
               f"{counts['pending']:,} pending of {counts['total']:,} runs; {len(res.sessions)} session(s)")  # fmt: skip
     t = Table(header_style="bold")
     t.add_column("arm")
     for col in ("ok", "failed", "pending"):
         t.add_column(col, justify="right")
     for arm, row in per_arm.iterrows():
-        t.add_row(str(arm), *(f"{int(row.get(c, 0)):,}" for c in ("ok", "failed", "pending")))
+        t.add_row(_lit(arm), *(f"{int(row.get(c, 0)):,}" for c in ("ok", "failed", "pending")))
     out.print(t)
     if len(seconds):
         out.print(f"mean time per run: {seconds.mean():.2f} s")
     for r in failed.head(5).itertuples(index=False):
-        out.print(f"[red]failed[/] {r.run_id}: {str(r.error).splitlines()[0] if r.error else ''}")
+        out.print(f"[red]failed[/] {_lit(r.run_id)}: {_lit(str(r.error).splitlines()[0]) if r.error else ''}")
     if counts["pending"] or counts["failed"]:
         out.print("run the same command again (with --out this folder) to run what is missing")
 
@@ -711,19 +724,19 @@ def _print_experiment_daily(res, as_json: bool) -> None:
         raise SocialCreditError("this experiment kept no daily series (measures.daily) or has no finished runs")
     if as_json:
         bands = res.series()
-        out.print_json(json.dumps({"name": res.name, "series": _records(bands)}, default=str))
+        _print_json({"name": res.name, "series": _records(bands)})
         return
     names = res.key_series[:4]
     bands = res.series(names)
     last = int(bands["day"].max())
     days = sorted({round(last * k / 4) for k in range(5)})
-    t = Table(title=f"{res.name}: daily series, mean [95% interval] across seeds (whole population)", header_style="bold")
+    t = Table(title=_lit(f"{res.name}: daily series, mean [95% interval] across seeds (whole population)"), header_style="bold")
     for col in ["arm", *(["point"] if res.parameters else []), "day", *names]:
         t.add_column(col, justify="left" if col == "arm" else "right")
     rows = bands[bands["day"].isin(days)]
     for (arm, point, day), g in rows.groupby(["arm", "point", "day"], sort=False):
         g = g.set_index("measure")
-        t.add_row(arm, *([str(point)] if res.parameters else []), str(day), *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in names))
+        t.add_row(_lit(arm), *([str(point)] if res.parameters else []), str(day), *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in names))
     out.print(t)
     out.print("every day and kept measure: socialcredit summary DIR --daily --json, or read_experiment(DIR).series()")
 
@@ -734,11 +747,11 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
     ok = res.runs[res.runs["status"] == "ok"]
     if not len(ok):
         if as_json:
-            out.print_json(json.dumps({"session": session, "status": counts, "summary": [], "differences": {}}, default=str))
+            _print_json({"session": session, "status": counts, "summary": [], "differences": {}})
             return
         out.print(f"[yellow]no finished runs yet[/] ({counts['failed']:,} failed, {counts['pending']:,} pending)")
         for r in res.runs[res.runs["status"] == "failed"].head(5).itertuples(index=False):
-            out.print(f"[red]failed[/] {r.run_id}: {str(r.error).splitlines()[0] if r.error else ''}")
+            out.print(f"[red]failed[/] {_lit(r.run_id)}: {_lit(str(r.error).splitlines()[0]) if r.error else ''}")
         return
     summary = res.summary()
     arms = res.arms
@@ -749,46 +762,46 @@ def _print_experiment(res, as_json: bool, session: dict[str, Any] | None = None)
     if as_json:
         payload = {"session": session, "status": counts, "name": res.name, "arms": arms, "parameters": res.parameters,
                    "summary": _records(summary), "differences": {k: _records(v) for k, v in diffs.items()}}  # fmt: skip
-        out.print_json(json.dumps(payload, default=str))
+        _print_json(payload)
         return
     n_seeds = int(ok.groupby(["arm", "point"])["seed"].nunique().min())
     title = f"{res.name}: mean [95% interval] across {n_seeds} seed(s)" + (", per sweep point" if res.parameters else "")
     measures = [m for m in res.measures if not (summary.loc[summary["measure"] == m, "mean"].fillna(0) == 0).all()]
     shown = [m for m in measures if m in ("score_mean", "blacklisted", "blacklisted_wrongly", "records_false")][:4] or measures[:4]
     if not res.parameters:
-        t = Table(title=title, header_style="bold")
+        t = Table(title=_lit(title), header_style="bold")
         t.add_column("measure")
         for a in arms:
-            t.add_column(a, justify="right")
+            t.add_column(_lit(a), justify="right")
         for m in measures:
             rows = summary[summary["measure"] == m].set_index("arm")
-            t.add_row(m, *(_ci(rows.at[a, "mean"], rows.at[a, "lo"], rows.at[a, "hi"]) if a in rows.index else "-" for a in arms))
+            t.add_row(_lit(m), *(_ci(rows.at[a, "mean"], rows.at[a, "lo"], rows.at[a, "hi"]) if a in rows.index else "-" for a in arms))
         out.print(t)
     else:
-        t = Table(title=title, header_style="bold")
+        t = Table(title=_lit(title), header_style="bold")
         for col in ["arm", *res.parameters, *shown]:
-            t.add_column(col, justify="left" if col == "arm" else "right")
+            t.add_column(_lit(col), justify="left" if col == "arm" else "right")
         pts = summary[summary["measure"].isin(shown)]
         for (arm, point), g in list(pts.groupby(["arm", "point"], sort=False))[:40]:
             g = g.set_index("measure")
-            vals = [str(g[p].iloc[0]) for p in res.parameters]
-            t.add_row(arm, *vals, *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in shown))
+            vals = [_lit(g[p].iloc[0]) for p in res.parameters]
+            t.add_row(_lit(arm), *vals, *(_ci(g.at[m, "mean"], g.at[m, "lo"], g.at[m, "hi"]) for m in shown))
         out.print(t)
         out.print("every measure at every point: socialcredit summary DIR --json, or read_experiment(DIR).summary()")
     for label, d in diffs.items():
-        t = Table(title=f"paired differences {label} (same seeds: common random numbers)", header_style="bold")
+        t = Table(title=_lit(f"paired differences {label} (same seeds: common random numbers)"), header_style="bold")
         for col in ["measure", *res.parameters, "difference [95% interval]", "SE paired", "SE unpaired", "pairing gain"]:
-            t.add_column(col, justify="left" if col == "measure" else "right")
+            t.add_column(_lit(col), justify="left" if col == "measure" else "right")
         d = d[d["measure"].isin(shown if res.parameters else measures)]
         same = d[(d["difference"] == 0) & ~(d["se_paired"] > 0)]
         for r in d.drop(same.index).head(60).to_dict("records"):
             g = r["pairing_gain"]
             gain = "-" if g != g else ("inf" if g == float("inf") else f"{g:.1f}x")
-            t.add_row(r["measure"], *(str(r[p]) for p in res.parameters), _ci(r["difference"], r["lo"], r["hi"], signed=True),
+            t.add_row(_lit(r["measure"]), *(_lit(r[p]) for p in res.parameters), _ci(r["difference"], r["lo"], r["hi"], signed=True),
                       _num(r["se_paired"]), _num(r["se_unpaired"]), gain)  # fmt: skip
         out.print(t)
         if len(same):
-            out.print(f"identical in both arms, seed by seed: {', '.join(dict.fromkeys(same['measure']))}")
+            out.print(f"identical in both arms, seed by seed: {_lit(', '.join(dict.fromkeys(same['measure'])))}")
     if diffs:
         out.print("pairing gain: (unpaired / paired standard error)^2, how many times the seeds an unpaired comparison would need")
     if counts["failed"] or counts["pending"]:
@@ -832,7 +845,7 @@ def _run_baseline(scenario: str, overrides: list[str], run_dir: Path, threads: i
     extra = {"command": sys.argv, "overrides": overrides + off, "threads": threads, "baseline_of": str(run_dir)}
     path = write_results(results, run_dir / "baseline", rulebook_yaml=loaded.yaml(), extra=extra, plot=False)
     if not as_json:
-        err.print(f"baseline run folder: {path}")
+        err.print(f"baseline run folder: {_lit(path)}")
     return path
 
 
@@ -842,7 +855,7 @@ def _write_report(run_dir: Path, as_json: bool = False) -> Path:
 
     path = write_report(run_dir)
     if not as_json:
-        out.print(f"report: [bold]{path}[/]")
+        out.print(f"report: [bold]{_lit(path)}[/]")
     return path
 
 
@@ -864,22 +877,25 @@ def report(
         from socialcredit.report.experiment import write_experiment_report
 
         path = write_experiment_report(run_dir)
-        out.print(f"report: [bold]{path}[/] (figures in {path.parent / 'figures'})")
+        out.print(f"report: [bold]{_lit(path)}[/] (figures in {_lit(path.parent / 'figures')})")
         return
     path = write_report(run_dir, baseline)
-    out.print(f"report: [bold]{path}[/] (figures in {path.parent / 'figures'})")
+    out.print(f"report: [bold]{_lit(path)}[/] (figures in {_lit(path.parent / 'figures')})")
 
 
 def main() -> None:
     """Entry point: run the app, turning our errors into exit status 2 without a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C into this status instead of raising
+            raise KeyboardInterrupt
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except SocialCreditError as exc:
         sys.stderr.write(f"{'' if exc.exit_code == 130 else 'error: '}{exc}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted; no run folder was written\n")
-        sys.exit(130)
+        _interrupted()
     except SystemExit:
         raise
     except Exception as exc:  # click usage errors arrive here with standalone_mode=False
@@ -890,7 +906,15 @@ def main() -> None:
         if isinstance(exc, abort):
             sys.stderr.write("aborted\n")
             sys.exit(1)
+        if type(exc).__name__ == "InterruptException":  # DuckDB's own exception for Ctrl-C during a query
+            _interrupted()
         raise
+
+
+def _interrupted() -> None:
+    sys.stderr.write("interrupted: nothing half-written was left (a run folder appears only when it is complete; "
+                     "a checkpointed run continues with 'socialcredit resume RUN_DIR')\n")  # fmt: skip
+    sys.exit(130)
 
 
 if __name__ == "__main__":

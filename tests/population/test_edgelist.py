@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +191,142 @@ def test_row_numbers_across_pieces(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     looped = lines[: bad_row - 1] + [f"9{sep}9"] + lines[bad_row - 1 :]
     err = error_of(write(tmp_path, "loop.csv", "\n".join(looped) + "\n"))
     assert err.row == bad_row and "self loop" in err.message
+
+
+# ------------------------------------------------------- one syntax, both paths
+# The fast path (pyarrow, whole file) and the row-precise path (line by line)
+# must accept exactly the same ids. A run of spaces between the ids sends a
+# file down the row-precise path; a comma keeps it on the fast path.
+
+BOTH_PATHS = [",", "  "]
+
+
+@pytest.mark.parametrize("sep", BOTH_PATHS)
+@pytest.mark.parametrize("bad", ["0x10", "1e3", "+5", "\u0663", "5.0", "1_000", "\u00a05", "\uff15"])
+def test_only_plain_ascii_decimal_ids(tmp_path: Path, sep: str, bad: str) -> None:
+    """pyarrow alone reads '0x10' as 16; neither path may accept it (nor signs, exponents, non-ASCII digits)."""
+    text = f"0{sep}1\n2{sep}{bad}\n3{sep}4\n"
+    err = error_of(write(tmp_path, "ids.csv", text))
+    assert err.row == 2 and err.file and err.file.endswith("ids.csv"), str(err)
+    assert "must be an integer" in err.message and repr(bad) in err.message, err.message
+
+
+@pytest.mark.parametrize("sep", BOTH_PATHS)
+def test_bad_first_line_is_not_taken_for_a_header(tmp_path: Path, sep: str) -> None:
+    """A first line of would-be numbers ('0x10', '+5') is an error at row 1, not a silently skipped header."""
+    err = error_of(write(tmp_path, "first.csv", f"0x10{sep}+5\n1{sep}2\n"))
+    assert err.row == 1 and "'0x10'" in err.message
+
+
+@pytest.mark.parametrize("sep", BOTH_PATHS)
+def test_spaces_and_quotes_around_ids_are_ignored(tmp_path: Path, sep: str) -> None:
+    """' 5 ' (spaces or tabs around an id) and '"5"' read as 5 on both paths; so do leading zeros."""
+    text = f" 0 {sep} 1 \n\t2\t{sep}\"3\"\n004{sep}1\n"
+    net = load_edgelist(write(tmp_path, "pad.csv", text))
+    assert net.to_edges().tolist() == [[0, 1], [1, 4], [2, 3]]
+
+
+@pytest.mark.parametrize("sep", BOTH_PATHS)
+def test_same_result_on_either_path_for_a_bad_id_past_the_first_piece(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sep: str) -> None:
+    """The row-precise pass hands clean pieces to pyarrow: a '0x10' in a later piece is still refused."""
+    import socialcredit.population.edgelist as el
+
+    monkeypatch.setattr(el, "_PIECE_BYTES", 64)
+    lines = [f"{i}{sep}{i + 1}" for i in range(100)]
+    lines[80] = f"0x10{sep}3"
+    err = error_of(write(tmp_path, "late.csv", "\n".join(lines) + "\n"))
+    assert err.row == 81 and "'0x10'" in err.message
+
+
+# ------------------------------------------------------- what may be read at all
+
+
+def test_dev_zero_is_refused_before_reading() -> None:
+    err = error_of(Path("/dev/zero"))
+    assert "not a regular file" in err.message and "device" in err.message and err.file == "/dev/zero"
+
+
+def test_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
+    """Opening a FIFO with no writer blocks forever: the check must come first. Run in a child with a timeout."""
+    fifo = tmp_path / "edges.csv"
+    os.mkfifo(fifo)
+    code = (
+        "import sys\n"
+        "from socialcredit.errors import InputError\n"
+        "from socialcredit.population.edgelist import load_edgelist\n"
+        "try:\n"
+        "    load_edgelist(sys.argv[1])\n"
+        "except InputError as e:\n"
+        "    print(e)\n"
+        "    sys.exit(2)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(fifo)], check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "named pipe" in proc.stdout and "not a regular file" in proc.stdout and str(fifo) in proc.stdout
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    err = error_of(tmp_path)
+    assert "directory" in err.message and err.file == str(tmp_path)
+
+
+def test_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
+    target = write(tmp_path, "real.csv", "".join(f"{a},{b}\n" for a, b in EDGES))
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    assert load_edgelist(link).to_edges().tolist() == EXPECTED
+
+
+def test_dangling_symlink_is_a_clean_error(tmp_path: Path) -> None:
+    link = tmp_path / "gone.csv"
+    link.symlink_to(tmp_path / "missing.csv")
+    err = error_of(link)
+    assert "not found" in err.message and "missing.csv" in err.message and err.file == str(link)
+
+
+def test_symlink_to_a_device_is_refused(tmp_path: Path) -> None:
+    link = tmp_path / "zero.csv"
+    link.symlink_to("/dev/zero")
+    assert "not a regular file" in error_of(link).message
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_file_too_large_for_memory_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compressed: bool) -> None:
+    """The line count (decompressed, for .gz) bounds the ties; more than memory allows is refused up front."""
+    import socialcredit.population.edgelist as el
+
+    text = "".join(f"{i},{i + 1}\n" for i in range(1000))
+    if compressed:
+        path = tmp_path / "edges.csv.gz"
+        with gzip.open(path, "wt") as f:
+            f.write(text)
+    else:
+        path = write(tmp_path, "edges.csv", text)
+    monkeypatch.setattr(el, "_memory_budget", lambda: 500 * el._BYTES_PER_TIE)  # room for 500 ties
+    err = error_of(path)
+    assert "memory" in err.message and "nothing was loaded" in err.message
+    monkeypatch.setattr(el, "_memory_budget", lambda: 2000 * el._BYTES_PER_TIE)
+    assert load_edgelist(path).n_edges == 1000
+
+
+def test_parquet_too_large_for_memory_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socialcredit.population.edgelist as el
+
+    path = tmp_path / "edges.parquet"
+    pq.write_table(pa.table({"u": list(range(1000)), "v": list(range(1, 1001))}), path)
+    monkeypatch.setattr(el, "_memory_budget", lambda: 500 * el._BYTES_PER_TIE)
+    err = error_of(path)
+    assert "1,000 rows" in err.message and "memory" in err.message
+
+
+def test_endless_line_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"0,1\n" + b"7" * (2 << 20) + b",1\n")
+    err = error_of(path)
+    assert err.row == 2 and "longer than" in err.message
+
+
+@pytest.mark.parametrize("sep", BOTH_PATHS)
+def test_id_with_too_many_digits_is_out_of_range(tmp_path: Path, sep: str) -> None:
+    err = error_of(write(tmp_path, "big.csv", f"0{sep}1\n{'9' * 5000}{sep}1\n"))
+    assert err.row == 2 and "out of range" in err.message

@@ -18,6 +18,7 @@ import pandas as pd
 from socialcredit.analysis.mobility import audit_persons_of
 from socialcredit.engine.audit import EVENT_ORDER
 from socialcredit.errors import ConditionError, SocialCreditError
+from socialcredit.literal import figures
 from socialcredit.rulebook.conditions import FieldSpec, compile_condition
 
 # counts derived from the audit table: column -> (event, extra condition on the rows)
@@ -289,6 +290,7 @@ def _tier_minimums(res) -> list[tuple[str, float]]:
     return [(t.name, float(t.min)) for t in tiers if t.min is not None]
 
 
+@figures
 def plot_person(res, person: int, path: str | Path | None = None):
     """Plot a sampled person's score over the run; returns the matplotlib figure (saved to ``path`` if given).
 

@@ -7,6 +7,8 @@ from typing import Any
 
 import matplotlib
 
+from socialcredit.literal import figures
+
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -33,6 +35,7 @@ def _grid(n: int, ncols: int = 2, height: float = 3.0) -> tuple[Figure, np.ndarr
     return fig, axes
 
 
+@figures
 def series(res: Any, measures: list[str] | None = None) -> Figure:
     """One panel per measure: the mean over seeds per arm (and sweep point), with its 95% band."""
     names = _pick(res.key_series, measures)
@@ -72,6 +75,7 @@ def _point_labels(res: Any) -> dict[int, str]:
                              for k in res.parameters) for p, r in rows.iterrows()}  # fmt: skip
 
 
+@figures
 def sweep(res: Any, measures: list[str] | None = None) -> Figure:
     """Rows of measures, columns of swept values: the mean at each point with its 95% interval, per arm."""
     names = _pick(res.measures, measures, limit=4)
@@ -109,6 +113,7 @@ def sweep(res: Any, measures: list[str] | None = None) -> Figure:
     return fig
 
 
+@figures
 def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> Figure:
     """Paired differences B - A, one panel per measure (each on its own scale), one row per sweep point:
     the paired 95% interval (thick) against the interval an unpaired comparison would give (thin)."""

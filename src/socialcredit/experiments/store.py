@@ -33,7 +33,7 @@ import pandas as pd
 from socialcredit.errors import InputError
 from socialcredit.experiments.spec import Plan
 from socialcredit.experiments.task import RunOutcome
-from socialcredit.results.runfolder import write_atomic
+from socialcredit.results.runfolder import check_writable, write_atomic
 
 SPEC = "experiment.yaml"
 DB = "results.duckdb"
@@ -91,6 +91,10 @@ class Store:
         """Refuse a folder that holds something other than an experiment."""
         if folder.exists() and not folder.is_dir():
             raise InputError("the output path exists and is not a folder; nothing was written", file=str(folder))
+        if folder.is_symlink():
+            raise InputError("the output path is a symbolic link; nothing was written", file=str(folder),
+                             hint="give the path of a real folder")  # fmt: skip
+        check_writable(folder)
         if folder.is_dir() and any(folder.iterdir()) and not is_experiment(folder):
             raise InputError(
                 "the output folder exists and is not an experiment folder; nothing was written",

@@ -28,6 +28,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from socialcredit.literal import figures
 from socialcredit.results import KINDS
 
 STYLE = {
@@ -622,6 +623,7 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+@figures
 def draw_figures(res, baseline=None) -> dict[str, bytes | None]:
     """Every figure of :data:`FIGURES` as PNG bytes, in order; ``None`` for a figure the run has nothing for."""
     out: dict[str, bytes | None] = {}

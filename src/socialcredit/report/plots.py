@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import matplotlib
 
+from socialcredit.literal import figures
+
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
     try:  # headless by default; notebooks keep their inline backend
         import IPython  # noqa: F401
@@ -17,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 
+@figures
 def plot_main(results, path: str | None = None, show: bool = False):
     """Four panels: score band, tier shares, list sizes, cumulative denials (wrongful shaded)."""
     daily = results.to_df("daily")

@@ -19,9 +19,11 @@ overwritten.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +31,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from socialcredit.errors import InputError
+from socialcredit import strict_json
+from socialcredit.errors import InputError, ResourceError
 
 TABLES = ("daily", "services", "behaviours", "audit")
 OPTIONAL_TABLES = ("audit_persons",)  # absent from run folders written before it existed
@@ -57,6 +60,10 @@ def check_target(run_dir: Path, resuming: bool = False) -> None:
             file=str(run_dir),
             hint=f"continue it with: socialcredit resume {run_dir}  (or choose another --out folder)",
         )
+    if run_dir.is_symlink():
+        what = "points nowhere (a dangling link)" if not run_dir.exists() else "is a symbolic link"
+        raise InputError(f"the output path {what}; nothing was written", file=str(run_dir),
+                         hint="give the path of a new folder (not a link)")  # fmt: skip
     others = [p for p in run_dir.iterdir() if not (resuming and p.name == checkpoint.FOLDER)] if run_dir.is_dir() else []
     if run_dir.exists() and (not run_dir.is_dir() or others):
         raise InputError(
@@ -64,6 +71,28 @@ def check_target(run_dir: Path, resuming: bool = False) -> None:
             file=str(run_dir),
             hint="choose another --out folder, or remove this one",
         )
+    check_writable(run_dir)
+    tmp = partial_dir(run_dir)
+    if tmp.exists() and not (tmp / PARTIAL_MARK).is_file():
+        raise InputError(
+            f"{tmp.name} exists beside the output folder and was not made by socialcredit; nothing was written",
+            file=str(tmp),
+            hint="socialcredit writes a run there before renaming it into place: move that folder away, or choose another --out",
+        )
+
+
+def check_writable(path: Path) -> None:
+    """Refuse, before any simulated day, an output path that cannot be created: its nearest existing
+    ancestor must be a folder this user can write into."""
+    path = Path(os.path.abspath(path))
+    ancestor = path.parent
+    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InputError(f"cannot create the output folder: {ancestor} is not a folder; nothing was written", file=str(path))
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InputError(f"cannot create the output folder: {ancestor} is not writable; nothing was written", file=str(path),
+                         hint="choose an --out folder you can write to")  # fmt: skip
 
 
 def write_atomic(path: Path, data: bytes | None = None, write: Callable[[IO[bytes]], None] | None = None) -> None:
@@ -95,6 +124,9 @@ def write_atomic(path: Path, data: bytes | None = None, write: Callable[[IO[byte
         pass
 
 
+PARTIAL_MARK = ".socialcredit-partial"  # inside a .NAME.partial folder: socialcredit made it and may delete it
+
+
 def partial_dir(run_dir: Path) -> Path:
     return run_dir.parent / f".{run_dir.name}.partial"
 
@@ -115,9 +147,10 @@ def write_results(
     resuming = checkpoint.has_checkpoint(final)
     check_target(final, resuming=resuming)
     tmp = partial_dir(final)
-    if tmp.exists():
+    if tmp.exists():  # left by an interrupted write of ours (check_target refused anyone else's)
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
+    (tmp / PARTIAL_MARK).write_bytes(b"")
     try:
         con = duckdb.connect(str(tmp / "results.duckdb"))
         try:
@@ -157,42 +190,253 @@ def write_results(
             "stage_seconds": results.stage_times,
             **(extra or {}),
         }
-        (tmp / "run.json").write_text(json.dumps(info, indent=2, default=_jsonable), encoding="utf-8")
+        (tmp / "run.json").write_text(strict_json.dumps(info, indent=2), encoding="utf-8")
         if resuming:  # the run is complete: its checkpoint is no longer needed
             checkpoint.remove(final)
         if final.exists():  # an empty folder the user made, or the checkpoint's: replace it
             final.rmdir()
         final.parent.mkdir(parents=True, exist_ok=True)
+        (tmp / PARTIAL_MARK).unlink()
         os.replace(tmp, final)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise ResourceError(f"{final}: the run folder could not be written ({exc.strerror}); nothing was left half-written") from None
+        raise
+    except duckdb.Error as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if "space" in str(exc).lower() or "disk" in str(exc).lower():
+            raise ResourceError(f"{final}: the run folder could not be written ({exc}); nothing was left half-written") from None
+        raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
 
 
-def _jsonable(x: Any) -> Any:
-    try:
-        import numpy as np
-
-        if isinstance(x, np.generic):
-            return x.item()
-        if isinstance(x, np.ndarray):
-            return x.tolist()
-    except ImportError:  # pragma: no cover
-        pass
-    return str(x)
-
-
 def read_json(path: Path, what: str) -> dict:
-    """A JSON file of a run folder, or an InputError naming ``what`` is unreadable and why."""
+    """A JSON object from a run folder, parsed strictly, or an InputError naming ``what`` and why.
+
+    Strict: only a regular file of at most 64 MiB (not a FIFO, device or
+    folder), standard JSON only (no NaN or Infinity), no repeated keys, and
+    an object at the top level.
+    """
+    _check_regular(path, what, _JSON_MAX_BYTES)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant, object_pairs_hook=_no_repeats)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{what} is unreadable: {exc}", file=str(path)) from None
+    except _BadJson as exc:
+        raise InputError(f"{what} is not standard JSON: {exc}", file=str(path), hint="NaN, Infinity and repeated keys are not allowed") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{what} must hold a JSON object, found {_json_kind(data)}", file=str(path))
+    return data
+
+
+_JSON_MAX_BYTES = 64 << 20
+
+
+class _BadJson(ValueError):
+    """A JSON value that standard JSON does not allow (NaN, Infinity) or a repeated key."""
+
+
+def _no_constant(token: str) -> Any:
+    raise _BadJson(f"found {token}")
+
+
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _BadJson(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _json_kind(x: Any) -> str:
+    """How a JSON value is described in messages: its JSON type and a short repr."""
+    kind = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(type(x), "null")
+    shown = repr(x)
+    return f"{kind} ({shown[:57] + '...' if len(shown) > 60 else shown})" if x is not None else kind
+
+
+def _check_regular(path: Path, what: str, max_bytes: int | None = None, follow: bool = True) -> None:
+    """Refuse anything but a regular file (a FIFO would hang, a device never end), and files over ``max_bytes``.
+
+    ``follow=False`` also refuses symbolic links, so a run folder from elsewhere
+    cannot make the reader open a file outside it.
+    """
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError as exc:
+        raise InputError(f"{what} cannot be read: {exc.strerror or exc}", file=str(path)) from None
+    if stat.S_ISLNK(st.st_mode):
+        raise InputError(f"{what} is a symbolic link; a run folder must hold its own files", file=str(path), hint="copy the file into the folder instead of linking it")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{what} is not a regular file (found a {_file_kind(st.st_mode)})", file=str(path))
+    if max_bytes is not None and st.st_size > max_bytes:
+        raise InputError(f"{what} is {st.st_size:,} bytes; at most {max_bytes:,} are read", file=str(path))
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "named pipe"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "special file"
+
+
+# ------------------------------------------------------------- run.json shape
+# What the readers (summary, report, explain, compare) take from run.json's
+# "meta"; every key is optional (older folders lack some), but a key that is
+# present must have this type. Other keys are kept as they are.
+
+def _is_count(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**63
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_names(x: Any) -> bool:
+    return isinstance(x, list) and all(isinstance(s, str) for s in x)
+
+
+_META_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "scenario": (lambda x: x is None or isinstance(x, str), "a string"),
+    "title": (lambda x: x is None or isinstance(x, str), "a string"),
+    "version": (lambda x: x is None or isinstance(x, str), "a string"),
+    "persons": (_is_count, "a whole number >= 0"),
+    "days": (_is_count, "a whole number >= 0"),
+    "seed": (lambda x: x is None or (isinstance(x, int) and not isinstance(x, bool)), "a whole number"),
+    "friendships": (_is_count, "a whole number >= 0"),
+    "audit_sample": (_is_count, "a whole number >= 0"),
+    "tiers": (_is_names, "a list of strings"),
+    "regions": (_is_names, "a list of strings"),
+    "groups": (_is_names, "a list of strings"),
+    "services": (_is_names, "a list of strings"),
+    "service_kinds": (lambda x: isinstance(x, list) and all(k in ("reward", "punishment") for k in x), "a list of 'reward' or 'punishment'"),
+    "setup_seconds": (lambda x: isinstance(x, dict) and all(_is_number(v) for v in x.values()), "an object of numbers"),
+    "scale_to": (lambda x: x is None or (_is_number(x) and x > 0), "a number > 0, or null"),
+}
+
+
+def _check_run_info(info: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The ``meta`` object of run.json, after checking the types of the keys the readers use."""
+
+    def bad(key: str, allowed: str, found: Any) -> InputError:
+        return InputError(f"key '{key}' must be {allowed}, found {_json_kind(found)}", file=str(path),
+                          hint="this run.json was not written by 'socialcredit run', or was edited")  # fmt: skip
+
+    if "status" in info and info["status"] != "complete":
+        raise bad("status", "'complete'", info["status"])
+    if "stage_seconds" in info and not (isinstance(info["stage_seconds"], dict) and all(_is_number(v) for v in info["stage_seconds"].values())):
+        raise bad("stage_seconds", "an object of numbers", info["stage_seconds"])
+    meta = info.get("meta", {})
+    if not isinstance(meta, dict):
+        raise bad("meta", "an object", meta)
+    for key, (ok, allowed) in _META_KEYS.items():
+        if key in meta and not ok(meta[key]):
+            raise bad(f"meta.{key}", allowed, meta[key])
+    if len(meta.get("services", [])) != len(meta.get("service_kinds", [])):
+        raise InputError("keys 'meta.services' and 'meta.service_kinds' must have the same length", file=str(path))
+    return meta
+
+
+# --------------------------------------------------------- results.duckdb shape
+# The columns the readers need, by kind: "num" (integer or floating), "text"
+# (VARCHAR or ENUM), "bool"; a trailing "?" also allows an all-null column
+# (DuckDB type "NULL", as pandas writes a column with no values). Each table
+# must be a real table in the main schema (no views), so that reading it
+# cannot read anything else; other tables, views and macros are ignored:
+# they are never queried, and the connection has no file access anyway.
+
+_DAILY_COLUMNS = {
+    "day": "num", "breakdown": "text", "level": "text", "persons": "num", "score_mean": "num", "score_p10": "num",
+    "score_p50": "num", "score_p90": "num", "blacklisted": "num", "blacklisted_wrongly": "num", "redlisted": "num",
+    "blacklist_entries": "num", "records_true": "num", "records_false": "num", "events": "num",
+}  # fmt: skip
+_COLUMNS: dict[str, dict[str, str]] = {
+    "daily": _DAILY_COLUMNS,
+    "services": {"day": "num", "breakdown": "text", "level": "text", "service": "text", "kind": "text",
+                 "attempts": "num", "outcomes": "num", "wrongful": "num"},
+    "behaviours": {"day": "num", "breakdown": "text", "level": "text", "behaviour": "text", "kind": "text",
+                   "channel": "text", "events": "num", "detected": "num", "records_true": "num", "records_false": "num"},
+    "audit": {"day": "num", "person": "num", "event": "text", "behaviour": "text?", "channel": "text?", "is_false": "bool?",
+              "points": "num?", "service": "text?", "wrongful": "bool?", "score": "num?", "tier": "text?"},
+    "audit_persons": {"person": "num", "region": "text", "group": "text", "score_start": "num", "tier_start": "text",
+                      "score_end": "num", "tier_end": "text"},
+    "stage_times": {"stage": "text", "seconds": "num"},
+}  # fmt: skip
+_NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+            "UHUGEINT", "FLOAT", "DOUBLE", "REAL"}  # fmt: skip
+
+
+def _type_ok(data_type: str, kind: str) -> bool:
+    t = data_type.upper()
+    if kind.endswith("?") and t.strip('"') == "NULL":
+        return True
+    kind = kind.rstrip("?")
+    if kind == "num":
+        return t in _NUMERIC or t.startswith("DECIMAL")
+    if kind == "text":
+        return t == "VARCHAR" or t.startswith("ENUM(")
+    return t == "BOOLEAN"
+
+
+def _connect_read_only(db_path: Path) -> Any:
+    """Open results.duckdb read-only with all file and network access off (nothing but this file is read)."""
+    import duckdb
+
+    config = {"enable_external_access": False, "autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    try:
+        return duckdb.connect(str(db_path), read_only=True, config=config)
+    except duckdb.Error as exc:
+        raise InputError(f"results.duckdb is unreadable: {exc}", file=str(db_path)) from None
+
+
+def _check_tables(con: Any, db_path: Path, tiers: list[str]) -> set[str]:
+    """Check that the run's tables are real tables with the columns the readers need; the names present."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchall()
+    types = {name: kind for name, kind in rows}
+    expected = (*TABLES, "stage_times", *OPTIONAL_TABLES)
+    for name in expected:
+        if name not in types:
+            if name in OPTIONAL_TABLES:
+                continue
+            raise InputError(f"results.duckdb has no table '{name}'", file=str(db_path),
+                             hint=f"a run folder's database holds the tables {', '.join(expected)}")  # fmt: skip
+        if types[name] != "BASE TABLE":
+            raise InputError(f"'{name}' in results.duckdb is a {types[name].lower()}, not a table; it is not read",
+                             file=str(db_path), hint="a run folder's database holds plain tables only (no views)")  # fmt: skip
+        cols = dict(con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = 'main' AND table_catalog = current_database() AND table_name = ?", [name]
+        ).fetchall())  # fmt: skip
+        wanted = dict(_COLUMNS[name])
+        if name == "daily":
+            wanted.update({f"share_{t}": "num" for t in tiers})
+        for col, kind in wanted.items():
+            if col not in cols:
+                raise InputError(f"table '{name}' in results.duckdb has no column '{col}'", file=str(db_path))
+            if not _type_ok(cols[col], kind):
+                allowed = {"num": "a number type", "text": "a text type", "bool": "BOOLEAN"}[kind.rstrip("?")]
+                raise InputError(f"column '{name}.{col}' in results.duckdb has type {cols[col]}; it must be {allowed}", file=str(db_path))
+    return set(types)
 
 
 def read_results(run_dir: str | os.PathLike):
-    """Load a run folder back into a :class:`~socialcredit.results.Results`."""
+    """Load a run folder back into a :class:`~socialcredit.results.Results`.
+
+    The folder may come from elsewhere, so everything is checked before use:
+    its files must be regular files (no links, pipes or devices), run.json
+    strict JSON of the expected shape, and results.duckdb is opened read-only
+    without file access, reading only real tables with the expected columns.
+    Anything else is an :class:`InputError` naming the file.
+    """
     import duckdb
 
     from socialcredit.results import Results
@@ -208,28 +452,39 @@ def read_results(run_dir: str | os.PathLike):
             file=str(path),
             hint="pass a folder written by 'socialcredit run' (or an experiment folder, for summary and report)",
         )
-    info = read_json(info_path, "run.json")
-    con = duckdb.connect(str(db_path), read_only=True)
+    rb_path = path / "rulebook.yaml"
+    final_path = path / "final_state.parquet"
+    for p in (info_path, db_path, rb_path, final_path):
+        if p.is_symlink() or p.exists():
+            _check_regular(p, p.name, follow=False)
+    meta = _check_run_info(read_json(info_path, "run.json"), info_path)
+    con = _connect_read_only(db_path)
     try:
-        frames = {name: con.execute(f"SELECT * FROM {name}").df() for name in TABLES}
-        st = con.execute("SELECT * FROM stage_times").df()
-        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        present = _check_tables(con, db_path, list(meta.get("tiers", [])))
+        frames = {name: con.execute(f"SELECT * FROM main.{name}").df() for name in TABLES}
+        st = con.execute("SELECT * FROM main.stage_times").df()
         for name in OPTIONAL_TABLES:
-            frames[name] = con.execute(f"SELECT * FROM {name}").df() if name in present else None
+            frames[name] = con.execute(f"SELECT * FROM main.{name}").df() if name in present else None
     except duckdb.Error as exc:
         raise InputError(f"results.duckdb is unreadable: {exc}", file=str(db_path)) from None
     finally:
         con.close()
-    rb_path = path / "rulebook.yaml"
-    final_path = path / "final_state.parquet"
+    try:
+        rulebook_yaml = rb_path.read_text(encoding="utf-8") if rb_path.exists() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"rulebook.yaml is unreadable: {exc}", file=str(rb_path)) from None
+    try:
+        final_state = pd.read_parquet(final_path) if final_path.exists() else None
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        raise InputError(f"final_state.parquet is unreadable: {exc}", file=str(final_path)) from None
     return Results(
         daily=frames["daily"],
         services=frames["services"],
         behaviours=frames["behaviours"],
         audit=frames["audit"],
         audit_persons=frames["audit_persons"],
-        meta=info.get("meta", {}),
-        rulebook_yaml=rb_path.read_text(encoding="utf-8") if rb_path.exists() else None,
-        final_state=pd.read_parquet(final_path) if final_path.exists() else None,
+        meta=meta,
+        rulebook_yaml=rulebook_yaml,
+        final_state=final_state,
         stage_times=dict(zip(st["stage"], st["seconds"])),
     )

@@ -1,0 +1,126 @@
+"""The command line under interruption, bad destinations and hostile text: exit 130 or 2 with a message,
+never a traceback, nothing half-written, nothing of the user's deleted, text printed literally."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from socialcredit import strict_json
+from tests.test_cli import call
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+ENV = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), COLUMNS="200")
+BIG = ["reference", "--persons", "3000000", "--days", "365", "--no-plot"]  # about a minute: refusals must come first
+
+
+def refuse_fast(args: list[str], capsys, *needles: str) -> str:
+    t0 = time.perf_counter()
+    code, _, err = call(args, capsys)
+    assert code == 2, err
+    assert time.perf_counter() - t0 < 15, "refused only after simulating"
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err, (needle, err)
+    return err
+
+
+def test_a_users_partial_folder_is_never_deleted(tmp_path: Path, capsys) -> None:
+    mine = tmp_path / ".out.partial"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    refuse_fast(["run", *BIG, "--out", str(tmp_path / "out")], capsys, ".out.partial", "was not made by socialcredit")
+    assert (mine / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_destinations_are_refused_before_the_first_day(tmp_path: Path, capsys) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    refuse_fast(["run", *BIG, "--out", str(afile)], capsys, "already exists")
+    refuse_fast(["run", *BIG, "--out", str(afile / "run")], capsys, "is not a folder")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    refuse_fast(["run", *BIG, "--out", str(dangling)], capsys, "dangling")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(empty)
+    refuse_fast(["run", *BIG, "--out", str(link)], capsys, "symbolic link")
+    refuse_fast(["run", "reference", "--seeds", "2", "--out", str(afile / "exp")], capsys, "is not a folder")
+    assert afile.read_text() == "x" and list(empty.iterdir()) == []
+
+
+def test_a_full_disk_while_writing_leaves_nothing_half_written(tmp_path: Path, monkeypatch) -> None:
+    import socialcredit as sc
+    from socialcredit.errors import ResourceError
+    from socialcredit.results import runfolder
+
+    res = sc.run(sc.load("reference", persons=500, days=5))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runfolder.os, "replace", full)
+    with pytest.raises(ResourceError, match="No space left on device"):
+        runfolder.write_results(res, tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def _interrupt(out: Path, delay: float) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", "run", "reference", "--persons", "400000", "--days", "60",
+                             "--out", str(out)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+@pytest.mark.parametrize("delay", [3.0, 5.0, 6.5, 8.0])
+def test_ctrl_c_exits_130_with_a_message_and_no_half_folder(tmp_path: Path, delay: float) -> None:
+    """Interrupted at several moments (building, simulating, writing): 130 and a message, or a complete run."""
+    out = tmp_path / "run"
+    done = _interrupt(out, delay)
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    if done.returncode == 0:  # the signal came after the run had finished
+        assert (out / "run.json").exists()
+    else:
+        assert done.returncode == 130, done.stderr[-2000:]
+        assert "interrupted" in done.stderr
+        assert not out.exists() or (out / "run.json").exists()
+    assert not (tmp_path / ".run.partial").exists()
+
+
+def test_rulebook_text_is_printed_literally(tmp_path: Path, capsys) -> None:
+    code, _, err = call(["scenarios", "copy", "reference", str(tmp_path / "evil.yaml")], capsys)
+    assert code == 0, err
+    path = tmp_path / "evil.yaml"
+    title = '[/oops] [link=http://example.org]click[/link] \\e[31mred\\e[0m $\\\\frac{$'
+    path.write_text(path.read_text().replace("title: Reference model for benchmarks", f'title: "{title}"'))
+    code, out, err = call(["run", str(path), "--persons", "2000", "--days", "10", "--out", str(tmp_path / "run"), "--report"], capsys)
+    assert code == 0, err
+    assert "[/oops] [link=http://example.org]click[/link] ?[31mred?[0m $\\frac{$" in out
+    assert "\x1b" not in out and "\x1b" not in err
+    assert (tmp_path / "run" / "report.html").stat().st_size > 10000
+    code, out, err = call(["summary", str(tmp_path / "run")], capsys)
+    assert code == 0 and "[/oops]" in out, err
+
+
+def test_json_output_is_strict_json(tmp_path: Path, capsys) -> None:
+    def strict(text: str):
+        return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"non-JSON token {c}")))
+
+    assert strict(strict_json.dumps({"a": float("nan"), "b": [float("inf"), 1.5]})) == {"a": None, "b": [None, 1.5]}
+    code, out, err = call(["run", "reference", "--persons", "1000", "--days", "5", "--no-plot", "--json", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0, err
+    payload = strict(out)
+    assert payload["summary"]["friends_of_blacklisted"] is None  # nobody is blacklisted after 5 days: null, not NaN
+    strict((tmp_path / "r" / "run.json").read_text())
