@@ -21,6 +21,37 @@ class Population:
         return self.persons.nbytes() + self.network.nbytes()
 
 
+def network_problem(rb: Rulebook) -> tuple[str, str] | None:
+    """(key in ``population.network``, message) if the generator cannot build this network, else None.
+
+    Runs the generators' parameter checks (which depend on the region sizes)
+    without building anything, so the loader can refuse the rulebook with the
+    file, line and column of the offending key.
+    """
+    import math
+
+    from socialcredit.population import network as nw
+
+    spec = rb.population.network
+    if spec.generator not in ("scale_free", "block"):
+        return None
+    offsets = region_blocks(rb.population.persons, [r.share for r in rb.population.regions])
+    try:
+        if spec.generator == "block":
+            nw.block_probabilities(offsets, spec.mean_degree, spec.within_share)
+        elif spec.mean_degree > 0:
+            alpha = float(spec.exponent) - 1.0
+            for s in sorted({int(x) for x in np.diff(offsets)}):
+                if s >= 2:
+                    cap = max(1, min(s - 1, int(math.isqrt(int(spec.mean_degree * s)))))
+                    nw._check_mean_degree(float(spec.mean_degree), alpha, cap)
+    except ValueError as exc:
+        text = str(exc)
+        key = "within_share" if text.startswith("within_share") else "mean_degree"
+        return key, text
+    return None
+
+
 def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None = None):
     """Build (or load) the friendship network and renumber it for locality.
 
@@ -33,7 +64,10 @@ def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir:
     except ValueError as exc:  # generator parameters that cannot produce a network
         from socialcredit.errors import Location, RulebookError
 
-        raise RulebookError(str(exc), location=Location(key="population.network")) from None
+        # load_rulebook records where the network section is (see network_problem); else name the key only
+        where = getattr(rb, "_network_location", None)
+        location = Location(where.file, where.line, where.column, where.key) if where else Location(key="population.network")
+        raise RulebookError(str(exc), location=location) from None
 
 
 def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None):

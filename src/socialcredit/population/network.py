@@ -704,6 +704,23 @@ def _expected_floor_degree(xmin: float, alpha: float, cap: int) -> float:
 
 def _solve_xmin(mean: float, alpha: float, cap: int) -> float:
     """The Pareto scale whose floored, capped draws have mean ``mean`` (bisection)."""
+    _check_mean_degree(mean, alpha, cap)
+    lo, hi = 1.0, float(cap)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if _expected_floor_degree(mid, alpha, cap) < mean:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _check_mean_degree(mean: float, alpha: float, cap: int) -> None:
+    """Raise ValueError if no Pareto scale gives floored, capped degrees of mean ``mean``.
+
+    Also used to validate rulebooks before anything is built (see
+    :func:`socialcredit.population.network_problem`).
+    """
     lo, hi = 1.0, float(cap)
     if mean < _expected_floor_degree(lo, alpha, cap) - 1e-9:
         raise ValueError(
@@ -716,13 +733,6 @@ def _solve_xmin(mean: float, alpha: float, cap: int) -> float:
             f"mean_degree {mean} is too high for the degree cap {cap} = min(s - 1, sqrt(mean_degree * s)) "
             "of a block of s persons"
         )
-    for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if _expected_floor_degree(mid, alpha, cap) < mean:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
 
 
 @njit(parallel=True, cache=True)

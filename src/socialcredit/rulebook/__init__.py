@@ -89,6 +89,7 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
     if overrides:
         doc = apply_overrides(doc, list(overrides))
     rb = validate(Rulebook, doc)
+    _check_network(rb, doc)
     try:
         build_plan(rb)  # compiles every condition: errors point into the file
     except ConditionError as exc:
@@ -99,3 +100,25 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
             exc.at(loc)
         raise
     return Loaded(rulebook=rb, document=doc, path=path)
+
+
+def _check_network(rb: Rulebook, doc: "object") -> None:
+    """Refuse network parameters the generator cannot satisfy, at the key's place in the file."""
+    from socialcredit.population import network_problem
+
+    section = ("population", "network")
+    where = doc.locate(section)
+    where.key = doc.key_name(section)
+    rb._network_location = where
+    problem = network_problem(rb)
+    if problem is None:
+        return
+    key, message = problem
+    path = section + (key,)
+    location = doc.locate(path, at_value=True)
+    raise RulebookError(
+        message,
+        location=location,
+        found=getattr(rb.population.network, key),
+        snippet=doc.snippet(location.line, location.column) if location.line else None,
+    )

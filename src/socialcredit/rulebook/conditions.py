@@ -122,7 +122,7 @@ seq: _LPAR [items] _RPAR
    | _LSQB [items] _RSQB
 items: or_test (_COMMA or_test)* _COMMA?
 
-NUMBER: /(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?/
+NUMBER: /([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?/
 STRING: /'[^']*'|"[^"]*"/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 EQ: "=="
@@ -146,7 +146,7 @@ _OR: "or"
 _NOT: "not"
 _IN: "in"
 
-%ignore /\s+/
+%ignore /[ \t\r\n]+/
 """
 
 # The basic lexer (not the contextual one) so that keywords are keywords everywhere:
@@ -1173,6 +1173,14 @@ def compile_condition(
         )
     if not text.strip():
         raise ConditionError("the condition is empty", display, hint="write e.g. score < 600, or true to always apply")
+    for index, char in enumerate(text):  # ASCII only: no look-alike digits, letters or spaces
+        if not char.isascii() or (not char.isprintable() and char not in " \t\r\n"):
+            raise ConditionError(
+                f"the character {char!r} (U+{ord(char):04X}) is not allowed in a condition",
+                display,
+                index + 1,
+                "write conditions in plain ASCII: digits 0-9, letters A-Z a-z, spaces",
+            )
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as e:

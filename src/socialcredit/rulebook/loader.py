@@ -23,6 +23,14 @@ YAML
     ``true``/``false`` are booleans). Duplicate keys, custom ``!tags`` and
     several documents in one file are errors. Dates become ISO strings.
 
+Limits (hostile or broken input is refused quickly, with a line and column)
+    A document may hold at most :data:`MAX_NODES` values counting every value
+    an alias (``*name``) repeats, and nest at most :data:`MAX_DEPTH` mappings
+    or lists deep. Numbers must be finite and at most :data:`MAX_MAGNITUDE`
+    in size (the engine keeps its state in float32). These are checked on the
+    parser's event stream before anything is built, so an "alias bomb" of a
+    few hundred bytes is refused in milliseconds.
+
 Pointing at a precise place from a model validator
     A validator that raises ``ValueError`` is reported at the ``loc`` pydantic
     gives it, which for a ``model_validator`` is the whole model. To point at a
@@ -48,7 +56,9 @@ import datetime
 import enum
 import io
 import os
+import math
 import re
+import sys
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +70,16 @@ from pydantic.fields import FieldInfo
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -70,6 +89,15 @@ Path = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 COMMAND_LINE = "command line"
+
+MAX_NODES = 1_000_000
+"""Most values (mapping keys and values, list items) a document may expand to, aliases included.
+The largest shipped scenario has a few hundred; a million is far beyond any real rulebook
+but small enough to convert in about a second."""
+MAX_DEPTH = 100
+"""Most mappings/lists nested inside each other (real rulebooks nest fewer than 10)."""
+MAX_MAGNITUDE = 3.4e38
+"""Largest absolute value of a number: about the largest float32, the engine's state type."""
 
 
 # --------------------------------------------------------------------------- document
@@ -206,14 +234,7 @@ def _yaml() -> YAML:
 def parse_document(text: str, filename: str = "<string>") -> Document:
     """Parse rulebook YAML text; the top level must be a non-empty mapping."""
     lines = text.splitlines()
-    try:
-        loaded = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        raise _yaml_error(exc, text, filename, lines) from None
-    except RecursionError:
-        raise RulebookError("YAML is nested too deeply", location=Location(filename)) from None
-    except YAMLError as exc:  # unmarked problems are rare, but must not become tracebacks
-        raise RulebookError(f"malformed YAML: {exc}", location=Location(filename)) from None
+    loaded = _safe_load(text, filename, lines)
     if loaded is None:
         raise RulebookError(
             "rulebook is empty",
@@ -238,6 +259,104 @@ def parse_document(text: str, filename: str = "<string>") -> Document:
         message = "YAML refers to itself or is nested too deeply"
         raise RulebookError(message, location=Location(filename)) from None
     return Document(data, filename, positions, {}, lines, value_positions)
+
+
+def _safe_load(text: str, filename: str, lines: list[str]) -> Any:
+    """Parse YAML text after checking its size, depth and numbers on the event stream.
+
+    The event parser is iterative, so the checks work on input that would make
+    the (recursive) constructor overflow the stack or expand aliases without end.
+    """
+    try:
+        _check_events(text, filename, lines)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20 * MAX_DEPTH + 1000))  # ruamel uses several frames per level
+        try:
+            return _yaml().load(text)
+        finally:
+            sys.setrecursionlimit(limit)
+    except MarkedYAMLError as exc:
+        raise _yaml_error(exc, text, filename, lines) from None
+    except ReaderError as exc:  # e.g. a NUL or other control character: ruamel gives a character offset
+        position = max(0, int(exc.position))
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        char = exc.character
+        shown = f"U+{ord(char) if isinstance(char, str) else int(char):04X}"
+        raise RulebookError(
+            f"malformed YAML: the control character {shown} is not allowed",
+            location=Location(filename, line, column),
+            allowed="printable text, tabs and line breaks",
+            hint="remove the character (a binary file or a copy-paste accident?)",
+            snippet=_snippet(lines, line, column),
+        ) from None
+    except RecursionError:  # should not happen below MAX_DEPTH; never a traceback
+        raise RulebookError(
+            "YAML is nested too deeply", location=Location(filename), allowed=f"at most {MAX_DEPTH} levels"
+        ) from None
+    except YAMLError as exc:  # unmarked problems are rare, but must not become tracebacks
+        raise RulebookError(f"malformed YAML: {exc}", location=Location(filename)) from None
+
+
+def _mark_location(filename: str, lines: list[str], mark: Any) -> tuple[Location, str | None]:
+    """A location (and snippet) from a 0-based ruamel mark."""
+    line, column = mark.line + 1, mark.column + 1
+    return Location(filename, line, column), _snippet(lines, line, column)
+
+
+def _check_events(text: str, filename: str, lines: list[str]) -> None:
+    """Refuse documents that nest deeper than MAX_DEPTH or expand past MAX_NODES values.
+
+    Walks the parse events once, keeping the expanded size of each anchored
+    node, so an alias adds the size of what it repeats without repeating it.
+    The error names the alias (or value) at which a limit is crossed.
+    """
+    sizes: dict[str, int] = {}
+    stack: list[tuple[str | None, int]] = []  # (anchor, running total when the collection started)
+    total = 0
+    for event in _yaml().parse(text):
+        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            total += 1
+            stack.append((event.anchor, total))
+            if len(stack) > MAX_DEPTH:
+                location, snippet = _mark_location(filename, lines, event.start_mark)
+                raise RulebookError(
+                    f"YAML is nested too deeply: more than {MAX_DEPTH} mappings or lists inside each other",
+                    location=location,
+                    allowed=f"at most {MAX_DEPTH} levels of nesting",
+                    snippet=snippet,
+                )
+        elif isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            anchor, start = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = total - start + 1
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, AliasEvent):
+            total += sizes.get(event.anchor, 1)
+            if total > MAX_NODES:
+                location, snippet = _mark_location(filename, lines, event.start_mark)
+                raise RulebookError(
+                    f"the alias '*{event.anchor}' expands the document past {MAX_NODES:,} values",
+                    location=location,
+                    found=f"*{event.anchor} repeats {sizes.get(event.anchor, 1):,} values",
+                    allowed=f"at most {MAX_NODES:,} values in all, counting every value an alias repeats",
+                    hint="write the values out, or use fewer nested aliases",
+                    snippet=snippet,
+                )
+            continue
+        else:
+            continue
+        if total > MAX_NODES:
+            location, snippet = _mark_location(filename, lines, event.start_mark)
+            raise RulebookError(
+                f"the document has more than {MAX_NODES:,} values",
+                location=location,
+                allowed=f"at most {MAX_NODES:,} values in all",
+                snippet=snippet,
+            )
 
 
 def _yaml_error(exc: MarkedYAMLError, text: str, filename: str, lines: list[str]) -> RulebookError:
@@ -332,8 +451,41 @@ def _convert(
     value_positions: dict[Path, tuple[int, int]],
     filename: str,
     lines: list[str],
+    active: set[int] | None = None,
 ) -> Any:
-    """Copy ruamel's round-trip objects into plain python, recording positions on the way."""
+    """Copy ruamel's round-trip objects into plain python, recording positions on the way.
+
+    ``active`` holds the ids of the mappings and lists being copied (the ancestors),
+    so an alias to a collection that contains it is refused instead of recursing forever.
+    """
+    if isinstance(node, (dict, list)):
+        active = set() if active is None else active
+        if id(node) in active:
+            line, column = positions.get(path) or (None, None)
+            raise RulebookError(
+                "an alias refers to a mapping or list that contains it (the value would be infinite)",
+                location=Location(filename, line, column, _display_path(None, path) or None),
+                hint="an alias may only repeat a value defined before and outside it",
+                snippet=_snippet(lines, line, column),
+            )
+        active.add(id(node))
+        try:
+            return _convert_collection(node, path, positions, value_positions, filename, lines, active)
+        finally:
+            active.discard(id(node))
+    return _convert_leaf(node, path, positions, value_positions, filename, lines)
+
+
+def _convert_collection(
+    node: Any,
+    path: Path,
+    positions: dict[Path, tuple[int, int]],
+    value_positions: dict[Path, tuple[int, int]],
+    filename: str,
+    lines: list[str],
+    active: set[int],
+) -> Any:
+    """Copy one mapping or list (see :func:`_convert`)."""
     if isinstance(node, dict):
         lc = getattr(getattr(node, "lc", None), "data", {}) or {}
         out: dict[Any, Any] = {}
@@ -347,12 +499,21 @@ def _convert(
                     snippet=_snippet(lines, line, column),
                 )
             plain_key = _plain_scalar(key)
+            if plain_key is None or isinstance(plain_key, (bool, float)):
+                line, column = (pos[0] + 1, pos[1] + 1) if pos else (None, None)
+                raise RulebookError(
+                    f"a mapping key must be a plain word or whole number, not {_yaml_type(plain_key)}",
+                    location=Location(filename, line, column, _display_path(None, path) or None),
+                    found=plain_key,
+                    hint="a line starting with ':' or an empty key before ':' makes a null key",
+                    snippet=_snippet(lines, line, column),
+                )
             child = path + (plain_key,)
             if pos:
                 positions[child] = (pos[0] + 1, pos[1] + 1)
                 if value is not None and not isinstance(value, (dict, list)):
                     value_positions[child] = (pos[2] + 1, pos[3] + 1)
-            out[plain_key] = _convert(value, child, positions, value_positions, filename, lines)
+            out[plain_key] = _convert(value, child, positions, value_positions, filename, lines, active)
         return out
     if isinstance(node, list):
         lc = getattr(getattr(node, "lc", None), "data", {}) or {}
@@ -364,8 +525,20 @@ def _convert(
                 positions[child] = (pos[0] + 1, pos[1] + 1)
                 if value is not None and not isinstance(value, (dict, list)):
                     value_positions[child] = (pos[0] + 1, pos[1] + 1)
-            items.append(_convert(value, child, positions, value_positions, filename, lines))
+            items.append(_convert(value, child, positions, value_positions, filename, lines, active))
         return items
+    raise TypeError(f"not a collection: {type(node).__name__}")
+
+
+def _convert_leaf(
+    node: Any,
+    path: Path,
+    positions: dict[Path, tuple[int, int]],
+    value_positions: dict[Path, tuple[int, int]],
+    filename: str,
+    lines: list[str],
+) -> Any:
+    """Copy one scalar, refusing tags, non-finite numbers and numbers too large for float32."""
     if isinstance(node, TaggedScalar):
         line, column = value_positions.get(path) or positions.get(path) or (None, None)
         raise RulebookError(
@@ -374,7 +547,33 @@ def _convert(
             hint="remove the tag; write plain values only",
             snippet=_snippet(lines, line, column),
         )
-    return _plain_scalar(node)
+    value = _plain_scalar(node)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _number_ok(value):
+        line, column = value_positions.get(path) or positions.get(path) or (None, None)
+        raise RulebookError(
+            _number_problem(value),
+            location=Location(filename, line, column, _display_path(None, path) or None),
+            found=value,
+            allowed=f"a finite number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}",
+            snippet=_snippet(lines, line, column),
+        )
+    return value
+
+
+def _number_ok(value: int | float) -> bool:
+    """True for finite numbers no larger in size than MAX_MAGNITUDE."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    return abs(value) <= MAX_MAGNITUDE
+
+
+def _number_problem(value: int | float) -> str:
+    """Why a number is refused, in words."""
+    if isinstance(value, float) and math.isnan(value):
+        return "not a number (.nan) is not allowed"
+    if isinstance(value, float) and math.isinf(value):
+        return "infinity is not allowed"
+    return "number too large: it would overflow the engine's float32 state"
 
 
 def _plain_scalar(value: Any) -> Any:
@@ -523,7 +722,10 @@ def _split_override_key(key: str, text: str) -> list[str]:
 def _parse_override_value(raw: str, text: str) -> Any:
     """Read the value as YAML (``0.5``, ``true``, ``[1, 2]``, ``{a: 1}``, ``'C'``); bare text is a string."""
     try:
+        _check_events(raw, COMMAND_LINE, [])
         loaded = _yaml().load(raw)
+    except RulebookError as exc:
+        raise _cli_error(text, exc.message, found=exc.found, allowed=exc.allowed, hint=exc.hint) from None
     except YAMLError as exc:
         if raw[:1] in "[{'\"":
             problem = getattr(exc, "problem", None) or str(exc)
@@ -536,7 +738,7 @@ def _parse_override_value(raw: str, text: str) -> Any:
     try:
         return _convert(loaded, (), {}, {}, COMMAND_LINE, [])
     except RulebookError as exc:
-        raise _cli_error(text, exc.message, hint=exc.hint) from None
+        raise _cli_error(text, exc.message, found=exc.found, allowed=exc.allowed, hint=exc.hint) from None
 
 
 def _dict_key(mapping: dict[Any, Any], segment: str) -> Any:

@@ -12,12 +12,29 @@ relative to the model, so the loader can point at the exact key.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+import types
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
+"""Names of tiers, behaviours, services, regions, groups and detection channels: a letter or
+underscore, then letters, digits and underscores, at most 64 characters. Conditions refer to
+these names as identifiers, and they become column and file names in results."""
+NAME_RE = re.compile(NAME_PATTERN)
+NAME_RULE = "a letter or underscore, then letters, digits or underscores (at most 64 characters)"
+
+RUN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""``meta.name``: it names the run folder ``runs/<name>-<timestamp>``, so it must be a plain
+file name (no '/', no '..', not hidden, at most 64 characters)."""
+RUN_NAME_RE = re.compile(RUN_NAME_PATTERN)
+
+POINTS_LIMIT = 1e9
+"""Largest size of a behaviour's points per record."""
+SCORE_LIMIT = 1e12
+"""Largest size of scores: initial score, bounds and tier minimums (kept well inside float32)."""
 
 
 def located(path: tuple[str | int, ...], message: str, found: Any = None, allowed: str | None = None) -> PydanticCustomError:
@@ -28,9 +45,78 @@ def located(path: tuple[str | int, ...], message: str, found: Any = None, allowe
 
 
 class Strict(BaseModel):
-    """Base model: unknown keys are errors; values are validated on assignment too."""
+    """Base model: unknown keys are errors; values are validated on assignment too.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    Numbers must be finite (``.nan`` and ``.inf`` are refused) and numeric fields take
+    numbers only: ``true`` is not 1 and the text ``"12"`` is not 12.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_only(cls, data: Any) -> Any:
+        """Refuse booleans and text where a field expects a number (pydantic would coerce them)."""
+        if not isinstance(data, Mapping):
+            return data
+        for name, info in cls.model_fields.items():
+            key = info.alias or name
+            if key in data:
+                bad = _non_number(info.annotation, data[key])
+                if bad is not None:
+                    where, value, wanted = bad
+                    kind = "true/false" if isinstance(value, bool) else "a string"
+                    raise located((key, *where), f"wrong type: found {kind}", found=value, allowed=wanted)
+        return data
+
+
+def _non_number(tp: Any, value: Any) -> tuple[tuple[str | int, ...], Any, str] | None:
+    """(relative path, value, what is allowed) of a bool or str given where ``tp`` wants a number, or None."""
+    while get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    if get_origin(tp) in (Union, types.UnionType):
+        members = [m for m in get_args(tp) if m is not type(None)]
+        if value is None and len(members) < len(get_args(tp)):
+            return None
+        if isinstance(value, (bool, str)):
+            plain = [get_args(m)[0] if get_origin(m) is Annotated else m for m in members]
+            if any(m in (bool, str, Any) or get_origin(m) is Literal for m in plain):
+                return None
+        for member in members:  # the members of the value's shape (number, mapping or list)
+            base = get_args(member)[0] if get_origin(member) is Annotated else member
+            origin = get_origin(base)
+            if isinstance(value, Mapping):
+                fits = isinstance(origin, type) and issubclass(origin, Mapping)
+            elif isinstance(value, (list, tuple)):
+                fits = origin in (list, tuple, Sequence)
+            else:
+                fits = base in (int, float)
+            bad = _non_number(member, value) if fits else None
+            if bad is not None:
+                return bad
+        return None
+    if tp in (int, float):
+        if isinstance(value, (bool, str)):
+            return (), value, "an integer" if tp is int else "a number"
+        return None
+    origin, args = get_origin(tp), get_args(tp)
+    if isinstance(origin, type) and issubclass(origin, Mapping) and isinstance(value, Mapping) and len(args) == 2:
+        for k, v in value.items():
+            bad = _non_number(args[1], v)
+            if bad is not None:
+                return (k, *bad[0]), bad[1], bad[2]
+    elif origin in (list, tuple, Sequence) and isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if origin is tuple and args and args[-1] is not Ellipsis:
+                if i >= len(args):
+                    break
+                item_tp = args[i]
+            else:
+                item_tp = args[0] if args else Any
+            bad = _non_number(item_tp, v)
+            if bad is not None:
+                return (i, *bad[0]), bad[1], bad[2]
+    return None
 
 
 class Sourced(Strict):
@@ -41,10 +127,12 @@ class Sourced(Strict):
 
 
 def _check_name(value: str) -> str:
+    """A tier, behaviour, service, region, group or channel name must match NAME_PATTERN."""
     if not NAME_RE.match(value):
-        raise ValueError(
-            f"names must start with a letter or underscore and contain only letters, digits and underscores; got {value!r}"
-        )
+        raise PydanticCustomError(
+            "located", "{message}",
+            {"path": (), "message": "not a valid name", "found": value, "allowed": NAME_RULE},
+        )  # fmt: skip
     return value
 
 
@@ -55,6 +143,10 @@ def _unique(items: list[Any], what: str, key: str = "name") -> None:
         if name in seen:
             raise located((i, key), f"duplicate {what} name {name!r} (also item {seen[name]})", found=name)
         seen[name] = i
+
+
+Points = Annotated[float, Field(ge=-POINTS_LIMIT, le=POINTS_LIMIT)]
+ScoreValue = Annotated[float, Field(ge=-SCORE_LIMIT, le=SCORE_LIMIT)]
 
 
 # ---------------------------------------------------------------- meta
@@ -68,17 +160,29 @@ class SourceRef(Strict):
 
 
 class Meta(Strict):
-    name: str
+    name: str = Field(description="names the run folder runs/<name>-<timestamp>: a plain file name")
     title: str = ""
     description: str = ""
     sources: list[SourceRef] = []
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        """The name becomes a folder name: refuse paths, '..', hidden names and very long names."""
+        if not RUN_NAME_RE.match(value) or ".." in value:
+            raise PydanticCustomError(
+                "located", "{message}",
+                {"path": (), "message": "meta.name must be a plain name: it names the run folder", "found": value,
+                 "allowed": "a letter or digit, then letters, digits, '_', '.' or '-' (no '..'; at most 64 characters)"},
+            )  # fmt: skip
+        return value
 
 
 # ---------------------------------------------------------------- population
 class Income(Sourced):
     """Lognormal yearly income: median and log-scale sigma."""
 
-    median: float = Field(30000.0, gt=0)
+    median: float = Field(30000.0, gt=0, le=1e9)
     sigma: float = Field(0.6, ge=0, le=3)
 
 
@@ -154,7 +258,7 @@ class Behaviour(Sourced):
     heterogeneity: float = Field(0.0, ge=0, le=3, description="sigma of the lognormal per-actor rate multiplier (mean 1)")
     kind: Literal["harmful", "benign", "prosocial"]
     channel: str
-    points: float | dict[str, float] = Field(description="points per record; a mapping gives them per region, with 'default'")
+    points: Points | dict[str, Points] = Field(description="points per record; a mapping gives them per region, with 'default'")
     responses: list[Literal["deterrence", "gaming", "income"]] = ["deterrence", "gaming"]
 
     _name = field_validator("name")(_check_name)
@@ -230,6 +334,15 @@ class Channel(Sourced):
 class Detection(Strict):
     channels: dict[str, Channel] = Field(min_length=1)
 
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, Channel]) -> dict[str, Channel]:
+        """Channel names follow NAME_PATTERN like every other name."""
+        for name in value:
+            if not NAME_RE.match(str(name)):
+                raise located((name,), "not a valid channel name", found=name, allowed=NAME_RULE)
+        return value
+
 
 # ---------------------------------------------------------------- score
 class Recovery(Strict):
@@ -263,8 +376,8 @@ class Score(Sourced):
         description="where scores come from: 'points' (initial score plus the points of records, with the social term) "
         "or 'ratings' (the rater-weighted mean of the 1-5 star ratings a person received; see the ratings section)",
     )
-    initial: float
-    bounds: tuple[float, float] = (0.0, 1e9)
+    initial: ScoreValue
+    bounds: tuple[ScoreValue, ScoreValue] = (0.0, 1e9)
     recovery: Recovery = Recovery()
     social: Social = Social()
 
@@ -282,7 +395,9 @@ class Tier(Sourced):
     """A letter grade; tiers are listed best first, each with the lowest score it admits."""
 
     name: str
-    min: float | None = Field(None, description="lowest score in this tier; omit for the last (lowest) tier")
+    min: ScoreValue | None = Field(None, description="lowest score in this tier; omit for the last (lowest) tier")
+
+    _name = field_validator("name")(_check_name)
 
 
 class Ratings(Sourced):
@@ -413,7 +528,7 @@ class Deterrence(Sourced):
 
     elasticity: float = Field(0.0, ge=0, le=100)
     half_life: float = Field(90.0, gt=0, le=36500)
-    points_scale: float = Field(100.0, gt=0, description="points lost that add one unit of perceived risk")
+    points_scale: float = Field(100.0, gt=0, le=1e12, description="points lost that add one unit of perceived risk")
     sanction_weight: float = Field(1.0, ge=0, le=100, description="perceived risk added by one denial")
     friends_weight: float = Field(0.0, ge=0, le=100, description="perceived risk added by one friend's denial")
 
@@ -458,7 +573,7 @@ class Simulation(Strict):
     days: int = Field(365, ge=1, le=36500)
     seed: int = Field(0, ge=0, le=2**63 - 1)
     audit_sample: int = Field(1000, ge=0, le=1_000_000, description="persons whose full history is kept")
-    scale_to: float | None = Field(None, gt=0, description="real population the simulated one stands for")
+    scale_to: float | None = Field(None, gt=0, le=1e11, description="real population the simulated one stands for")
 
 
 # ---------------------------------------------------------------- the rulebook
@@ -479,6 +594,8 @@ class Rulebook(Strict):
     #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text
     _base_dir: str | None = PrivateAttr(None)
     _yaml: str | None = PrivateAttr(None)
+    #: where population.network is in the file (a socialcredit.errors.Location), for errors found while building
+    _network_location: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "Rulebook":
