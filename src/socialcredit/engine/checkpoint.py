@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from socialcredit import strict_json
 from socialcredit.errors import InputError, SocialCreditError
 from socialcredit.results.runfolder import read_json, write_atomic
 
@@ -135,7 +136,8 @@ def start(run_dir: str | os.PathLike, settings: dict[str, Any], rulebook_yaml: s
     path = folder(run_dir)
     path.mkdir(parents=True, exist_ok=True)
     write_atomic(path / RULEBOOK, rulebook_yaml.encode("utf-8"))
-    write_atomic(path / SETTINGS, json.dumps({**settings, "version": __version__, "state_format": STATE_FORMAT}, indent=2, default=str).encode("utf-8"))
+    settings_json = strict_json.dumps({**settings, "version": __version__, "state_format": STATE_FORMAT}, indent=2)
+    write_atomic(path / SETTINGS, settings_json.encode("utf-8"))
     return path
 
 
