@@ -84,14 +84,14 @@ def _interrupt(out: Path, delay: float) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
-@pytest.mark.parametrize("delay", [2.5, 4.0, 6.0, 7.5])
+@pytest.mark.parametrize("delay", [2.5, 4.0, 5.5])
 def test_ctrl_c_exits_130_with_a_message_and_no_half_folder(tmp_path: Path, delay: float) -> None:
     """Interrupted at several moments (building, simulating, writing): 130 and a message, or a complete run."""
     out = tmp_path / "run"
     done = _interrupt(out, delay)
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
-    if done.returncode == 0:  # the signal came after the run had finished
-        assert (out / "run.json").exists()
+    if done.returncode in (0, -signal.SIGINT):  # the signal came after the run had finished (at exit: the default handler)
+        assert (out / "run.json").exists() and "run folder:" in done.stdout, (done.returncode, done.stderr[-2000:])
     else:
         assert done.returncode == 130, done.stderr[-2000:]
         assert "interrupted" in done.stderr

@@ -103,7 +103,7 @@ def test_mutated_scenarios_are_refused_cleanly_or_valid(scenario: str, tmp_path:
     rng = random.Random(f"fuzz-{scenario}")
     refused = 0
     unlocated: list[str] = []
-    for label, mutant in mutants(text, rng, 60):
+    for label, mutant in mutants(text, rng, 36):
         f = tmp_path / "mutant.yaml"
         f.write_text(mutant, encoding="utf-8")
         code, err = check(["validate", str(f)], capsys)
@@ -112,7 +112,7 @@ def test_mutated_scenarios_are_refused_cleanly_or_valid(scenario: str, tmp_path:
             if not re.search(r"mutant\.yaml:\d+:\d+", err):  # the message names the file, line and column
                 unlocated.append(f"{label}: {err.strip()[:300]}")
     assert not unlocated, "\n".join(unlocated)
-    assert refused >= 30  # most mutations break the rulebook; a fuzzer that never breaks anything tests nothing
+    assert refused >= 18  # most mutations break the rulebook; a fuzzer that never breaks anything tests nothing
 
 
 def test_hostile_files(tmp_path: Path, capsys) -> None:
@@ -149,7 +149,7 @@ KEYS = ["population.persons", "simulation.days", "simulation.seed", "score.initi
         "score.social.friends", "nope.nope", "behaviours.9999.rate"]  # fmt: skip
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(key=st.sampled_from(KEYS), value=st.one_of(
     st.text(max_size=40), st.floats(allow_nan=True, allow_infinity=True).map(repr), st.integers().map(str),
     st.sampled_from([".nan", ".inf", "true", "[1, 2]", "{a: 1}", "'x'", "1e999", "-0", "0x1F", "٣"])))  # fmt: skip
@@ -159,7 +159,7 @@ def test_set_values(key: str, value: str, capsys) -> None:
         assert "command line" in err or "reference.yaml" in err, err
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.one_of(st.integers(-5, 60), st.text(max_size=4)), st.one_of(st.integers(-5, 60), st.text(max_size=4))),
                      max_size=30), header=st.booleans())  # fmt: skip
 def test_edge_lists(rows, header: bool, tmp_path_factory, capsys) -> None:

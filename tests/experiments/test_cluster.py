@@ -17,7 +17,7 @@ import pytest
 from tests.experiments.conftest import ENV, SMALL, assert_same_tables, cli, tables, write_spec
 
 #: longer runs for the kill tests, so that a kill lands while runs are in flight
-LONG = {**SMALL, "name": "long", "persons": 4000, "days": 200, "seeds": 6}
+LONG = {**SMALL, "name": "long", "persons": 3000, "days": 150, "seeds": 6}
 
 
 @pytest.fixture(scope="module")

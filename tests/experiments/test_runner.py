@@ -19,6 +19,7 @@ import socialcredit as sc
 from socialcredit.experiments import read_experiment
 from socialcredit.results.runfolder import read_results
 from tests.experiments.conftest import ENV, SMALL, cli, write_spec
+from tests.test_cli import call
 
 TINY = {**SMALL, "name": "tiny", "persons": 1500, "days": 40, "seeds": 2}
 
@@ -68,16 +69,16 @@ def test_rerunning_the_same_command_runs_nothing(tiny: Path, tmp_path: Path) -> 
     assert json.loads(again.stdout)["session"]["already_stored"] == 4
 
 
-def test_a_spec_that_would_change_finished_runs_is_refused(tiny: Path) -> None:
+def test_a_spec_that_would_change_finished_runs_is_refused(tiny: Path, capsys) -> None:
     before = (tiny / "results.duckdb").read_bytes()
     changed = write_spec(tiny.parent, {**TINY, "persons": 1600}, name="changed.yaml")
-    done = cli("experiment", str(changed), "--out", str(tiny))
-    assert done.returncode == 2, done.stderr
-    assert "would change the experiment already stored" in done.stderr and "persons: 1500 -> 1600" in done.stderr
-    assert "Traceback" not in done.stderr
+    code, _, err = call(["experiment", str(changed), "--out", str(tiny)], capsys)
+    assert code == 2, err
+    assert "would change the experiment already stored" in err and "persons: 1500 -> 1600" in err
+    assert "Traceback" not in err
     fewer = write_spec(tiny.parent, {**TINY, "seeds": 1}, name="fewer.yaml")
-    done = cli("experiment", str(fewer), "--out", str(tiny))
-    assert done.returncode == 2 and "not in this spec" in done.stderr
+    code, _, err = call(["experiment", str(fewer), "--out", str(tiny)], capsys)
+    assert code == 2 and "not in this spec" in err
     assert (tiny / "results.duckdb").read_bytes() == before
 
 
@@ -92,31 +93,32 @@ def test_more_seeds_run_only_the_new_ones(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(first.summary_table, more.summary_table.iloc[:1][first.summary_table.columns])
 
 
-def test_status_summary_and_report_on_an_experiment_folder(tiny: Path) -> None:
-    status = cli("experiment", "status", str(tiny))
-    assert status.returncode == 0 and "complete: 4 done, 0 failed, 0 pending of 4 runs" in status.stdout
-    summary = cli("summary", str(tiny), "--json")
-    assert summary.returncode == 0, summary.stderr
-    payload = json.loads(summary.stdout)
+def test_status_summary_and_report_on_an_experiment_folder(tiny: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, err = call(["experiment", "status", str(tiny)], capsys)
+    assert code == 0 and "complete: 4 done, 0 failed, 0 pending of 4 runs" in out, err
+    code, out, err = call(["summary", str(tiny), "--json"], capsys)
+    assert code == 0, err
+    payload = json.loads(out)
     assert payload["arms"] == ["deterrence", "none"]
     rows = {(r["arm"], r["measure"]): r for r in payload["summary"]}
     r = rows[("none", "blacklisted")]
     assert r["n"] == 2 and r["lo"] <= r["mean"] <= r["hi"]
     diff = {d["measure"]: d for d in payload["differences"]["none - deterrence"]}["records_true"]
     assert diff["n"] == 2 and diff["se_paired"] > 0 and diff["se_unpaired"] > 0
-    text = cli("summary", str(tiny))
-    assert "mean [95% interval] across 2 seed(s)" in text.stdout and "pairing gain" in text.stdout
-    daily = cli("summary", str(tiny), "--daily", "--json")
-    assert daily.returncode == 0, daily.stderr
-    series = [r for r in json.loads(daily.stdout)["series"] if r["measure"] == "blacklisted" and r["arm"] == "none"]
+    code, out, err = call(["summary", str(tiny)], capsys)
+    assert "mean [95% interval] across 2 seed(s)" in out and "pairing gain" in out, err
+    code, out, err = call(["summary", str(tiny), "--daily", "--json"], capsys)
+    assert code == 0, err
+    series = [r for r in json.loads(out)["series"] if r["measure"] == "blacklisted" and r["arm"] == "none"]
     assert [r["day"] for r in series] == list(range(40)) and all(r["n"] == 2 for r in series)
-    table = cli("summary", str(tiny), "--daily")
-    assert "daily series, mean [95% interval] across seeds" in table.stdout
+    code, out, err = call(["summary", str(tiny), "--daily"], capsys)
+    assert "daily series, mean [95% interval] across seeds" in out, err
     page = (tiny / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 2 and "Paired differences: none - deterrence" in page
     assert "<script" not in page and "http" not in page.split("<style>")[0]
-    again = cli("report", str(tiny))
-    assert again.returncode == 0 and (tiny / "figures" / "series.png").stat().st_size > 5000
+    code, _, err = call(["report", str(tiny)], capsys)
+    assert code == 0 and (tiny / "figures" / "series.png").stat().st_size > 5000, err
 
 
 def test_the_experiment_report_in_a_real_browser(tiny: Path) -> None:
@@ -143,7 +145,7 @@ def test_the_experiment_report_in_a_real_browser(tiny: Path) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_the_same_command_finishes(tmp_path: Path) -> None:
-    spec = write_spec(tmp_path, {**TINY, "persons": 4000, "days": 150, "seeds": 5})
+    spec = write_spec(tmp_path, {**TINY, "persons": 3000, "days": 120, "seeds": 5})
     out = tmp_path / "exp"
     proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", "experiment", str(spec), "--out", str(out), "--workers", "2"],
                             env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -195,12 +197,12 @@ def test_arms_and_runs_keep_the_spec_order(tmp_path: Path) -> None:
     assert list(dict.fromkeys(res.daily["run_id"])) == list(res.runs["run_id"])
 
 
-def test_a_damaged_experiment_folder_is_a_clean_error(tiny: Path, tmp_path: Path) -> None:
+def test_a_damaged_experiment_folder_is_a_clean_error(tiny: Path, tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "experiment.yaml").write_text((tiny / "experiment.yaml").read_text())
     (bad / "results.duckdb").write_bytes(b"not a database")
     for args in (["summary", str(bad)], ["experiment", "status", str(bad)], ["report", str(bad)]):
-        done = cli(*args)
-        assert done.returncode == 2 and "results.duckdb" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        code, _, err = call(args, capsys)
+        assert code == 2 and "results.duckdb" in err and "Traceback" not in err, err
     assert (bad / "results.duckdb").read_bytes() == b"not a database"

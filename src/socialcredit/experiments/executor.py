@@ -67,7 +67,7 @@ class Executor:
 
         if self.scheduler is not None:
             try:
-                self.client = Client(self.scheduler, timeout="10s", set_as_default=False)
+                self.client = Client(self.scheduler, timeout="5s", set_as_default=False)
             except (OSError, TimeoutError) as exc:
                 raise SocialCreditError(
                     f"cannot reach the Dask scheduler at {self.scheduler}: {exc}\n"
