@@ -17,18 +17,16 @@ is killed by the kernel's out-of-memory killer halfway through.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from socialcredit.engine import friends
 from socialcredit.errors import SocialCreditError
+from socialcredit.machine import HEADROOM, available_bytes, gib  # noqa: F401 - part of this module's interface
 
 PROCESS_BYTES = 500e6  # interpreter, numpy, numba, duckdb and the compiled kernels (measured: 430-520 MB)
 SMALL_SIZES = (2000, 4000)
-HEADROOM = 0.9  # use at most this share of the available memory
 
 
 @dataclass(frozen=True)
@@ -51,10 +49,6 @@ class MemoryEstimate:
         per = self.per_person + self.record_log / max(1, self.persons)
         room = available * HEADROOM - PROCESS_BYTES - 3 * self.fixed
         return max(0, int(room / per)) if per > 0 else self.persons
-
-
-def gib(x: float) -> str:
-    return f"{x / 2**30:.2f} GiB" if x >= 2**30 / 10 else f"{x / 2**20:.0f} MiB"
 
 
 def array_bytes(obj: object) -> int:
@@ -113,34 +107,6 @@ def estimate(rulebook) -> MemoryEstimate:
     record_log = rates * n * kept * 5 * 1.5  # 5 bytes a record; the log grows by half when full
     total = PROCESS_BYTES + per_person * n + record_log + 3 * fixed  # daily tables, then the results frames
     return MemoryEstimate(persons=n, per_person=per_person, fixed=fixed, record_log=record_log, total=total)
-
-
-def available_bytes() -> float:
-    """Memory this process may still use: the smaller of the system's available memory and the cgroup's room."""
-    avail = float("inf")
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                avail = float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    for limit_file, usage_file in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
-    ):
-        try:
-            limit = Path(limit_file).read_text().strip()
-            if limit != "max" and float(limit) < 2**60:
-                avail = min(avail, float(limit) - float(Path(usage_file).read_text().strip()))
-            break
-        except (OSError, ValueError):
-            continue
-    if avail == float("inf"):  # not Linux: trust the total physical memory
-        try:
-            avail = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-        except (ValueError, OSError, AttributeError):
-            avail = float("inf")
-    return avail
 
 
 def check(rulebook, available: float | None = None) -> MemoryEstimate | None:

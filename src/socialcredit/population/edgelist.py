@@ -40,7 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from numba import njit
 
-from socialcredit.engine.memory import HEADROOM, available_bytes, gib
+from socialcredit.machine import HEADROOM, available_bytes, gib
 from socialcredit.errors import InputError
 from socialcredit.population.network import _MAX_NODES, Network, _network_from_pairs
 
