@@ -14,6 +14,8 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.engine.test_checkpoint import rewrite, state_file
+
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 RUN = ["smalltown", "--persons", "30000", "--days", "240", "--no-plot", "--json"]
 
@@ -138,58 +140,36 @@ def test_full_system_run_resumes_to_identical_tables(tmp_path: Path) -> None:
     assert a["daily"]["ties_dropped_unfriending"].sum() > 0 and a["daily"]["company_records_true"].sum() > 0
 
 
-def _state(run_dir: Path) -> Path:
-    import json
-
-    return run_dir / "checkpoint" / json.loads((run_dir / "checkpoint" / "state.json").read_text())["file"]
-
-
 def _flip_bit(run_dir: Path) -> None:
-    path = _state(run_dir)
+    path = state_file(run_dir)
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
 
 
 def _truncate(run_dir: Path) -> None:
-    path = _state(run_dir)
+    path = state_file(run_dir)
     path.write_bytes(path.read_bytes()[:1000])
-
-
-def _foreign(run_dir: Path, members: dict) -> None:
-    """Another .npz in place of the state, with its true size and checksum in the manifest."""
-    import hashlib
-    import json
-
-    import numpy as np
-
-    path = _state(run_dir)
-    with open(path, "wb") as fh:
-        np.savez(fh, **members)
-    manifest_path = run_dir / "checkpoint" / "state.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest.update(bytes=path.stat().st_size, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
-    manifest_path.write_text(json.dumps(manifest))
 
 
 def _wrong_shapes(run_dir: Path) -> None:
     import numpy as np
 
-    with np.load(_state(run_dir)) as npz:
+    with np.load(state_file(run_dir)) as npz:
         members = {k: npz[k] for k in npz.files}
     big = next(k for k in members if k.startswith("a"))  # a large array, one member of its own
     members[big] = members[big].reshape(-1)[:-1]
-    _foreign(run_dir, members)
+    rewrite(run_dir, members)
 
 
 def _object_array(run_dir: Path) -> None:
     import numpy as np
 
-    with np.load(_state(run_dir)) as npz:
+    with np.load(state_file(run_dir)) as npz:
         members = {k: npz[k] for k in npz.files}
     big = next(k for k in members if k.startswith("a"))
     members[big] = np.array([None] * members[big].size, dtype=object).reshape(members[big].shape)
-    _foreign(run_dir, members)
+    rewrite(run_dir, members)
 
 
 def _older_format(run_dir: Path) -> None:
@@ -207,7 +187,7 @@ def _older_format(run_dir: Path) -> None:
     [
         (_flip_bit, "SHA-256 checksum does not match"),
         (_truncate, "truncated or damaged"),
-        (lambda d: _foreign(d, {"x": __import__("numpy").arange(5)}), "no meta member"),
+        (lambda d: rewrite(d, {"x": __import__("numpy").arange(5)}), "no meta member"),
         (_wrong_shapes, "is .* the state says"),
         (_object_array, "Object arrays cannot be loaded"),
         (_older_format, "format 2; this version reads format 3"),

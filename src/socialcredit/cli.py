@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.literal import terminal as _lit  # rulebook, file and path text, printed literally
 
 app = typer.Typer(
     add_completion=False,
@@ -34,13 +35,6 @@ def _overrides(sets: list[str] | None, persons: int | None, days: int | None, se
     from socialcredit.rulebook import shortcut_overrides
 
     return list(sets or []) + shortcut_overrides(persons, days, seed)
-
-
-def _lit(text: Any) -> str:
-    """Rulebook, file or path text for the terminal, shown literally (socialcredit.literal)."""
-    from socialcredit.literal import terminal
-
-    return terminal(text)
 
 
 def _print_json(obj: Any) -> None:

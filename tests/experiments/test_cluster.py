@@ -20,23 +20,23 @@ from tests.experiments.conftest import ENV, SMALL, assert_same_tables, cli, tabl
 LONG = {**SMALL, "name": "long", "persons": 3000, "days": 150, "seeds": 6}
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Path:
-    """The small experiment on a local cluster of two workers: the tables every other execution must equal."""
-    folder = tmp_path_factory.mktemp("reference")
-    spec = write_spec(folder, SMALL)
+def _run_on_two_workers(tmp_path_factory, data: dict) -> Path:
+    """The experiment on a local cluster of two workers: the tables every other execution must equal."""
+    folder = tmp_path_factory.mktemp(data["name"])
+    spec = write_spec(folder, data)
     done = cli("experiment", str(spec), "--out", str(folder / "exp"), "--workers", "2", "--json")
     assert done.returncode == 0, done.stderr[-3000:]
     return folder / "exp"
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    return _run_on_two_workers(tmp_path_factory, SMALL)
 
 
 @pytest.fixture(scope="module")
 def long_reference(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("long")
-    spec = write_spec(folder, LONG)
-    done = cli("experiment", str(spec), "--out", str(folder / "exp"), "--workers", "2", "--json")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return folder / "exp"
+    return _run_on_two_workers(tmp_path_factory, LONG)
 
 
 def test_one_worker_gives_the_tables_of_two(reference: Path, tmp_path: Path) -> None:

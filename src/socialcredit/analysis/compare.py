@@ -33,13 +33,9 @@ def _population(res) -> dict[str, Any] | None:
     """The rulebook's population section without ``persons`` and without source notes (None: no rulebook)."""
     if not res.rulebook_yaml:
         return None
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from socialcredit.rulebook.loader import parse_document
 
-    try:
-        data = YAML(typ="safe").load(res.rulebook_yaml) or {}
-    except YAMLError as exc:
-        raise InputError(f"the run's rulebook.yaml does not parse: {exc}") from None
+    data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
 
     def strip(x: Any) -> Any:
         if isinstance(x, dict):

@@ -42,10 +42,10 @@ class ExperimentResults:
 
     @classmethod
     def read(cls, folder: str | os.PathLike) -> "ExperimentResults":
-        from ruamel.yaml import YAML
+        from socialcredit.rulebook.loader import parse_document
 
         path = ensure_experiment(folder)
-        spec = YAML(typ="safe").load(read_spec_yaml(path)) or {}
+        spec = parse_document(read_spec_yaml(path), str(path / "experiment.yaml")).data
         return cls(path, spec, Store(path).read())
 
     # ---------------------------------------------------------------- design

@@ -19,7 +19,7 @@ from typing import Any
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.executor import Executor
-from socialcredit.experiments.spec import LoadedSpec, Plan, PlannedRun, check_measures, plan_runs, sweep_points
+from socialcredit.experiments.spec import LoadedSpec, Plan, PlannedRun, check_measures, plan_runs
 from socialcredit.experiments.store import RUNS_DIR, Store, is_experiment, read_spec_yaml
 from socialcredit.experiments.task import RunOutcome, RunTask, kept_daily, run_summary, simulate
 
@@ -71,7 +71,7 @@ def run_experiment(
     """
     t0 = time.perf_counter()
     say = on_message or (lambda text: None)
-    combos = len(loaded.spec.arm_list()) * len(sweep_points(loaded.spec.sweep))
+    combos = len(loaded.spec.arm_list()) * (loaded.spec.sweep.size() if loaded.spec.sweep else 1)
     if combos > 50:
         say(f"checking the rulebooks of {combos:,} arm and sweep-point combinations (about {combos * 0.03:.0f} s)")
     plan = plan_runs(loaded)  # every spec error is raised here, before anything is written
@@ -211,10 +211,10 @@ def _refuse_changes(folder: Path, plan: Plan, status: dict[str, str], fingerprin
 
 def spec_differences(old_yaml: str, new_yaml: str) -> list[str]:
     """``key: old -> new`` for every value that differs between two resolved specs."""
-    from ruamel.yaml import YAML
+    from socialcredit.rulebook.loader import parse_document
 
-    yaml = YAML(typ="safe")
-    old, new = _flatten(yaml.load(old_yaml) or {}), _flatten(yaml.load(new_yaml) or {})
+    old = _flatten(parse_document(old_yaml, "the stored experiment.yaml").data)  # the loader's alias and size limits
+    new = _flatten(parse_document(new_yaml, "the new spec").data)
     out = []
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key, "(absent)"), new.get(key, "(absent)")

@@ -131,12 +131,11 @@ class Sweep(Strict):
         if self.design == "grid":
             if self.points is not None:
                 raise located(("points",), "points is for lhs and sobol; a grid takes every combination of the values")
-            size = 1
             for name in names:
                 p = self.parameters[name]
                 if p.values is None and p.steps is None:
                     raise located(("parameters", name, "steps"), "a range on a grid needs steps (how many evenly spaced values)")
-                size *= len(p.values) if p.values is not None else int(p.steps or 1)
+            size = self.size()
             if size > MAX_RUNS:
                 raise located(("parameters",), f"the grid has {size:,} points; at most {MAX_RUNS:,} are allowed",
                               allowed="fewer values or steps, or an lhs or sobol sample")  # fmt: skip
@@ -154,6 +153,16 @@ class Sweep(Strict):
                 raise located(("points",), "a Sobol sample keeps its balance only with a power of two points",
                               found=self.points, allowed=f"a power of two, e.g. {lower} or {lower * 2}")  # fmt: skip
         return self
+
+
+    def size(self) -> int:
+        """How many points the sweep has (without drawing or expanding them)."""
+        if self.design != "grid":
+            return int(self.points or 0)
+        size = 1
+        for p in self.parameters.values():
+            size *= len(p.values) if p.values is not None else int(p.steps or 1)
+        return size
 
 
 class Measures(Strict):
@@ -280,7 +289,7 @@ def ensemble_spec(source: str, seeds: int, first_seed: int | None, overrides: li
         key, sep, raw = text.partition("=")
         if not sep:
             raise RulebookError("an override must look like path.to.key=value", location=Location(file="command line", key=f"--set {text}"))
-        sets[key.strip()] = _yaml_scalar(raw.strip())
+        sets[key.strip()] = raw.strip()  # kept as text: the rulebook's override parser reads it, as for a single run
     stem = Path(source).stem if source.lower().endswith((".yaml", ".yml")) else source
     data: dict[str, Any] = {
         "name": name or f"{stem}-{seeds}-seeds",
@@ -294,16 +303,6 @@ def ensemble_spec(source: str, seeds: int, first_seed: int | None, overrides: li
     if sets:
         data["set"] = sets
     return spec_from_dict(data, name="command line")
-
-
-def _yaml_scalar(raw: str) -> Any:
-    from ruamel.yaml import YAML
-
-    try:
-        value = YAML(typ="safe").load(raw)
-    except Exception:  # noqa: BLE001 - an unreadable value stays text; the rulebook's check reports it
-        return raw
-    return value if isinstance(value, (int, float, str, bool, list)) and value is not None else raw
 
 
 # ---------------------------------------------------------------- expanding into runs

@@ -227,6 +227,7 @@ class Store:
             ses = sum(1 for _, s in self.buffer if s == self.session)
             con.execute("UPDATE sessions SET executed = executed + ? WHERE session = ?", [ses, self.session])
             con.execute("COMMIT")
+            self.write_status(con)
         except BaseException:
             try:
                 con.execute("ROLLBACK")
@@ -237,7 +238,6 @@ class Store:
             con.close()
         self.buffer.clear()
         self.last_flush = time.monotonic()
-        self.write_status()
 
     @staticmethod
     def _append(con: Any, table: str, frame: pd.DataFrame, ids: list[str]) -> None:
@@ -252,12 +252,15 @@ class Store:
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _frame")
         con.unregister("_frame")
 
-    def write_status(self) -> dict[str, int]:
-        con = _connect(self.db, read_only=True)
-        try:
-            counts = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
-        finally:
-            con.close()
+    def write_status(self, con: Any = None) -> dict[str, int]:
+        """Write status.json from the runs table (through ``con`` when the caller holds the database open)."""
+        if con is None:
+            con = _connect(self.db, read_only=True)
+            try:
+                return self.write_status(con)
+            finally:
+                con.close()
+        counts = dict(con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall())
         self.counts = {k: int(counts.get(k, 0)) for k in ("ok", "failed", "pending")}
         info = {**self.counts, "total": sum(self.counts.values()), "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
                 "session": self.session}  # fmt: skip

@@ -61,9 +61,9 @@ def scenario_meta(res) -> dict[str, Any]:
     """The rulebook's ``meta`` section (title, description, sources) as plain data; empty when the run kept no rulebook."""
     if not res.rulebook_yaml:
         return {}
-    from ruamel.yaml import YAML
+    from socialcredit.rulebook.loader import parse_document
 
-    data = YAML(typ="safe", pure=True).load(res.rulebook_yaml) or {}
+    data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
     meta = data.get("meta") or {}
     return meta if isinstance(meta, dict) else {}
 

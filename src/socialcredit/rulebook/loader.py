@@ -444,6 +444,13 @@ def _duplicate_pair(text: str, exc: MarkedYAMLError) -> tuple[Node, Node] | None
     return first, dup
 
 
+def _located(message: str, filename: str, lines: list[str], path: Path, line: int | None, column: int | None,
+             **details: Any) -> RulebookError:  # fmt: skip
+    """An error while converting: at ``line``/``column`` of ``filename`` with the source line, keyed by ``path``."""
+    location = Location(filename, line, column, _display_path(None, path) or None)
+    return RulebookError(message, location=location, snippet=_snippet(lines, line, column), **details)
+
+
 def _convert(
     node: Any,
     path: Path,
@@ -462,11 +469,10 @@ def _convert(
         active = set() if active is None else active
         if id(node) in active:
             line, column = positions.get(path) or (None, None)
-            raise RulebookError(
+            raise _located(
                 "an alias refers to a mapping or list that contains it (the value would be infinite)",
-                location=Location(filename, line, column, _display_path(None, path) or None),
+                filename, lines, path, line, column,
                 hint="an alias may only repeat a value defined before and outside it",
-                snippet=_snippet(lines, line, column),
             )
         active.add(id(node))
         try:
@@ -493,20 +499,18 @@ def _convert_collection(
             pos = lc.get(key)
             if isinstance(key, (CommentedKeySeq, CommentedKeyMap)):
                 line, column = (pos[0] + 1, pos[1] + 1) if pos else (None, None)
-                raise RulebookError(
+                raise _located(
                     "a mapping key must be a plain word or number, not a list or mapping",
-                    location=Location(filename, line, column, _display_path(None, path) or None),
-                    snippet=_snippet(lines, line, column),
+                    filename, lines, path, line, column,
                 )
             plain_key = _plain_scalar(key)
             if plain_key is None or isinstance(plain_key, (bool, float)):
                 line, column = (pos[0] + 1, pos[1] + 1) if pos else (None, None)
-                raise RulebookError(
+                raise _located(
                     f"a mapping key must be a plain word or whole number, not {_yaml_type(plain_key)}",
-                    location=Location(filename, line, column, _display_path(None, path) or None),
+                    filename, lines, path, line, column,
                     found=plain_key,
                     hint="a line starting with ':' or an empty key before ':' makes a null key",
-                    snippet=_snippet(lines, line, column),
                 )
             child = path + (plain_key,)
             if pos:
@@ -541,21 +545,19 @@ def _convert_leaf(
     """Copy one scalar, refusing tags, non-finite numbers and numbers too large for float32."""
     if isinstance(node, TaggedScalar):
         line, column = value_positions.get(path) or positions.get(path) or (None, None)
-        raise RulebookError(
+        raise _located(
             f"YAML tag '{node.tag.value if hasattr(node.tag, 'value') else node.tag}' is not supported",
-            location=Location(filename, line, column, _display_path(None, path) or None),
+            filename, lines, path, line, column,
             hint="remove the tag; write plain values only",
-            snippet=_snippet(lines, line, column),
         )
     value = _plain_scalar(node)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not _number_ok(value):
         line, column = value_positions.get(path) or positions.get(path) or (None, None)
-        raise RulebookError(
+        raise _located(
             _number_problem(value),
-            location=Location(filename, line, column, _display_path(None, path) or None),
+            filename, lines, path, line, column,
             found=value,
             allowed=f"a finite number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}",
-            snippet=_snippet(lines, line, column),
         )
     return value
 
