@@ -99,6 +99,7 @@ def run(
                 raise SocialCreditError(f"{flag} applies to a single run, not to an ensemble (--seeds)")
         from socialcredit.experiments.spec import ensemble_spec
 
+        load_rulebook(scenario, _overrides(set_, persons, days, seed))  # errors name the --set text, as for a single run
         loaded_spec = ensemble_spec(scenario, seeds, seed, list(set_ or []), persons=persons, days=days)
         _run_experiment(loaded_spec, out_dir, workers, scheduler, keep_runs, as_json, report)
         return

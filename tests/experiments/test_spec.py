@@ -160,4 +160,5 @@ def test_run_seeds_option_errors(tmp_path: Path, capsys) -> None:
     assert code == 2 and "single run" in err
     code, _, err = call(["run", "reference", "--seeds", "2", "--set", "score.social.frends=0.1", "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and "did you mean 'friends'?" in err and "Traceback" not in err
+    assert "key '--set score.social.frends=0.1'" in err  # named as for a single run
     assert not (tmp_path / "x").exists()
