@@ -142,7 +142,8 @@ def test_a_killed_worker_does_not_change_the_results(long_reference: Path, tmp_p
             proc.kill()
     assert proc.returncode == 0, stderr[-3000:]
     payload = json.loads(stdout)
-    assert payload["status"]["ok"] == 12 and payload["status"]["failed"] == 0
+    failed = tables(folder)["runs"].query("status != 'ok'")[["run_id", "error"]].to_dict("records")
+    assert payload["status"]["ok"] == 12 and payload["status"]["failed"] == 0, failed
     assert_same_tables(long_reference, folder)
 
 

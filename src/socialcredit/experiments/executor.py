@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from socialcredit.errors import SocialCreditError
 
 T = TypeVar("T")
+LOST_RESULT_RETRIES = 3  # a finished job whose result died with its worker is run again this many times
 
 
 def usable_cores() -> int:
@@ -119,24 +120,28 @@ class Executor:
         """Run ``fn(task)`` for every task; yield ``(task, result, error)`` in the order they finish.
 
         ``error`` is None on success, else a message (the job's exception, or
-        the workers it killed). Stopping the iteration (or Ctrl-C) cancels what
-        has not finished.
+        the workers it killed). A job whose result is lost with its worker
+        before the client has it (a worker killed just after finishing) is run
+        again. Stopping the iteration (or Ctrl-C) cancels what has not finished.
         """
         from distributed import as_completed
 
         pending = iter(tasks)
         window = self.window or max(4, 2 * self.threads())
         prefix = uuid.uuid4().hex[:8]
-        by_future: dict[Any, T] = {}
+        by_future: dict[Any, tuple[T, int]] = {}  # future -> (task, attempt)
         done = as_completed(loop=self.client.loop)
+
+        def submit(task: T, attempt: int) -> None:
+            future = self.client.submit(fn, task, key=f"{prefix}-{key(task)}-{attempt}", pure=False)
+            by_future[future] = (task, attempt)
+            done.add(future)
 
         def submit_next() -> bool:
             task = next(pending, None)
             if task is None:
                 return False
-            future = self.client.submit(fn, task, key=f"{prefix}-{key(task)}", pure=False)
-            by_future[future] = task
-            done.add(future)
+            submit(task, 0)
             return True
 
         for _ in range(window):
@@ -144,11 +149,18 @@ class Executor:
                 break
         try:
             for future in done:
-                task = by_future.pop(future)
-                if future.status == "finished":
-                    result, error = future.result(), None
-                else:
+                task, attempt = by_future.pop(future)
+                if future.status == "error":  # the job raised, or killed the workers Dask allows
                     result, error = None, _failure(future)
+                else:
+                    try:
+                        result, error = future.result(), None
+                    except Exception as exc:  # noqa: BLE001 - the result was lost with its worker before it reached us
+                        future.release()
+                        if attempt < LOST_RESULT_RETRIES:
+                            submit(task, attempt + 1)  # the same job again: its result does not depend on where it runs
+                            continue
+                        result, error = None, f"the result was lost {attempt + 1} times with its worker ({type(exc).__name__})"
                 future.release()
                 yield task, result, error
                 submit_next()
