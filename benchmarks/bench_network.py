@@ -22,7 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine.rng import make_key, uniform
+from socialcredit.rng import make_key, uniform
 from socialcredit.population.network import (
     Network,
     block_model,

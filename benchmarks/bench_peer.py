@@ -46,6 +46,7 @@ def ours(persons: int, days: int, threads: int, seed: int, repeat: int) -> dict:
 
     import socialcredit as sc
     from socialcredit.engine.sim import Sim
+    from socialcredit.results import Results
 
     numba.set_num_threads(threads)
     t0 = time.perf_counter()
@@ -59,7 +60,7 @@ def ours(persons: int, days: int, threads: int, seed: int, repeat: int) -> dict:
         sim.setup()
         setups.append(time.perf_counter() - t1)
         t2 = time.perf_counter()
-        res = sim.run()
+        res = Results.from_sim(sim.run())
         runs.append(time.perf_counter() - t2)
     setup_s, run_s = min(setups), min(runs)
     return {

@@ -94,6 +94,7 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
 
     import socialcredit as sc
     from socialcredit.engine.sim import Sim
+    from socialcredit.results import Results
 
     numba.set_num_threads(threads)
     t_import = time.perf_counter() - t0
@@ -108,7 +109,7 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
     sim.setup()
     setup_s = time.perf_counter() - t2
     t3 = time.perf_counter()
-    res = sim.run()
+    res = Results.from_sim(sim.run())
     run_s = time.perf_counter() - t3
     stages = dict(sim.timings.stages)
     stage_s = sum(stages.values())

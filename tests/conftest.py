@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from socialcredit.engine.sim import Sim
+from socialcredit.results import Results
 from socialcredit.rulebook.schema import Rulebook
 
 
@@ -52,14 +53,12 @@ def build(data: dict[str, Any]) -> Rulebook:
 def run(data: dict[str, Any], threads: int | None = None):
     """Run a rulebook given as data; returns (sim, results)."""
     sim = Sim(build(data), threads=threads)
-    res = sim.run()
+    res = Results.from_sim(sim.run())
     return sim, res
 
 
 def run_stepwise(data: dict[str, Any], before=None, after=None):
     """Run day by day; ``before(sim)`` / ``after(sim, day)`` are called around each day's stages."""
-    from socialcredit.results import Results
-
     sim = Sim(build(data))
     sim.setup()
     while sim.state.day < sim.plan.days:

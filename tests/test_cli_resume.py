@@ -100,7 +100,7 @@ SMALL = ["full-system", "--persons", "3000", "--days", "30", "--no-plot", "--jso
 def unfinished_run(out: Path, upto: int = 12) -> None:
     """A full-system run folder (appeals, companies, shaming, unfriending) as a run killed after day ``upto`` leaves it."""
     import socialcredit as sc
-    from socialcredit.engine import checkpoint
+    from socialcredit.results import checkpoint
     from socialcredit.engine.sim import Sim
 
     rb = sc.load("full-system", persons=3000, days=30)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from socialcredit.version import __version__
 
 __all__ = ["load", "run", "experiment", "read_experiment", "Sim", "Results", "read_run", "list_scenarios", "__version__"]
 
@@ -65,6 +65,7 @@ def run(rulebook_or_source: Any, *, threads: int | None = None, out: str | None 
     With ``out``, also write a run folder there.
     """
     from socialcredit.engine.sim import Sim
+    from socialcredit.results import Results
     from socialcredit.rulebook.schema import Rulebook
 
     rb = rulebook_or_source if isinstance(rulebook_or_source, Rulebook) else load(rulebook_or_source, **load_kwargs)
@@ -76,9 +77,9 @@ def run(rulebook_or_source: Any, *, threads: int | None = None, out: str | None 
         bar = Progress()
         bar.start()
         task = bar.add_task("simulating", total=rb.simulation.days)
-        callback = lambda d, n: bar.update(task, completed=d)  # noqa: E731
+        callback = lambda s: bar.update(task, completed=s.state.day)  # noqa: E731
     try:
-        res = sim.run(progress=callback)
+        res = Results.from_sim(sim.run(on_day=callback))
     finally:
         if progress:
             bar.stop()

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from rich.table import Table
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.literal import terminal as _lit  # rulebook, file and path text, printed literally
+
+if TYPE_CHECKING:
+    from socialcredit.results import Results
 
 app = typer.Typer(
     add_completion=False,
@@ -82,7 +85,8 @@ def run(
     keep_runs: bool = typer.Option(False, "--keep-runs", help="With --seeds: also keep each run's own folder under DIR/runs/."),
 ) -> None:
     """Run a scenario, print its summary and write a run folder (with --seeds N: an ensemble into an experiment folder)."""
-    from socialcredit.engine import checkpoint, memory
+    from socialcredit.results import checkpoint
+    from socialcredit.engine import memory
     from socialcredit.engine.sim import Sim
     from socialcredit.results.runfolder import check_target, default_run_dir
     from socialcredit.rulebook import load_rulebook
@@ -133,6 +137,7 @@ def _baseline_and_report(run_dir: Path, settings: dict[str, Any], scenario: str,
 
 def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, t_start: float) -> None:
     """Set up (unless resuming), step to the last day, write the run folder and print the summary."""
+    from socialcredit.results.final_state import final_state_frame
     from socialcredit.results.runfolder import write_results
 
     rb = sim.rulebook
@@ -161,14 +166,29 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
     out.print(f"run folder: [bold]{_lit(path)}[/]  ({elapsed:.1f} s)")
 
 
-def _run_with_progress(sim, quiet: bool, label: str = "", **run_options: Any):
-    """Set up (unless resuming) and step to the last day under a progress bar; returns the results."""
+def _run_with_progress(sim, quiet: bool, label: str = "", checkpoint_every: int | None = None,
+                       checkpoint_dir: str | None = None) -> "Results":  # fmt: skip
+    """Set up (unless resuming) and step to the last day under a progress bar; returns the results.
+
+    With ``checkpoint_every``, the full state is saved to ``checkpoint_dir``
+    every that many days (not on the last day: the run folder follows).
+    """
+    from socialcredit.results import Results, checkpoint
+
+    days = sim.plan.days
+    save = checkpoint.every(checkpoint_every, checkpoint_dir) if checkpoint_every else None
+
+    def on_day(s) -> None:
+        bar.update(task, completed=s.state.day)
+        if save is not None:
+            save(s)
+
     with _progress(quiet) as bar:
-        task = bar.add_task(f"{label}building the society", total=sim.plan.days)
+        task = bar.add_task(f"{label}building the society", total=days)
         if sim.state is None:
             sim.setup()
         bar.update(task, description=f"{label}simulating", completed=sim.state.day)
-        return sim.run(progress=lambda d, n: bar.update(task, completed=d), **run_options)
+        return Results.from_sim(sim.run(on_day=on_day))
 
 
 def _progress(quiet: bool):
@@ -186,81 +206,42 @@ def _progress(quiet: bool):
     )
 
 
-def final_state_frame(sim):
-    import pandas as pd
-
-    st = sim.state
-    pers = sim.pop.persons
-    rb = sim.rulebook
-    return pd.DataFrame(
-        {
-            "person": range(st.n),
-            "region": pd.Categorical.from_codes(pers.region, rb.region_names),
-            "group": pd.Categorical.from_codes(pers.group, rb.group_names),
-            "income": st.income,
-            "score": st.score,
-            "score_without_false_records": st.score_cf,
-            "tier": pd.Categorical.from_codes(st.tier, rb.tier_names),
-            "blacklisted": st.black_since >= 0,
-            "redlisted": st.red_since >= 0,
-            "risk": st.risk,
-            "friends": st.degree,
-            "initial_income": pers.income,
-            "partner": pers.partner,
-            "employer": pers.employer,
-        }
-    )
-
-
 def print_summary(s: dict[str, Any], title: str = "summary") -> None:
+    """The summary as a table; the labels come from the summary entries of ``engine/measures.py``."""
+    from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES, SUMMARY_LABELS as label
+
     t = Table(title=_lit(title), show_header=True, header_style="bold")
     t.add_column("measure")
     t.add_column("value", justify="right")
-    t.add_row("population", f"{s['persons']:,}")
-    t.add_row("days", f"{s['days']:,}")
+    t.add_row(label["persons"], f"{s['persons']:,}")
+    t.add_row(label["days"], f"{s['days']:,}")
     if "score_mean" in s:
-        t.add_row("mean score (p10 - p90)", f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g})")
+        t.add_row(label["score_mean"], f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g})")
         shares = "  ".join(f"{_lit(k)} {v:.1%}" for k, v in s["tier_shares"].items())
-        t.add_row("final tier shares", shares)
-        t.add_row("blacklisted at the end (wrongly)", f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})")
-        t.add_row("redlisted at the end", f"{s['redlisted']:,}")
-    t.add_row("blacklist entries", f"{s['blacklist_entries']:,}")
+        t.add_row(label["tier_shares"], shares)
+        t.add_row(label["blacklisted"], f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})")
+        t.add_row(label["redlisted"], f"{s['redlisted']:,}")
+    t.add_row(label["blacklist_entries"], f"{s['blacklist_entries']:,}")
     total = s["records_true"] + s["records_false"]
     share = s["records_false"] / total if total else 0.0
-    t.add_row("records true / false", f"{s['records_true']:,} / {s['records_false']:,} ({share:.2%} false)")
+    t.add_row(label["records_true"], f"{s['records_true']:,} / {s['records_false']:,} ({share:.2%} false)")
     for name, v in s.get("services", {}).items():
         if v["kind"] == "punishment":
-            t.add_row(f"{_lit(name)}: denials (wrongful)", f"{v['denied']:,} ({v['wrongful']:,}) of {v['attempts']:,} attempts")
+            t.add_row(f"{_lit(name)}: {label['denied']}", f"{v['denied']:,} ({v['wrongful']:,}) of {v['attempts']:,} attempts")
         else:
-            t.add_row(f"{_lit(name)}: rewards (lost to false records)", f"{v['granted']:,} ({v['lost_to_false_records']:,}) of {v['attempts']:,}")
+            t.add_row(f"{_lit(name)}: {label['granted']}", f"{v['granted']:,} ({v['lost_to_false_records']:,}) of {v['attempts']:,}")
     kinds = s.get("events_by_kind")
     if kinds:
-        t.add_row("behaviour events: harmful / benign / prosocial", " / ".join(f"{kinds[k]:,}" for k in ("harmful", "benign", "prosocial")))
+        t.add_row(label["events_by_kind"], " / ".join(f"{kinds[k]:,}" for k in BEHAVIOUR_KINDS))
     if s.get("friends_of_others") is not None:
         bl = s.get("friends_of_blacklisted")
-        t.add_row("friends per person: blacklisted / others", f"{'-' if bl is None else f'{bl:.2f}'} / {s['friends_of_others']:.2f}")
+        t.add_row(label["friends_of_blacklisted"], f"{'-' if bl is None else f'{bl:.2f}'} / {s['friends_of_others']:.2f}")
     if s.get("score_assortativity") is not None:
-        t.add_row("score assortativity of friendships", f"{s['score_assortativity']:.3f}")
-    labels = {
-        "ties_dropped_unfriending": "ties dropped by unfriending",
-        "ties_rewired": "ties rewired",
-        "ties_dropped_shaming": "ties dropped after shaming",
-        "partnerships_ended": "partnerships ended",
-        "appeals_filed": "appeals filed",
-        "appeals_won": "appeals won",
-        "appeals_won_false": "false records overturned",
-        "appeals_lost": "appeals lost",
-        "appeal_days_false": "days overturned false records had counted",
-        "company_blacklist_entries": "company blacklist entries",
-        "company_records_true": "company records (true)",
-        "company_records_false": "company records (false)",
-        "ratings_given": "ratings given",
-        "ratings_low": "ratings of 1 or 2 stars",
-    }
-    for key, value in s.get("institutions_and_responses", {}).items():
-        t.add_row(_lit(labels.get(key, key)), f"{value:,}")
+        t.add_row(label["score_assortativity"], f"{s['score_assortativity']:.3f}")
+    for key, value in s.get(RESPONSES, {}).items():
+        t.add_row(_lit(label.get(key, key)), f"{value:,}")
     if "companies_blacklisted" in s:
-        t.add_row("companies blacklisted at the end", f"{s['companies_blacklisted']:,}")
+        t.add_row(label["companies_blacklisted"], f"{s['companies_blacklisted']:,}")
     out.print(t)
 
 
@@ -441,7 +422,7 @@ def resume(
     threads: Optional[int] = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
 ) -> None:
     """Continue a run that was stopped or killed, from its latest checkpoint (results equal an uninterrupted run)."""
-    from socialcredit.engine import checkpoint
+    from socialcredit.results import checkpoint
     from socialcredit.engine.sim import Sim, check_threads
     from socialcredit.rulebook import load_rulebook
 

@@ -16,6 +16,7 @@ from socialcredit.analysis import (
 )
 from socialcredit.engine.sim import Sim
 from socialcredit.errors import InputError
+from socialcredit.results import Results
 from tests.analysis.conftest import MOVING_TIERS
 
 EXPIRE = MOVING_TIERS["score.recovery.days"]
@@ -145,4 +146,4 @@ def test_everything_is_zero_without_false_detections() -> None:
 def test_time_to_clear_needs_the_rulebook() -> None:
     sim = Sim(sc.load("smalltown", persons=500, days=5))
     with pytest.raises(InputError, match="carry no rulebook"):
-        time_to_clear(sim.run())
+        time_to_clear(Results.from_sim(sim.run()))

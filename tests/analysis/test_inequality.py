@@ -7,9 +7,10 @@ import pytest
 
 import socialcredit as sc
 from socialcredit.analysis import gini, gini_over_time
-from socialcredit.engine.record import NBINS
+from socialcredit.engine.stages.daily import NBINS
 from socialcredit.engine.sim import Sim
 from socialcredit.errors import InputError
+from socialcredit.results import Results
 from tests.analysis.conftest import MOVING_TIERS
 
 
@@ -25,7 +26,7 @@ def run():
     """A 5,000-person smalltown run whose tiers move (so scores spread), kept with its final state."""
     sim = Sim(sc.load("smalltown", MOVING_TIERS, persons=5000, days=120))
     sim.setup()
-    res = sim.run()
+    res = Results.from_sim(sim.run())
     return sim, res
 
 

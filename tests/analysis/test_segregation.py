@@ -17,9 +17,10 @@ import pytest
 
 import socialcredit as sc
 from socialcredit.analysis import assortativity, network_series
-from socialcredit.engine.record import NETWORK_EVERY
+from socialcredit.engine.stages.daily import NETWORK_EVERY
 from socialcredit.engine.sim import Sim
 from socialcredit.errors import InputError
+from socialcredit.results import Results
 from tests.analysis.conftest import MOVING_TIERS
 
 UNFRIENDING = {"responses.unfriending.probability": 0.3, "responses.unfriending.tiers": ["C", "D"], "responses.unfriending.rewire": True}
@@ -49,7 +50,7 @@ def run():
     rb = sc.load("smalltown", {**MOVING_TIERS, **UNFRIENDING}, persons=2000, days=150)
     sim = Sim(rb)
     sim.setup()
-    res = sim.run()
+    res = Results.from_sim(sim.run())
     return sim, res
 
 

@@ -79,12 +79,12 @@ def test_appeals_cut_the_days_wrongly_blacklisted_and_reverse_overturned_records
     days_false = 0
     reversed_points = np.zeros(n)
     region = sim.pop.persons.region
-    names = sim.plan.behaviour_names
+    names = sim.plan.behaviours.names
     for day, person in won[["day", "person"]].itertuples(index=False):
         f = key.loc[(person, day - delay)]
         mine = penalising[(penalising["person"] == person) & (penalising["day"] <= day - delay)]
         days_false += day - mine["day"].max()
-        reversed_points[person] += sim.plan.points[names.index(f["behaviour"]), region[person]]
+        reversed_points[person] += sim.plan.behaviours.points[names.index(f["behaviour"]), region[person]]
     assert d_on["appeal_days_false"].sum() == days_false
 
     applied = np.zeros(n)
@@ -97,7 +97,7 @@ def test_appeals_cut_the_days_wrongly_blacklisted_and_reverse_overturned_records
     np.testing.assert_allclose(sim.state.points_cf, true_only, atol=1e-3)
     fresh = np.ones(n, bool)
     fresh[won.loc[won["day"] == days - 1, "person"].to_numpy()] = False
-    own = np.clip(sim.plan.initial + sim.state.points, sim.plan.lo, sim.plan.hi)
+    own = np.clip(sim.plan.score.initial + sim.state.points, sim.plan.score.lo, sim.plan.score.hi)
     np.testing.assert_allclose(sim.state.score[fresh], own[fresh], atol=1e-3)
 
 

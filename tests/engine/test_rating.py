@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 from scipy.special import ndtr
 
-from socialcredit.engine import rating
+from socialcredit.engine.stages import rating
 from socialcredit.engine.plan import build_plan
 from socialcredit.engine.sim import Sim
 from tests.conftest import base_rulebook, build, run, run_stepwise

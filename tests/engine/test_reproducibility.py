@@ -81,7 +81,7 @@ def test_changing_a_service_leaves_behaviour_and_detection_draws_unchanged() -> 
 def test_parallel_rescoring_gives_the_serial_results(monkeypatch) -> None:
     """Between social updates, the touched persons are rescored in parallel from 200,000 a day (10M-person
     runs). Forced on at every size, it must give exactly the serial kernel's tables, with one thread or two."""
-    from socialcredit.engine import score
+    from socialcredit.engine.stages import score
 
     data = rich_rulebook()
     _, serial = run(data)

@@ -3,8 +3,8 @@
 Each test runs the same seed with the mechanism off and on (common random
 numbers: the behave draw of a person-day is the same in both runs) and checks
 the direction and the rough size of the effect against the equation in the
-module docstrings of :mod:`socialcredit.engine.behave` and
-:mod:`socialcredit.engine.respond`.
+module docstrings of :mod:`socialcredit.engine.stages.behave` and
+:mod:`socialcredit.engine.stages.risk`.
 """
 
 from __future__ import annotations

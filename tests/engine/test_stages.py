@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import behave, classify, collect, friends, respond, rng, score
+from socialcredit.engine.stages import behave, classify, friends_mean, perceived_risk, score
+from socialcredit.engine import picks
+from socialcredit import rng
+from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.state import RecordLog
+from socialcredit.results import Results
 from tests.conftest import base_rulebook, run
 
 
@@ -25,7 +29,7 @@ def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_class
     income_mult[n // 2 :] = 2.0
     event = np.empty(n, np.uint8)
     local = np.zeros(n, np.uint16)
-    counts = np.zeros((n + behave.CHUNK - 1) // behave.CHUNK, np.int64)
+    counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
     hits = np.zeros((2, 4))
     days = 20
     for d in range(days):
@@ -34,7 +38,7 @@ def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_class
             counts,
         )
         assert counts.sum() == (event != 255).sum()
-        assert np.array_equal(collect.gather_kernel(local, counts), np.flatnonzero(event != 255))  # the actors, for detect
+        assert np.array_equal(picks.gather_kernel(local, counts), np.flatnonzero(event != 255))  # the actors, for detect
         for half in range(2):
             ev = event[half * n // 2 : (half + 1) * n // 2]
             hits[half] += np.bincount(ev[ev != 255], minlength=4)[:4]
@@ -102,7 +106,7 @@ def test_friends_mean_and_score_weights() -> None:
     fm = np.zeros(4, np.float32)
     fm_cf = np.zeros(4, np.float32)
     pts = np.zeros(4, np.float32)
-    friends.friends_mean_kernel(indptr, indices, s, s, pts, pts, True, 1000.0, 0.0, 2000.0, fm, fm_cf)
+    friends_mean.friends_mean_kernel(indptr, indices, s, s, pts, pts, True, 1000.0, 0.0, 2000.0, fm, fm_cf)
     np.testing.assert_allclose(fm[:3], [1000, 1000, 1000])
     assert np.isnan(fm[3])
     points = np.array([-100, 0, 50, -300], np.float32)
@@ -238,10 +242,10 @@ def test_income_elasticity_of_demand() -> None:
 def test_risk_halves_after_one_half_life_and_grows_with_penalties() -> None:
     risk = np.full(3, 4.0, np.float32)
     for _ in range(30):
-        respond.decay_kernel(risk, 0.5 ** (1 / 30))
+        perceived_risk.decay_kernel(risk, 0.5 ** (1 / 30))
     np.testing.assert_allclose(risk, 2.0, rtol=1e-4)
     tab = np.array([[-50.0], [20.0]], np.float32)
-    respond.feed_kernel(risk, np.array([0, 1], np.int32), np.array([0, 1], np.uint8), np.zeros(3, np.uint8), tab, 100.0,
+    perceived_risk.feed_kernel(risk, np.array([0, 1], np.int32), np.array([0, 1], np.uint8), np.zeros(3, np.uint8), tab, 100.0,
                         np.array([2], np.int64), 1.5)  # fmt: skip
     np.testing.assert_allclose(risk, [2.5, 2.0, 3.5], rtol=1e-4)
 
@@ -270,11 +274,11 @@ def test_fused_classify_equals_the_generic_path() -> None:
         "redlist": {"enter": "tier == 'A'", "exit": "tier in ('C', 'D')", "min_days": 5},
     }
     sim_fast, fast = run(data)
-    assert sim_fast.plan.blacklist.tabulated and sim_fast.plan.redlist.tabulated
+    assert sim_fast.plan.lists.blacklist.tabulated and sim_fast.plan.lists.redlist.tabulated
     data["lists"]["blacklist"]["enter"] = "tier in ('C', 'D') or score < -1"  # score never < -1: same rule
     data["lists"]["redlist"]["exit"] = "tier in ('C', 'D') or income < -1"
     sim_slow, slow = run(data)
-    assert not sim_slow.plan.blacklist.tabulated and not sim_slow.plan.redlist.tabulated
+    assert not sim_slow.plan.lists.blacklist.tabulated and not sim_slow.plan.lists.redlist.tabulated
     assert fast.summary()["blacklist_entries"] > 0
     import pandas as pd
 
@@ -291,10 +295,10 @@ def test_updating_only_touched_scores_equals_a_full_pass() -> None:
     data["score"]["recovery"] = {"mode": "expire", "days": 30}
     data["score"]["social"] = {"friends": 0.2, "period": 10}
     data["detection"]["channels"]["records"]["delay"] = 2
-    fast = Sim(build(data)).run()
+    fast = Results.from_sim(Sim(build(data)).run())
     full_sim = Sim(build(data))
     full_sim.full_score_pass = True
-    full = full_sim.run()
+    full = Results.from_sim(full_sim.run())
     import pandas as pd
 
     pd.testing.assert_frame_equal(fast.daily, full.daily, check_exact=True)
@@ -328,11 +332,11 @@ def test_fused_classify_with_overlapping_exit_rule_equals_the_generic_path() -> 
         "redlist": {"enter": "tier == 'A'", "exit": "tier == 'A'", "min_days": 2},
     }
     sim_fast, fast = run(data)
-    assert sim_fast.plan.blacklist.tabulated
+    assert sim_fast.plan.lists.blacklist.tabulated
     data["lists"]["blacklist"]["exit"] = "tier in ('B', 'C', 'D') or score < -1"
     data["lists"]["redlist"]["exit"] = "tier == 'A' or income < -1"
     sim_slow, slow = run(data)
-    assert not sim_slow.plan.blacklist.tabulated
+    assert not sim_slow.plan.lists.blacklist.tabulated
     daily = fast.to_df("daily")
     assert daily["blacklist_entries"].sum() > daily["blacklisted"].iloc[-1]  # people left and came back
     import pandas as pd

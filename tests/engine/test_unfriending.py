@@ -157,7 +157,7 @@ def test_shaming_drops_ties_of_newly_listed_persons() -> None:
         degree_before["d"] = sim.state.degree.copy()
 
     def after(sim, day):
-        slots["at_entry"] += int(degree_before["d"][sim.black_entered].sum())
+        slots["at_entry"] += int(degree_before["d"][sim.handoffs.black_entered].sum())
 
     sim, on = run_stepwise(data, before, after)
     d_on, d_off = on.to_df("daily"), off.to_df("daily")
@@ -198,7 +198,7 @@ def test_partners_leave_blacklisted_partners() -> None:
         sim = Sim(build(data))
         sim.setup()
         partner0 = sim.pop.persons.partner.copy()
-        runs[prob] = (sim, sim.run(), partner0)
+        runs[prob] = (sim, Results.from_sim(sim.run()), partner0)
 
     sim, res, partner0 = runs[0.0]
     assert res.to_df("daily")["partnerships_ended"].sum() == 0

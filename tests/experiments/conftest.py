@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from socialcredit.experiments import read_experiment
-from socialcredit.rulebook.loader import dump_yaml
+from socialcredit.rulebook.document import dump_yaml
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ENV = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""), COLUMNS="200")

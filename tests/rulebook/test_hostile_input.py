@@ -14,7 +14,7 @@ import pytest
 
 from socialcredit.errors import ConditionError, RulebookError, RulebookErrors
 from socialcredit.rulebook import load_rulebook, scenario_path
-from socialcredit.rulebook.loader import MAX_DEPTH, MAX_NODES, parse_document
+from socialcredit.rulebook.document import MAX_DEPTH, MAX_NODES, parse_document
 from tests.test_cli import call
 
 REFERENCE = scenario_path("reference").read_text(encoding="utf-8")  # type: ignore[union-attr]

@@ -16,14 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from socialcredit.errors import RulebookError, RulebookErrors
-from socialcredit.rulebook.loader import (
-    Document,
-    apply_overrides,
-    dump_yaml,
-    load_document,
-    parse_document,
-    validate,
-)
+from socialcredit.rulebook.document import Document, dump_yaml, load_document, parse_document
+from socialcredit.rulebook.overrides import apply_overrides
+from socialcredit.rulebook.validation import validate
 
 # --------------------------------------------------------------------------- models
 

@@ -7,9 +7,9 @@ import copy
 import pytest
 
 from socialcredit.errors import RulebookErrors
-from socialcredit.rulebook.loader import parse_document, validate
+from socialcredit.rulebook.document import dump_yaml, parse_document
 from socialcredit.rulebook.schema import Rulebook
-from socialcredit.rulebook.loader import dump_yaml
+from socialcredit.rulebook.validation import validate
 from tests.conftest import base_rulebook
 
 

@@ -7,6 +7,7 @@ import pytest
 
 import socialcredit as sc
 from socialcredit.engine.sim import Sim
+from socialcredit.results import Results
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def small_run():
     """3,000 persons over 90 days (a few seconds)."""
     rb = sc.load("nosedive", persons=3000, days=90)
     sim = Sim(rb)
-    return rb, sim, sim.run()
+    return rb, sim, Results.from_sim(sim.run())
 
 
 def test_the_scenario_validates_with_rating_based_scores() -> None:

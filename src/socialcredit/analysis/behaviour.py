@@ -42,7 +42,8 @@ RESPONSES = ("deterrence", "gaming", "income")  # the responses that change beha
 
 def rulebook_of(res: Results) -> Rulebook:
     """The validated rulebook a run was made with (from the run folder's rulebook.yaml or ``sc.run``)."""
-    from socialcredit.rulebook.loader import parse_document, validate
+    from socialcredit.rulebook.document import parse_document
+    from socialcredit.rulebook.validation import validate
 
     if not res.rulebook_yaml:
         raise InputError(

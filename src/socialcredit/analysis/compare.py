@@ -33,7 +33,7 @@ def _population(res) -> dict[str, Any] | None:
     """The rulebook's population section without ``persons`` and without source notes (None: no rulebook)."""
     if not res.rulebook_yaml:
         return None
-    from socialcredit.rulebook.loader import parse_document
+    from socialcredit.rulebook.document import parse_document
 
     data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
 

@@ -13,7 +13,7 @@ which costs a sort instead of n^2 differences.
 The run records the Gini of each day's scores (column ``score_gini`` of the
 ``daily`` table) from a 512-bin histogram of scores; that value is within
 about one bin width over the mean score of the exact one (see
-:mod:`socialcredit.engine.record`).
+:mod:`socialcredit.engine.stages.daily`).
 """
 
 from __future__ import annotations

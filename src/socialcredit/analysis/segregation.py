@@ -19,7 +19,7 @@ edge in both directions); when unfriending has left one-sided ties, it is
 what networkx computes on the directed graph of the slots.
 
 The run measures both, and friends per person (blacklisted against others),
-every 30 days and on the last day (:mod:`socialcredit.engine.ties`).
+every 30 days and on the last day (:mod:`socialcredit.engine.stages.ties`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialcredit.engine.ties import score_assortativity, tier_assortativity
+from socialcredit.engine.assortativity import score_assortativity, tier_assortativity
 from socialcredit.errors import InputError
 from socialcredit.results import Results
 

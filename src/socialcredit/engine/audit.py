@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import rng
+from socialcredit import rng
 
 COLUMNS = [
     "day", "person", "event", "behaviour", "channel", "is_false", "points", "service", "wrongful", "score", "tier", "other", "detail",
@@ -115,8 +115,8 @@ class Audit:
         origin = np.where(f & 2, self._detail("spurious"), np.where(f & 4, self._detail("service"),
                           np.where(f & 1, self._detail("misattributed"), self._detail("observed"))))  # fmt: skip
         self._add(
-            day, p, "record", behaviour=b, channel=plan.beh_channel[b], is_false=(f & 1),
-            points=plan.points[b, self.sim.pop.persons.region[p]], detail=origin,
+            day, p, "record", behaviour=b, channel=plan.behaviours.channel[b], is_false=(f & 1),
+            points=plan.behaviours.points[b, self.sim.pop.persons.region[p]], detail=origin,
         )  # fmt: skip
 
     def list_changes(self, day: int, name: str, entered: np.ndarray, left: np.ndarray) -> None:
@@ -157,14 +157,14 @@ class Audit:
         tier = st.tier[self.idx]
         ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
         if ch.size:
-            today = self.sim.today[0]
+            today = self.sim.handoffs.records[0]
             had_record = np.isin(self.idx[ch], today[self.mask[today]])  # only sampled persons' records
             other = "ratings" if self.sim.plan.ratings is not None else "social term or expiry"
             detail = np.where(had_record, self._detail("records"), self._detail(other))
             self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)
         tc = np.flatnonzero(tier != self.prev_tier)
         if tc.size:
-            names = self.sim.plan.tier_names
+            names = self.sim.plan.tiers.names
             detail = [self._detail(f"{names[a]} -> {names[b]}") for a, b in zip(self.prev_tier[tc], tier[tc])]
             self._add(day, self.idx[tc], "tier", score=score[tc], tier=tier[tc], detail=np.array(detail))
         self.prev_score = score
@@ -183,7 +183,7 @@ class Audit:
         st = sim.state
         pers = sim.pop.persons
         i = self.idx
-        tiers = plan.tier_names
+        tiers = plan.tiers.names
 
         def cat(codes: np.ndarray, vocab: list[str]) -> np.ndarray:
             return np.asarray(vocab, dtype=object)[np.asarray(codes, dtype=np.int64)] if len(codes) else np.zeros(0, object)
@@ -228,14 +228,14 @@ class Audit:
                 "day": cols["day"],
                 "person": cols["person"].astype(np.int64),
                 "event": events.astype(str),
-                "behaviour": names(cols["behaviour"], plan.behaviour_names).astype(object),
-                "channel": names(cols["channel"], plan.channel_names).astype(object),
+                "behaviour": names(cols["behaviour"], plan.behaviours.names).astype(object),
+                "channel": names(cols["channel"], plan.detection.channel_names).astype(object),
                 "is_false": flag(cols["is_false"]),
                 "points": cols["points"],
                 "service": names(cols["service"], [s.name for s in plan.services]).astype(object),
                 "wrongful": flag(cols["wrongful"]),
                 "score": cols["score"],
-                "tier": names(cols["tier"], plan.tier_names).astype(object),
+                "tier": names(cols["tier"], plan.tiers.names).astype(object),
                 "other": pd.array(np.where(cols["other"] < 0, None, cols["other"]), dtype="Int64"),
                 "detail": names(cols["detail"], self.details).astype(object),
             }

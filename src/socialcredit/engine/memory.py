@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from socialcredit.engine import friends
+from socialcredit.engine.stages import friends_mean
 from socialcredit.errors import SocialCreditError
 from socialcredit.machine import HEADROOM, available_bytes, gib  # noqa: F401 - part of this module's interface
 
@@ -96,10 +96,10 @@ def estimate(rulebook) -> MemoryEstimate:
     plan = sim.plan
     (k1, k2), (t1, t2) = SMALL_SIZES, totals
     per_person = max(0.0, (t2 - t1) / (k2 - k1))
-    if plan.needs_friends_mean and not plan.ties_change and n >= friends.MIN_PERSONS:
+    if plan.needs_friends_mean and not plan.ties_change and n >= friends_mean.MIN_PERSONS:
         # the far-ties index of large runs (not built at the tiny sizes): 16 bytes per far tie, at most a quarter of them
         slots = sim.pop.network.indices.shape[0] / max(1, sim.state.n)
-        per_person += friends.MAX_FAR_SHARE * slots * 16
+        per_person += friends_mean.MAX_FAR_SHARE * slots * 16
     fixed = max(0.0, t1 - per_person * k1)
     # the log keeps a day's records only if something reads them back within the run (see score.run)
     logged_days = plan.days if plan.appeals_on else max(0, plan.days - plan.first_readback_days)

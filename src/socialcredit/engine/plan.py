@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from socialcredit.rulebook.conditions import Condition, FieldSpec, compile_condition, count_key
+from socialcredit.rulebook.conditions import Condition, count_key
+from socialcredit.rulebook.fields import compile_conditions
 from socialcredit.rulebook.schema import Rulebook
 
 #: Response classes of behaviours: columns of ``State.class_rate``. A behaviour's rate
@@ -22,39 +23,6 @@ DETERRED = 0  # penalised (everything under secret rules): 1 / (1 + elasticity *
 GAMED = 1  # rewarded under public rules: 1 + gaming elasticity * risk
 NEUTRAL = 2  # no risk response
 INCOME = 3  # added to the above when the behaviour also responds to income: (income0 / income) ** elasticity
-
-
-def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
-    """Per-person fields conditions may read."""
-    return {
-        "score": FieldSpec("number"),
-        "points": FieldSpec("number"),
-        "tier": FieldSpec("ordered", tuple(rb.tier_names)),
-        "blacklisted": FieldSpec("bool"),
-        "redlisted": FieldSpec("bool"),
-        "days_listed": FieldSpec("number"),
-        "days_redlisted": FieldSpec("number"),
-        "region": FieldSpec("category", tuple(rb.region_names)),
-        "group": FieldSpec("category", tuple(rb.group_names)),
-        "income": FieldSpec("number"),
-        "friends_mean": FieldSpec("number"),
-        "risk": FieldSpec("number"),
-        "represents_blacklisted": FieldSpec("bool"),
-        "employer_blacklisted": FieldSpec("bool"),
-    }
-
-
-def company_fields(rb: Rulebook) -> dict[str, FieldSpec]:
-    """Per-company fields company list conditions may read."""
-    return {
-        "score": FieldSpec("number"),
-        "points": FieldSpec("number"),
-        "tier": FieldSpec("ordered", tuple(rb.tier_names)),
-        "region": FieldSpec("category", tuple(rb.region_names)),
-        "size": FieldSpec("number"),
-        "blacklisted": FieldSpec("bool"),
-        "days_listed": FieldSpec("number"),
-    }
 
 
 @dataclass
@@ -70,7 +38,7 @@ class ServicePlan:
 
 @dataclass
 class RatingPlan:
-    """Peer rating (``score.basis: ratings``); see :mod:`socialcredit.engine.rating`."""
+    """Peer rating (``score.basis: ratings``); see :mod:`socialcredit.engine.stages.rating`."""
 
     interactions: float  # expected interactions a person starts per day
     strangers: float  # probability an interaction is with a uniform person of the own region
@@ -119,27 +87,45 @@ class ListPlan:
 
 
 @dataclass
-class Plan:
-    rulebook: Rulebook
-    seed: int
-    days: int
-    behaviour_names: list[str]
+class BehaviourPlan:
+    """``behaviours``: one entry per behaviour (B of them), in the rulebook's order."""
+
+    names: list[str]
     rate_day: np.ndarray  # float32 (B,) expected events per person per day (0 for company behaviours)
     company_rate_day: np.ndarray  # float64 (B,) expected events per company per day (0 for person behaviours)
     het_sigma: np.ndarray  # float64 (B,)
-    beh_class: np.ndarray  # int64 (B,) column of State.class_rate: DETERRED, GAMED, NEUTRAL, + INCOME
-    beh_channel: np.ndarray  # int64 (B,)
-    beh_kind: list[str]
+    response_class: np.ndarray  # int64 (B,) column of State.class_rate: DETERRED, GAMED, NEUTRAL, + INCOME
+    channel: np.ndarray  # int64 (B,) index of the detecting channel
+    kind: list[str]
     points: np.ndarray  # float32 (B, R)
     base_points: np.ndarray  # float64 (B,) points outside regional overrides: the sign says penalised or rewarded
+    company: np.ndarray  # int64 indices of company behaviours
+
+
+@dataclass
+class DetectionPlan:
+    """``detection``: one entry per channel (C of them), and misidentification by group."""
+
     channel_names: list[str]
-    coverage: np.ndarray  # float64 (C, R), before any ramp (see coverage_on)
+    coverage: np.ndarray  # float64 (C, R), before any ramp (see Plan.coverage_on)
     false_attribution: np.ndarray  # float64 (C,)
     spurious_rate: np.ndarray  # float64 (C,) per person per day
     delay: np.ndarray  # int64 (C,)
-    group_mult: np.ndarray  # float64 (G,)
-    tier_mins: np.ndarray  # float32 (T-1,) descending thresholds
-    tier_names: list[str]
+    group_mult: np.ndarray  # float64 (G,) misidentification multiplier of each group
+
+
+@dataclass
+class TierPlan:
+    """``tiers``: names from best to worst and the minimum score of each but the last."""
+
+    names: list[str]
+    mins: np.ndarray  # float32 (T-1,) descending thresholds
+
+
+@dataclass
+class ScorePlan:
+    """``score``: the initial score, bounds, recovery and the social term."""
+
     initial: float
     lo: float
     hi: float
@@ -151,6 +137,12 @@ class Plan:
     w_employer: float
     social_period: int
     composite: bool
+
+
+@dataclass
+class ResponsePlan:
+    """``responses``: how persons respond (deterrence, gaming, income, unfriending, breakups); all off at their defaults."""
+
     deter_elasticity: float
     deter_decay: float
     deter_scale: float
@@ -158,17 +150,19 @@ class Plan:
     friends_weight: float
     gaming_elasticity: float
     income_elasticity: float
-    secret: bool
-    blacklist: ListPlan | None
-    redlist: ListPlan | None
-    services: list[ServicePlan]
-    # society's responses and institutions (issue 3); every mechanism is off at its default
     unfriend_p: float = 0.0
     unfriend_low: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))  # bool (T,)
     unfriend_blacklisted: bool = True
     rewire: bool = True
     rewire_preference: float = 1.0
     breakup_p: float = 0.0
+
+
+@dataclass
+class InstitutionPlan:
+    """``institutions``: transparency, shaming, appeals and the coupling of companies and representatives."""
+
+    secret: bool
     shaming_p: float = 0.0
     appeal_p: float = 0.0
     appeal_success_false: float = 0.0
@@ -177,77 +171,100 @@ class Plan:
     appeal_window: int = 365
     representative_record: int = -1  # person behaviour recorded against a blacklisted company's representative
     company_record: int = -1  # company behaviour recorded against a company whose representative is blacklisted
+
+
+@dataclass
+class ListsPlan:
+    """``lists``: the blacklist and redlist of persons and the company blacklist (None when absent)."""
+
+    blacklist: ListPlan | None
+    redlist: ListPlan | None
     company_blacklist: ListPlan | None = None
-    company_behaviours: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+@dataclass
+class ConditionPlan:
+    """What the compiled conditions read, across sections."""
+
     fields_used: frozenset[str] = frozenset()  # every per-person field some condition reads
     count_slots: list[tuple[int, int]] = field(default_factory=list)  # (behaviour index, days)
     count_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """The rulebook as numeric tables, one part per rulebook section."""
+
+    rulebook: Rulebook
+    seed: int
+    days: int
+    behaviours: BehaviourPlan
+    detection: DetectionPlan
+    tiers: TierPlan
+    score: ScorePlan
+    responses: ResponsePlan
+    institutions: InstitutionPlan
+    lists: ListsPlan
+    services: list[ServicePlan]
+    conditions: ConditionPlan
     ratings: RatingPlan | None = None  # scores come from peer ratings (score.basis: ratings)
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
         channels = self.rulebook.detection.channels
-        if not any(channels[c].ramp for c in self.channel_names):
-            return self.coverage
-        mult = np.array([channels[c].ramp_at(day) for c in self.channel_names])
-        return self.coverage * mult[:, None]
+        if not any(channels[c].ramp for c in self.detection.channel_names):
+            return self.detection.coverage
+        mult = np.array([channels[c].ramp_at(day) for c in self.detection.channel_names])
+        return self.detection.coverage * mult[:, None]
 
     @property
     def n_behaviours(self) -> int:
-        return len(self.behaviour_names)
+        return len(self.behaviours.names)
 
     @property
     def retention_days(self) -> int:
         """How long the record log must keep a day's records (expiry, count windows, appeals)."""
-        days = self.expire_days if self.recovery_mode == "expire" else 0
-        for _, d in self.count_slots:
+        days = self.score.expire_days if self.score.recovery_mode == "expire" else 0
+        for _, d in self.conditions.count_slots:
             days = max(days, d)
         if self.appeals_on:
-            days = max(days, self.appeal_window + self.appeal_delay + 1)
+            days = max(days, self.institutions.appeal_window + self.institutions.appeal_delay + 1)
         return days
 
     @property
     def first_readback_days(self) -> int:
         """The shortest horizon at which a day's records are read back (0 if never)."""
-        days = [self.expire_days] if self.recovery_mode == "expire" else []
-        days += [d for _, d in self.count_slots]
+        days = [self.score.expire_days] if self.score.recovery_mode == "expire" else []
+        days += [d for _, d in self.conditions.count_slots]
         return min(days) if days else 0
 
     @property
     def appeals_on(self) -> bool:
-        return self.appeal_p > 0.0
+        return self.institutions.appeal_p > 0.0
 
     @property
     def needs_friends_mean(self) -> bool:
         """Whether the friends' mean is computed (a social term on friends, or a condition reading it)."""
-        return self.w_friends > 0 or "friends_mean" in self.fields_used
+        return self.score.w_friends > 0 or "friends_mean" in self.conditions.fields_used
 
     @property
     def ties_change(self) -> bool:
         """Whether the friendship network can change during the run (empty slots may appear)."""
-        return self.unfriend_p > 0.0 or self.shaming_p > 0.0
+        return self.responses.unfriend_p > 0.0 or self.institutions.shaming_p > 0.0
 
     @property
     def companies_active(self) -> bool:
         """Whether company scores can change (company behaviours, coupling or a company list)."""
-        return self.company_behaviours.size > 0 or self.company_blacklist is not None or self.company_record >= 0
+        return self.behaviours.company.size > 0 or self.lists.company_blacklist is not None or self.institutions.company_record >= 0
 
     @property
     def income_response(self) -> bool:
         """Whether some behaviour's rate follows income (economic feedback is on)."""
-        return bool((self.beh_class >= INCOME).any())
+        return bool((self.behaviours.response_class >= INCOME).any())
 
     @property
     def n_classes(self) -> int:
         return 2 * INCOME if self.income_response else INCOME
-
-
-def _compile(text: str, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:
-    try:
-        return compile_condition(text, fields, names)
-    except Exception as exc:  # ConditionError: attach the rulebook path for the loader
-        exc.rulebook_path = where
-        raise
 
 
 def build_plan(rb: Rulebook) -> Plan:
@@ -272,14 +289,13 @@ def build_plan(rb: Rulebook) -> Plan:
         codes.append(code)
     classes = codes
     is_company = np.array([b.actor == "company" for b in rb.behaviours])
-    fields = condition_fields(rb)
+    compiled = compile_conditions(rb)
 
     def list_plan(name: str) -> ListPlan | None:
         rule = getattr(rb.lists, name)
         if rule is None:
             return None
-        enter = _compile(rule.enter, fields, names, ("lists", name, "enter"))
-        exit_ = _compile(rule.exit, fields, names, ("lists", name, "exit")) if rule.exit else None
+        enter, exit_ = compiled.lists[name]
         dims = (len(rb.tiers), len(regions), len(rb.population.groups))
         return ListPlan(
             name=name,
@@ -292,8 +308,7 @@ def build_plan(rb: Rulebook) -> Plan:
 
     services = []
     for i, s in enumerate(rb.services):
-        key = "granted_when" if s.is_reward else "denied_when"
-        cond = _compile(s.condition, fields, names, ("services", i, key))
+        cond = compiled.services[i]
         services.append(
             ServicePlan(
                 name=s.name,
@@ -310,11 +325,11 @@ def build_plan(rb: Rulebook) -> Plan:
     company_blacklist = None
     if rb.lists.company_blacklist is not None:
         rule = rb.lists.company_blacklist
-        cfields = company_fields(rb)
+        enter, exit_ = compiled.lists["company_blacklist"]
         company_blacklist = ListPlan(
             name="company_blacklist",
-            enter=_compile(rule.enter, cfields, [], ("lists", "company_blacklist", "enter")),
-            exit=_compile(rule.exit, cfields, [], ("lists", "company_blacklist", "exit")) if rule.exit else None,
+            enter=enter,
+            exit=exit_,
             min_days=rule.min_days,
         )
     slots: list[tuple[int, int]] = []
@@ -334,64 +349,73 @@ def build_plan(rb: Rulebook) -> Plan:
         rulebook=rb,
         seed=rb.simulation.seed,
         days=rb.simulation.days,
-        behaviour_names=names,
-        rate_day=np.array([0.0 if c else b.rate / 365.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float32),
-        company_rate_day=np.array([b.rate / 365.0 if c else 0.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float64),
-        het_sigma=np.array([b.heterogeneity for b in rb.behaviours], dtype=np.float64),
-        beh_class=np.array(classes, dtype=np.int64),
-        beh_channel=np.array([channels.index(b.channel) for b in rb.behaviours], dtype=np.int64),
-        beh_kind=[b.kind for b in rb.behaviours],
-        base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),
-        points=np.array([[b.points_for(r) for r in regions] for b in rb.behaviours], dtype=np.float32).reshape(len(names), len(regions)),
-        channel_names=channels,
-        coverage=np.array([[rb.detection.channels[c].coverage_for(r) for r in regions] for c in channels], dtype=np.float64),
-        false_attribution=np.array([rb.detection.channels[c].false_attribution for c in channels], dtype=np.float64),
-        spurious_rate=np.array([rb.detection.channels[c].spurious_rate / 365.0 for c in channels], dtype=np.float64),
-        delay=np.array([rb.detection.channels[c].delay for c in channels], dtype=np.int64),
-        group_mult=np.array([g.misidentification for g in rb.population.groups], dtype=np.float64),
-        tier_mins=np.array([t.min for t in rb.tiers[:-1]], dtype=np.float32),
-        tier_names=rb.tier_names,
-        initial=float(sc.initial),
-        lo=float(sc.bounds[0]),
-        hi=float(sc.bounds[1]),
-        recovery_mode=sc.recovery.mode,
-        expire_days=sc.recovery.days,
-        relax_factor=float(0.5 ** (1.0 / sc.recovery.half_life)),
-        w_friends=sc.social.friends,
-        w_partner=sc.social.partner,
-        w_employer=sc.social.employer,
-        social_period=sc.social.period,
-        composite=sc.social.composite,
-        deter_elasticity=d.elasticity,
-        deter_decay=float(0.5 ** (1.0 / d.half_life)),
-        deter_scale=d.points_scale,
-        sanction_weight=d.sanction_weight,
-        friends_weight=d.friends_weight,
-        gaming_elasticity=rs.gaming.elasticity,
-        income_elasticity=rs.income.elasticity,
-        secret=secret,
-        blacklist=blacklist,
-        redlist=redlist,
+        behaviours=BehaviourPlan(
+            names=names,
+            rate_day=np.array([0.0 if c else b.rate / 365.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float32),
+            company_rate_day=np.array([b.rate / 365.0 if c else 0.0 for b, c in zip(rb.behaviours, is_company)], dtype=np.float64),
+            het_sigma=np.array([b.heterogeneity for b in rb.behaviours], dtype=np.float64),
+            response_class=np.array(classes, dtype=np.int64),
+            channel=np.array([channels.index(b.channel) for b in rb.behaviours], dtype=np.int64),
+            kind=[b.kind for b in rb.behaviours],
+            base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),
+            points=np.array([[b.points_for(r) for r in regions] for b in rb.behaviours], dtype=np.float32).reshape(len(names), len(regions)),
+            company=np.flatnonzero(is_company).astype(np.int64),
+        ),
+        detection=DetectionPlan(
+            channel_names=channels,
+            coverage=np.array([[rb.detection.channels[c].coverage_for(r) for r in regions] for c in channels], dtype=np.float64),
+            false_attribution=np.array([rb.detection.channels[c].false_attribution for c in channels], dtype=np.float64),
+            spurious_rate=np.array([rb.detection.channels[c].spurious_rate / 365.0 for c in channels], dtype=np.float64),
+            delay=np.array([rb.detection.channels[c].delay for c in channels], dtype=np.int64),
+            group_mult=np.array([g.misidentification for g in rb.population.groups], dtype=np.float64),
+        ),
+        tiers=TierPlan(names=rb.tier_names, mins=np.array([t.min for t in rb.tiers[:-1]], dtype=np.float32)),
+        score=ScorePlan(
+            initial=float(sc.initial),
+            lo=float(sc.bounds[0]),
+            hi=float(sc.bounds[1]),
+            recovery_mode=sc.recovery.mode,
+            expire_days=sc.recovery.days,
+            relax_factor=float(0.5 ** (1.0 / sc.recovery.half_life)),
+            w_friends=sc.social.friends,
+            w_partner=sc.social.partner,
+            w_employer=sc.social.employer,
+            social_period=sc.social.period,
+            composite=sc.social.composite,
+        ),
+        responses=ResponsePlan(
+            deter_elasticity=d.elasticity,
+            deter_decay=float(0.5 ** (1.0 / d.half_life)),
+            deter_scale=d.points_scale,
+            sanction_weight=d.sanction_weight,
+            friends_weight=d.friends_weight,
+            gaming_elasticity=rs.gaming.elasticity,
+            income_elasticity=rs.income.elasticity,
+            unfriend_p=rs.unfriending.probability,
+            unfriend_low=np.array([t in rs.unfriending.tiers for t in rb.tier_names], dtype=np.bool_),
+            unfriend_blacklisted=rs.unfriending.blacklisted,
+            rewire=rs.unfriending.rewire,
+            rewire_preference=rs.unfriending.preference,
+            breakup_p=rs.breakup.probability,
+        ),
+        institutions=InstitutionPlan(
+            secret=secret,
+            shaming_p=inst.shaming.probability,
+            appeal_p=inst.appeals.probability,
+            appeal_success_false=inst.appeals.success_false,
+            appeal_success_true=inst.appeals.success_true,
+            appeal_delay=inst.appeals.delay,
+            appeal_window=inst.appeals.window,
+            representative_record=names.index(inst.coupling.representative_record) if inst.coupling.representative_record else -1,
+            company_record=names.index(inst.coupling.company_record) if inst.coupling.company_record else -1,
+        ),
+        lists=ListsPlan(blacklist=blacklist, redlist=redlist, company_blacklist=company_blacklist),
         services=services,
-        unfriend_p=rs.unfriending.probability,
-        unfriend_low=np.array([t in rs.unfriending.tiers for t in rb.tier_names], dtype=np.bool_),
-        unfriend_blacklisted=rs.unfriending.blacklisted,
-        rewire=rs.unfriending.rewire,
-        rewire_preference=rs.unfriending.preference,
-        breakup_p=rs.breakup.probability,
-        shaming_p=inst.shaming.probability,
-        appeal_p=inst.appeals.probability,
-        appeal_success_false=inst.appeals.success_false,
-        appeal_success_true=inst.appeals.success_true,
-        appeal_delay=inst.appeals.delay,
-        appeal_window=inst.appeals.window,
-        representative_record=names.index(inst.coupling.representative_record) if inst.coupling.representative_record else -1,
-        company_record=names.index(inst.coupling.company_record) if inst.coupling.company_record else -1,
-        company_blacklist=company_blacklist,
-        company_behaviours=np.flatnonzero(is_company).astype(np.int64),
-        fields_used=frozenset().union(*(c.fields for c in conds)) if conds else frozenset(),
-        count_slots=slots,
-        count_keys=[count_key(names[b], d_) for b, d_ in slots],
+        conditions=ConditionPlan(
+            fields_used=frozenset().union(*(c.fields for c in conds)) if conds else frozenset(),
+            count_slots=slots,
+            count_keys=[count_key(names[b], d_) for b, d_ in slots],
+        ),
         ratings=_rating_plan(rb) if sc.basis == "ratings" else None,
     )
     return plan

@@ -1,52 +1,49 @@
-"""The simulation loop: eight stages per day, in a fixed order, each timed.
-
-1. behave   2. detect   3. score   4. classify
-5. services 6. institutions 7. respond 8. record
+"""The simulation: a society built from a rulebook, stepped day by day through the steps of :data:`DAY`.
 
 ``Sim(rulebook).run()`` builds the society (population, network), then steps
-through the days. Stages are plain modules with a ``run(sim)`` function; the
-compiled kernels live in those modules and only ever see arrays.
+through the days in the order of :mod:`socialcredit.engine.day` (one table
+of every step), timing each step. Steps are plain modules with a
+``run(sim)`` function; the compiled kernels live in those modules and only
+ever see arrays. What one step hands to the next goes through
+``sim.handoffs`` (:class:`Handoffs`); scratch arrays through ``sim.buffers``.
+
+The engine does not write files or build result tables: ``run`` takes a
+per-day callback (progress bars, checkpoints) and returns the simulation;
+:meth:`socialcredit.results.Results.from_sim` makes its results.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 
-from socialcredit.engine import behave, classify, detect, friends, institutions, record, respond, score, services
 from socialcredit.engine.audit import Audit
-from socialcredit.engine.behave import CHUNK
-from socialcredit.engine.company import CompanyBook
+from socialcredit.engine.counters import DayCounters
+from socialcredit.engine.day import DAY
+from socialcredit.engine.handoffs import Buffers, Handoffs
+from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.plan import Plan, build_plan
-from socialcredit.engine.record import Recorder
+from socialcredit.engine.stages import friends_mean
+from socialcredit.engine.stages.company import CompanyBook
+from socialcredit.engine.stages.daily import DailyAggregates
+from socialcredit.engine.stages.rating import RatingBook
 from socialcredit.engine.state import State, new_state
-from socialcredit.engine.tally import Tally
+from socialcredit.errors import SocialCreditError
 from socialcredit.population import Population, build_population
 from socialcredit.rulebook.schema import Rulebook
-
-if TYPE_CHECKING:
-    from socialcredit.results import Results
-
-STAGES: list[tuple[str, Callable]] = [
-    ("behave", behave.run),
-    ("detect", detect.run),
-    ("score", score.run),
-    ("classify", classify.run),
-    ("services", services.run),
-    ("institutions", institutions.run),
-    ("respond", respond.run),
-    ("record", record.run),
-]
 
 
 @dataclass
 class Timings:
+    """Seconds spent: setup parts, and each step of the day summed over the days run."""
+
     setup: dict[str, float] = field(default_factory=dict)
-    stages: dict[str, float] = field(default_factory=lambda: {name: 0.0 for name, _ in STAGES})
+    stages: dict[str, float] = field(default_factory=lambda: {s.name: 0.0 for s in DAY})
 
     @property
     def total_stages(self) -> float:
@@ -62,63 +59,49 @@ class Sim:
         self.threads = check_threads(threads)
         self.timings = Timings()
         self.plan: Plan = build_plan(rulebook)
+        self.steps = tuple(s for s in DAY if s.active(self.plan))
         self.pop: Population | None = None
         self.state: State | None = None
-        self.today: tuple[np.ndarray, np.ndarray, np.ndarray] = _empty_records()
-        self.sanctioned = np.zeros(0, np.int64)
-        self.chan_cum = None
-        self.touched: np.ndarray | None = None  # persons whose score changed today (None: anyone may have)
-        self.list_watch: np.ndarray | None = None  # persons on a list or whose list status changed (classify)
-        self.scratch_u16: np.ndarray | None = None
-        self.candidate_mark: np.ndarray | None = None
-        self.full_score_pass = False  # update every score every day
-        self.rescore = np.zeros(0, np.int32)  # persons whose points changed after the score stage (appeals)
-        self.black_entered = np.zeros(0, np.int64)  # persons blacklisted today (classify)
-        self.ties_changed_today = False
-        self.far_ties = None  # the friends' mean's index of far ties (fixed networks only; see engine.friends)
+        self.handoffs = Handoffs()
+        self.full_score_pass = False  # update every score every day (tests compare it with the partial update)
+        self.far_ties = None  # the friends' mean's index of far ties (fixed networks only; see stages.friends_mean)
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
         if self.threads:
-            import numba
-
             numba.set_num_threads(int(self.threads))
         t0 = time.perf_counter()
         self.pop = build_population(self.rulebook, self.base_dir)
         t1 = time.perf_counter()
-        self.state = new_state(self.plan, self.pop)
+        plan = self.plan
+        self.state = new_state(plan, self.pop)
         n = self.state.n
-        if self.plan.needs_friends_mean and not self.plan.ties_change and n >= friends.MIN_PERSONS:
-            self.far_ties = friends.index_far_ties(self.pop.network.indptr, self.pop.network.indices, self.plan.composite)
-        self.chunk_counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
-        self.scratch_u8 = np.zeros(n, np.uint8)
-        self.picked = np.zeros(n, np.uint16)  # picks of a parallel pass, as offsets within chunks (engine.collect)
-        g = self.plan.group_mult
-        self.gnorm = (g / g.max()).astype(np.float64)
+        if plan.needs_friends_mean and not plan.ties_change and n >= friends_mean.MIN_PERSONS:
+            self.far_ties = friends_mean.index_far_ties(self.pop.network.indptr, self.pop.network.indices, plan.score.composite)
+        self.buffers = Buffers(
+            chunk_counts=np.zeros((n + CHUNK - 1) // CHUNK, np.int64),
+            picked=np.zeros(n, np.uint16),
+            scratch_u8=np.zeros(n, np.uint8),
+        )
+        g = plan.detection.group_mult
+        self.gnorm = (g / g.max()).astype(np.float64)  # misidentification weights, the largest 1
         self.median_income = float(np.median(self.pop.persons.income)) if n else 1.0
-        if self.plan.w_partner > 0:
-            self.partner_score = np.full(n, np.nan, np.float32)
-            self.partner_score_cf = np.full(n, np.nan, np.float32)
-        else:
-            self.partner_score = np.zeros(0, np.float32)
-            self.partner_score_cf = np.zeros(0, np.float32)
         top = float(self.state.class_rate.sum(axis=1).max()) if n else 0.0
         if top > 1.0:
-            import warnings
-
             warnings.warn(
                 f"some persons' total daily behaviour rate reaches {top:.2f} > 1: at most one behaviour event per "
                 "person-day can happen, so their rates are capped (lower the rates or the heterogeneity)",
                 stacklevel=2,
             )
         self.pending_appeals: dict[int, list[tuple[np.ndarray, ...]]] = {}
-        self.company_book = CompanyBook(self) if self.pop.companies is not None and self.plan.companies_active else None
-        self.tally = Tally(self)
+        self.company_book = CompanyBook(self) if self.pop.companies is not None and plan.companies_active else None
+        self.rating_book = RatingBook(self) if plan.ratings is not None else None
+        self.counters = DayCounters(self)
         self.audit = Audit(self)
-        self.recorder = Recorder(self)
+        self.daily = DailyAggregates(self)
         self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
 
-    # ---------------------------------------------------------------- helpers for stages
+    # ---------------------------------------------------------------- helpers for steps
     def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray | int) -> None:
         """Queue records to reach the score ``delay`` days from today (one delay per record, or one for all)."""
         st = self.state
@@ -141,7 +124,7 @@ class Sim:
     def take_due(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batches = self.state.pending.pop(day, [])
         if not batches:
-            return _empty_records()
+            return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.uint8)
         if len(batches) == 1:
             return batches[0]
         return (
@@ -152,25 +135,21 @@ class Sim:
 
     # ---------------------------------------------------------------- the loop
     def step(self) -> None:
-        """Advance one day through the eight stages."""
-        self.tally.reset()
-        stages = self.timings.stages
-        for name, fn in STAGES:
+        """Advance one day through the steps of :data:`DAY` the rulebook uses, timing each."""
+        self.counters.reset()
+        self.handoffs.new_day()
+        times = self.timings.stages
+        for s in self.steps:
             t = time.perf_counter()
-            fn(self)
-            stages[name] += time.perf_counter() - t
+            s.run(self)
+            times[s.name] += time.perf_counter() - t
         self.state.day += 1
 
-    def run(
-        self,
-        progress: Callable[[int, int], None] | None = None,
-        checkpoint_every: int | None = None,
-        checkpoint_dir: str | None = None,
-    ) -> "Results":
-        """Step to the last day (continuing from wherever the state is) and return the results.
+    def run(self, on_day: Callable[["Sim"], None] | None = None) -> "Sim":
+        """Step to the last day (continuing from wherever the state is); returns this simulation.
 
-        With ``checkpoint_every``, the full state is saved to ``checkpoint_dir``
-        every that many days (see :mod:`socialcredit.engine.checkpoint`).
+        ``on_day(sim)`` is called after each day (progress, checkpoints). Make
+        the results with ``Results.from_sim(sim)`` (or use ``socialcredit.run``).
         """
         if self.state is None:
             self.setup()
@@ -178,31 +157,17 @@ class Sim:
         t0 = time.perf_counter()
         while self.state.day < days:
             self.step()
-            if progress is not None:
-                progress(self.state.day, days)
-            if checkpoint_every and self.state.day % checkpoint_every == 0 and self.state.day < days:
-                from socialcredit.engine import checkpoint
-
-                checkpoint.save(self, checkpoint_dir)
+            if on_day is not None:
+                on_day(self)
         self.timings.setup["run"] = time.perf_counter() - t0
-        from socialcredit.results import Results
-
-        return Results.from_sim(self)
+        return self
 
 
 def check_threads(threads: int | None) -> int | None:
     """Validate a thread count against what this machine's compiled kernels can use."""
     if threads is None:
         return None
-    import numba
-
     limit = numba.config.NUMBA_NUM_THREADS
     if not 1 <= int(threads) <= limit:
-        from socialcredit.errors import SocialCreditError
-
         raise SocialCreditError(f"--threads must be between 1 and {limit} on this machine; found {threads}")
     return int(threads)
-
-
-def _empty_records() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.uint8)

@@ -91,6 +91,8 @@ class State:
     points_cf: np.ndarray  # float32, without false records
     friends_mean: np.ndarray  # float32, friends' mean at the last social update
     friends_mean_cf: np.ndarray
+    partner_score: np.ndarray  # float32 partner's score at the last social update (NaN: no partner), or empty
+    partner_score_cf: np.ndarray
     score: np.ndarray  # float32 composite score
     score_cf: np.ndarray
     tier: np.ndarray  # uint8, 0 = best
@@ -131,18 +133,18 @@ def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
     k = plan.n_classes
     out = np.zeros((n, k), np.float32)
     for c in range(k):
-        idx = np.flatnonzero(plan.beh_class == c)
+        idx = np.flatnonzero(plan.behaviours.response_class == c)
         if idx.size:
-            out[:, c] = het[:, idx] @ plan.rate_day[idx].astype(np.float32)
+            out[:, c] = het[:, idx] @ plan.behaviours.rate_day[idx].astype(np.float32)
     return out
 
 
 def new_state(plan: Plan, pop: Population) -> State:
     n = pop.persons.n
-    k = len(plan.count_slots)
+    k = len(plan.conditions.count_slots)
     f32 = lambda v: np.full(n, v, np.float32)  # noqa: E731
     i32 = lambda: np.full(n, -1, np.int32)  # noqa: E731
-    init = np.float32(plan.initial)
+    init = np.float32(plan.score.initial)
     st = State(
         n=n,
         day=0,
@@ -150,6 +152,8 @@ def new_state(plan: Plan, pop: Population) -> State:
         points_cf=f32(0.0),
         friends_mean=f32(init),
         friends_mean_cf=f32(init),
+        partner_score=f32(np.nan) if plan.score.w_partner > 0 else np.zeros(0, np.float32),
+        partner_score_cf=f32(np.nan) if plan.score.w_partner > 0 else np.zeros(0, np.float32),
         score=f32(init),
         score_cf=f32(init),
         tier=np.zeros(n, np.uint8),
@@ -169,5 +173,5 @@ def new_state(plan: Plan, pop: Population) -> State:
         event=np.full(n, 255, np.uint8),
     )
     # everyone starts at the initial score: one tier for all (the number of tier minimums above it)
-    st.tier[:] = st.tier_cf[:] = np.uint8(np.count_nonzero(init < plan.tier_mins))
+    st.tier[:] = st.tier_cf[:] = np.uint8(np.count_nonzero(init < plan.tiers.mins))
     return st

@@ -42,7 +42,7 @@ class ExperimentResults:
 
     @classmethod
     def read(cls, folder: str | os.PathLike) -> "ExperimentResults":
-        from socialcredit.rulebook.loader import parse_document
+        from socialcredit.rulebook.document import parse_document
 
         path = ensure_experiment(folder)
         spec = parse_document(read_spec_yaml(path), str(path / "experiment.yaml")).data

@@ -171,8 +171,11 @@ def _write_run_folder(folder: Path, outcome: RunOutcome) -> None:
 def _check_kept_measures(loaded: LoadedSpec, plan: Plan) -> None:
     """Names in measures.summary and measures.daily must be measures a run produces (a tiny run tells)."""
     from socialcredit.engine.sim import Sim
-    from socialcredit.rulebook.loader import apply_overrides, parse_document, validate
+    from socialcredit.results import Results
+    from socialcredit.rulebook.document import parse_document
+    from socialcredit.rulebook.overrides import apply_overrides
     from socialcredit.rulebook.schema import Rulebook
+    from socialcredit.rulebook.validation import validate
 
     first = next((r for r in plan.runs if r.rulebook_yaml is not None), None)
     if first is None:
@@ -180,7 +183,7 @@ def _check_kept_measures(loaded: LoadedSpec, plan: Plan) -> None:
     assert first.rulebook_yaml is not None
     doc = apply_overrides(parse_document(first.rulebook_yaml), ["population.persons=60", "simulation.days=2",
                                                                  "simulation.audit_sample=0"])  # fmt: skip
-    res = Sim(validate(Rulebook, doc), base_dir=first.base_dir, threads=1).run()
+    res = Results.from_sim(Sim(validate(Rulebook, doc), base_dir=first.base_dir, threads=1).run())
     summary_names = list(run_summary(res))
     daily_names = [c for c in kept_daily(res.daily, plan.keep.__class__(None, None, ("all",))).columns
                    if c not in ("day", "cell", "breakdown", "level")]  # fmt: skip
@@ -211,7 +214,7 @@ def _refuse_changes(folder: Path, plan: Plan, status: dict[str, str], fingerprin
 
 def spec_differences(old_yaml: str, new_yaml: str) -> list[str]:
     """``key: old -> new`` for every value that differs between two resolved specs."""
-    from socialcredit.rulebook.loader import parse_document
+    from socialcredit.rulebook.document import parse_document
 
     old = _flatten(parse_document(old_yaml, "the stored experiment.yaml").data)  # the loader's alias and size limits
     new = _flatten(parse_document(new_yaml, "the new spec").data)

@@ -41,8 +41,9 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from socialcredit.errors import Location, RulebookError, RulebookErrors, SocialCreditError, did_you_mean
-from socialcredit.rulebook.loader import Document, dump_yaml, load_document, parse_document, validate
+from socialcredit.rulebook.document import Document, dump_yaml, load_document, parse_document
 from socialcredit.rulebook.schema import NAME_RE, Strict, located
+from socialcredit.rulebook.validation import validate
 
 BREAKDOWNS = ("all", "region", "group", "tier")
 DESIGNS = ("grid", "lhs", "sobol")
@@ -402,7 +403,7 @@ def plan_runs(loaded: LoadedSpec) -> Plan:
     """
     from socialcredit.engine.plan import build_plan
     from socialcredit.rulebook import shortcut_overrides
-    from socialcredit.rulebook.loader import apply_overrides
+    from socialcredit.rulebook.overrides import apply_overrides
     from socialcredit.rulebook.schema import Rulebook
 
     spec, doc = loaded.spec, loaded.document

@@ -33,7 +33,7 @@ import pandas as pd
 from socialcredit.errors import InputError
 from socialcredit.experiments.spec import Plan
 from socialcredit.experiments.task import RunOutcome
-from socialcredit.results.runfolder import check_writable, write_atomic
+from socialcredit.files import check_writable, write_atomic
 
 SPEC = "experiment.yaml"
 DB = "results.duckdb"

@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 
+from socialcredit.engine import measures
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.spec import Keep
 
-DESIGN_KEYS = ("scenario", "persons", "days", "seed", "scale_to", "scale_factor")  # in a run's summary, but they describe the design
+DESIGN_KEYS = measures.DESIGN_KEYS  # in a run's summary, but they describe the design (scenario, persons, days, seed, scale)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def flatten_summary(summary: dict[str, Any]) -> dict[str, float]:
     for key, value in summary.items():
         if key in DESIGN_KEYS:
             continue
-        if key == "institutions_and_responses" and isinstance(value, dict):
+        if key == measures.RESPONSES and isinstance(value, dict):
             for k, v in value.items():  # short names: appeals_won, ties_dropped_unfriending
                 walk(k, v)
         else:
@@ -74,11 +75,9 @@ def flatten_summary(summary: dict[str, Any]) -> dict[str, float]:
 
 def run_summary(res: Any) -> dict[str, float]:
     """A run's summary measures, flat, with every response count present (0 when nothing happened)."""
-    from socialcredit.results import RESPONSE_MEASURES
-
     flat = flatten_summary(res.summary())
     all_rows = res.daily[res.daily["breakdown"] == "all"]
-    for key in RESPONSE_MEASURES:
+    for key in measures.RESPONSE_MEASURES:
         if key not in flat and key in all_rows:
             flat[key] = float(all_rows[key].sum())
     return flat
@@ -86,10 +85,7 @@ def run_summary(res: Any) -> dict[str, float]:
 
 def is_flow(measure: str) -> bool:
     """A daily count of events (records, denials, list entries, behaviour events), as opposed to a level."""
-    from socialcredit.engine.tally import EVENT_MEASURES
-
-    return measure in EVENT_MEASURES or measure.startswith("events_") or measure.startswith("company_records_") \
-        or measure.startswith("company_blacklist_e")
+    return measures.is_flow(measure)
 
 
 def kept_daily(daily: pd.DataFrame, keep: Keep) -> pd.DataFrame:
@@ -110,21 +106,24 @@ def simulate(task: RunTask) -> RunOutcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         from socialcredit.engine.sim import Sim
-        from socialcredit.rulebook.loader import apply_overrides, parse_document, validate
+        from socialcredit.results import Results
+        from socialcredit.rulebook.document import parse_document
+        from socialcredit.rulebook.overrides import apply_overrides
         from socialcredit.rulebook.schema import Rulebook
+        from socialcredit.rulebook.validation import validate
 
         doc = apply_overrides(parse_document(task.rulebook_yaml, f"rulebook of {task.run_id}"), [f"simulation.seed={task.seed}"])
         rb = validate(Rulebook, doc)
         base_dir = task.base_dir if task.base_dir and os.path.isdir(task.base_dir) else None
         sim = Sim(rb, base_dir=base_dir, threads=task.threads)
-        res = sim.run()
+        res = Results.from_sim(sim.run())
         summary = run_summary(res)
         if task.keep.summary is not None:
             summary = {k: summary.get(k, float("nan")) for k in task.keep.summary}
         daily = kept_daily(res.daily, task.keep)
         outcome = RunOutcome(task.run_id, True, summary=summary, daily=daily, worker=worker)
         if task.keep_run:
-            from socialcredit.rulebook.loader import dump_yaml
+            from socialcredit.rulebook.document import dump_yaml
 
             res.rulebook_yaml = dump_yaml(doc.data)
             outcome.results = res

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from socialcredit.engine import rng
-from socialcredit.engine.rng import STREAMS
+from socialcredit import rng
+from socialcredit.rng import STREAMS
 from socialcredit.population.persons import block_sizes, offsets_from_sizes
 
 

@@ -5,7 +5,7 @@ Persons are ``0..n-1``, region-major: region ``r`` is the block
 CSR (``indptr`` int64, ``indices`` int32); every tie appears in both rows, rows are
 sorted ascending, with no self loops and no duplicates.
 
-Every random choice is a counter draw from :mod:`socialcredit.engine.rng` on the
+Every random choice is a counter draw from :mod:`socialcredit.rng` on the
 ``"network"`` stream, keyed by a fixed index (edge id, stub id, pair chunk), and
 every parallel loop writes disjoint outputs or works on fixed chunks whose partial
 results are combined in chunk order. The result is therefore identical for any
@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine.rng import STREAMS, below, bits, make_key, uniform
+from socialcredit.rng import STREAMS, below, bits, make_key, uniform
 
 _STREAM = STREAMS["network"]
 # ``step`` of the network stream, one per generator; ``sub`` separates decisions.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rng
-from socialcredit.engine.rng import STREAMS
+from socialcredit import rng
+from socialcredit.rng import STREAMS
 
 CHUNK = 16384
 

@@ -142,7 +142,7 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
 
 def write_experiment_report(folder: str | os.PathLike) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into an experiment folder; returns the report's path."""
-    from socialcredit.results.runfolder import write_atomic
+    from socialcredit.files import write_atomic
 
     res = read_experiment(folder)
     figures = _figures(res)

@@ -22,6 +22,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
+from socialcredit.engine.measures import REPORT_LABELS as LABELS  # the summary's entries, in words
 from socialcredit.errors import InputError
 from socialcredit.report.figures import FIGURES, draw_figures
 
@@ -44,24 +46,11 @@ footer { margin-top: 3em; color: #666; font-size: 0.9em; }
 """
 
 
-LABELS = {  # the summary's counts of institutions and responses, in words
-    "ties_dropped_unfriending": "friendships dropped by unfriending",
-    "ties_rewired": "friendships made again with others (rewiring)",
-    "ties_dropped_shaming": "friendships dropped after public shaming",
-    "partnerships_ended": "partnerships ended",
-    "appeals_won_false": "false records overturned on appeal",
-    "appeal_days_false": "days the overturned false records had counted",
-    "company_records_true": "company records (true)",
-    "company_records_false": "company records (false)",
-    "ratings_low": "ratings of 1 or 2 stars",
-}
-
-
 def scenario_meta(res) -> dict[str, Any]:
     """The rulebook's ``meta`` section (title, description, sources) as plain data; empty when the run kept no rulebook."""
     if not res.rulebook_yaml:
         return {}
-    from socialcredit.rulebook.loader import parse_document
+    from socialcredit.rulebook.document import parse_document
 
     data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
     meta = data.get("meta") or {}
@@ -84,38 +73,38 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
     """The run's key figures as (measure, value) rows, in the order a reader needs them."""
     s = res.summary()
     rows: list[tuple[str, str]] = [
-        ("synthetic residents", f"{s['persons']:,}"),
-        ("days simulated", f"{s['days']:,}"),
-        ("seed", str(s.get("seed"))),
+        (LABELS["persons"], f"{s['persons']:,}"),
+        (LABELS["days"], f"{s['days']:,}"),
+        (LABELS["seed"], str(s.get("seed"))),
     ]
     if "score_mean" in s:
-        rows.append(("mean score at the end (10th - 90th percentile)", f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g}) points"))
-        rows.append(("tier shares at the end", ", ".join(f"{k} {v:.1%}" for k, v in s["tier_shares"].items())))
-        rows.append(("blacklisted at the end (only because of false records)", f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})"))
-        rows.append(("redlisted at the end", f"{s['redlisted']:,}"))
-    rows.append(("blacklist entries over the run", f"{s['blacklist_entries']:,}"))
+        rows.append((LABELS["score_mean"], f"{s['score_mean']:.4g} ({s['score_p10']:.4g} - {s['score_p90']:.4g}) points"))
+        rows.append((LABELS["tier_shares"], ", ".join(f"{k} {v:.1%}" for k, v in s["tier_shares"].items())))
+        rows.append((LABELS["blacklisted"], f"{s['blacklisted']:,} ({s['blacklisted_wrongly']:,})"))
+        rows.append((LABELS["redlisted"], f"{s['redlisted']:,}"))
+    rows.append((LABELS["blacklist_entries"], f"{s['blacklist_entries']:,}"))
     total = s["records_true"] + s["records_false"]
-    rows.append(("records made: true / false", f"{s['records_true']:,} / {s['records_false']:,} ({(s['records_false'] / total if total else 0):.2%} false)"))
+    rows.append((LABELS["records_true"], f"{s['records_true']:,} / {s['records_false']:,} ({(s['records_false'] / total if total else 0):.2%} false)"))
     services = s.get("services", {}).values()
     punish = [v for v in services if v["kind"] == "punishment"]
     reward = [v for v in services if v["kind"] == "reward"]
     if punish:
         denied, wrongful = sum(v["denied"] for v in punish), sum(v["wrongful"] for v in punish)
-        rows.append(("denials by punishing services (wrongful: only because of false records)",
+        rows.append((LABELS["denied"],
                      f"{denied:,} ({wrongful:,}) of {sum(v['attempts'] for v in punish):,} attempts"))  # fmt: skip
     if reward:
-        rows.append(("rewards granted (lost to false records)",
+        rows.append((LABELS["granted"],
                      f"{sum(v['granted'] for v in reward):,} ({sum(v['lost_to_false_records'] for v in reward):,}) "
                      f"of {sum(v['attempts'] for v in reward):,} attempts"))  # fmt: skip
     kinds = s.get("events_by_kind")
     if kinds:
-        rows.append(("behaviour events: harmful / benign / prosocial", " / ".join(f"{kinds[k]:,}" for k in ("harmful", "benign", "prosocial"))))
+        rows.append((LABELS["events_by_kind"], " / ".join(f"{kinds[k]:,}" for k in BEHAVIOUR_KINDS)))
     if s.get("friends_of_others") is not None:
         bl = s.get("friends_of_blacklisted")
-        rows.append(("friends per resident at the end: blacklisted / others", f"{'-' if bl is None else f'{bl:.2f}'} / {s['friends_of_others']:.2f}"))
+        rows.append((LABELS["friends_of_blacklisted"], f"{'-' if bl is None else f'{bl:.2f}'} / {s['friends_of_others']:.2f}"))
     if s.get("score_assortativity") is not None:
-        rows.append(("score assortativity of friendships at the end", f"{s['score_assortativity']:.3f}"))
-    for key, value in s.get("institutions_and_responses", {}).items():
+        rows.append((LABELS["score_assortativity"], f"{s['score_assortativity']:.3f}"))
+    for key, value in s.get(RESPONSES, {}).items():
         rows.append((LABELS.get(key, key.replace("_", " ")), f"{value:,}"))
     from socialcredit.analysis.errors import error_summary
 
@@ -257,7 +246,8 @@ def write_report(run_dir: str | os.PathLike, baseline_dir: str | os.PathLike | N
     responses off, for the behaviour figure's effect sizes; by default
     ``run_dir/baseline`` when it exists.
     """
-    from socialcredit.results.runfolder import read_results, write_atomic
+    from socialcredit.files import write_atomic
+    from socialcredit.results.runfolder import read_results
 
     run_dir = Path(run_dir)
     res = read_results(run_dir)

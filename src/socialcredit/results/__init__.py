@@ -8,17 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from socialcredit.engine.record import STATE_MEASURES
-from socialcredit.engine.tally import BEH_MEASURES, EVENT_MEASURES, SVC_MEASURES
+from socialcredit.engine import measures as ms
 
 BREAKDOWNS = ["all", "region", "group", "tier"]
 #: counts of the society's responses and the institutions, summed over the run (in a summary only when non-zero)
-RESPONSE_MEASURES = (
-    "ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming", "partnerships_ended",
-    "appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost", "appeal_days_false",
-    "company_blacklist_entries", "company_records_true", "company_records_false", "ratings_given", "ratings_low",
-)  # fmt: skip
-KINDS = ["harmful", "benign", "prosocial"]
+RESPONSE_MEASURES = ms.RESPONSE_MEASURES
+KINDS = list(ms.BEHAVIOUR_KINDS)
 
 
 def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
@@ -56,60 +51,19 @@ class Results:
     @classmethod
     def from_sim(cls, sim) -> "Results":
         rb = sim.rulebook
-        rec = sim.recorder
+        rec = sim.daily
         days = rec.days_done
         breakdown, level = _cell_labels(rb)
         ncells = len(level)
         bcode = np.array([BREAKDOWNS.index(b) for b in breakdown])
         day_col = np.repeat(np.arange(days), ncells)
-        st = rec.state[:days]
-        persons = st[:, :, 0]
+        cols: dict[str, Any] = {
+            "day": day_col.astype(np.int32),
+            "breakdown": _cat(np.tile(bcode, days), BREAKDOWNS),
+            "level": _cat(np.tile(np.arange(ncells), days), level),
+        }
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = st[:, :, 1] / persons
-            var = np.maximum(st[:, :, 2] / persons - mean**2, 0.0)
-            cols: dict[str, Any] = {
-                "day": day_col.astype(np.int32),
-                "breakdown": _cat(np.tile(bcode, days), BREAKDOWNS),
-                "level": _cat(np.tile(np.arange(ncells), days), level),
-                "persons": persons.ravel().astype(np.int64),
-                "score_mean": mean.ravel(),
-                "score_sd": np.sqrt(var).ravel(),
-                "score_p10": rec.quant[:days, :, 0].ravel(),
-                "score_p50": rec.quant[:days, :, 1].ravel(),
-                "score_p90": rec.quant[:days, :, 2].ravel(),
-                "score_gini": rec.gini[:days].ravel(),
-            }
-            tiers = rec.tiers[:days]
-            for t, name in enumerate(rb.tier_names):
-                cols[f"share_{name}"] = (tiers[:, :, t] / persons).ravel()
-            for m, name in enumerate(STATE_MEASURES):
-                if name in ("persons", "score_sum", "score_sq", "degree_sum", "degree_blacklisted_sum"):
-                    continue
-                if name in ("income_sum", "risk_sum"):
-                    cols[name.replace("_sum", "_mean")] = (st[:, :, m] / persons).ravel()
-                else:
-                    cols[name] = st[:, :, m].ravel().astype(np.int64)
-            sm = STATE_MEASURES.index
-            blacklisted = st[:, :, sm("blacklisted")]
-            net = rec.network[:days]  # NaN except on network days
-            cols["degree_mean"] = (net[:, :, 0] / persons).ravel()
-            cols["degree_blacklisted"] = (net[:, :, 1] / blacklisted).ravel()
-            cols["degree_others"] = ((net[:, :, 0] - net[:, :, 1]) / (persons - blacklisted)).ravel()
-            ev = rec.events[:days]
-            for m, name in enumerate(EVENT_MEASURES):
-                cols[name] = ev[:, :, m].ravel()
-            # behaviour events by kind (deterrence, chilling and gaming show here)
-            kinds = np.array([KINDS.index(k) for k in sim.plan.beh_kind])
-            for kcode, kind in enumerate(KINDS):
-                cols[f"events_{kind}"] = rec.beh[:days, :, kinds == kcode, 0].sum(axis=2).ravel()
-            # whole-population series: companies and network assortativity (NaN on other rows)
-            is_all = np.tile(bcode == 0, days)
-            from socialcredit.engine.company import COMPANY_MEASURES
-
-            for m, name in enumerate(COMPANY_MEASURES):
-                cols[name] = np.where(is_all, np.repeat(rec.company[:days, m], ncells), np.nan)
-            for m, name in enumerate(("score_assortativity", "tier_assortativity")):
-                cols[name] = net[:, :, 2 + m].ravel()
+            cols.update(_daily_columns(sim, days, np.tile(bcode == 0, days)))
         daily = pd.DataFrame(cols)
 
         plan = sim.plan
@@ -125,11 +79,11 @@ class Results:
                     "level": _cat(np.tile(np.repeat(np.arange(ncells), S), days), level),
                     "service": _cat(np.tile(np.arange(S), days * ncells), s_names),
                     "kind": np.tile(["reward" if s.is_reward else "punishment" for s in plan.services], days * ncells).astype(object),
-                    **{name: sv[:, :, :S, k].ravel() for k, name in enumerate(SVC_MEASURES)},
+                    **{name: sv[:, :, :S, k].ravel() for k, name in enumerate(ms.SERVICE_COLUMNS)},
                 }
             )
         else:
-            svc_frames = pd.DataFrame(columns=["day", "breakdown", "level", "service", "kind", *SVC_MEASURES])
+            svc_frames = pd.DataFrame(columns=["day", "breakdown", "level", "service", "kind", *ms.SERVICE_COLUMNS])
         B = plan.n_behaviours
         bv = rec.beh[:days]
         behaviours = pd.DataFrame(
@@ -137,13 +91,13 @@ class Results:
                 "day": np.repeat(np.arange(days), ncells * B).astype(np.int32),
                 "breakdown": _cat(np.tile(np.repeat(bcode, B), days), BREAKDOWNS),
                 "level": _cat(np.tile(np.repeat(np.arange(ncells), B), days), level),
-                "behaviour": _cat(np.tile(np.arange(B), days * ncells), plan.behaviour_names),
-                "kind": _cat(np.tile([KINDS.index(k) for k in plan.beh_kind], days * ncells), KINDS),
-                "channel": _cat(np.tile(plan.beh_channel, days * ncells), plan.channel_names),
-                **{name: bv[:, :, :, k].ravel() for k, name in enumerate(BEH_MEASURES)},
+                "behaviour": _cat(np.tile(np.arange(B), days * ncells), plan.behaviours.names),
+                "kind": _cat(np.tile([KINDS.index(k) for k in plan.behaviours.kind], days * ncells), KINDS),
+                "channel": _cat(np.tile(plan.behaviours.channel, days * ncells), plan.detection.channel_names),
+                **{name: bv[:, :, :, k].ravel() for k, name in enumerate(ms.BEHAVIOUR_COLUMNS)},
             }
         )
-        from socialcredit import __version__
+        from socialcredit.version import __version__
 
         meta = {
             "scenario": rb.meta.name,
@@ -207,60 +161,169 @@ class Results:
         write_results(self, run_dir, **kwargs)
 
 
-def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
-    all_rows = daily[daily["breakdown"] == "all"].sort_values("day")
-    last = all_rows.iloc[-1] if len(all_rows) else None
-    tiers = meta.get("tiers", [])
-    out: dict[str, Any] = {
-        "scenario": meta.get("scenario"),
-        "persons": int(meta.get("persons", 0)),
-        "days": int(meta.get("days", 0)),
-        "seed": meta.get("seed"),
+def _daily_columns(sim, days: int, is_all: np.ndarray) -> dict[str, np.ndarray]:
+    """The ``daily`` table's measure columns, in the order of :data:`socialcredit.engine.measures.DAILY`.
+
+    Each measure's value in a cell is formed from the engine's sums as its
+    declaration says (``over_cells``); ``is_all`` marks the whole-population rows.
+    """
+    rec = sim.daily
+    ncells = rec.state.shape[1]
+    arrays = {
+        "state": rec.state[:days],
+        "network": rec.network[:days],  # NaN except on network days
+        "events": rec.events[:days],
+        "company": rec.company[:days],  # (days, measures): whole population only
+        "behaviour": rec.beh[:days],  # (days, cells, behaviours, measures)
     }
-    if last is not None:
-        out["score_mean"] = float(last["score_mean"])
-        out["score_p10"] = float(last["score_p10"])
-        out["score_p90"] = float(last["score_p90"])
-        out["tier_shares"] = {t: float(last[f"share_{t}"]) for t in tiers}
-        out["blacklisted"] = int(last["blacklisted"])
-        out["blacklisted_wrongly"] = int(last["blacklisted_wrongly"])
-        out["redlisted"] = int(last["redlisted"])
-    out["blacklist_entries"] = int(all_rows["blacklist_entries"].sum())
-    out["records_true"] = int(all_rows["records_true"].sum())
-    out["records_false"] = int(all_rows["records_false"].sum())
-    out["events"] = int(all_rows["events"].sum())
+
+    def raw(ref: str) -> np.ndarray:
+        family, name = ref.split(".")
+        return arrays[family][..., ms.column(family, name)]
+
+    cols: dict[str, np.ndarray] = {}
+    for m in ms.DAILY:
+        how = m.over_cells
+        if how == ms.CELL_SUM:
+            v = raw(f"{m.family}.{m.name}").ravel()
+            cols[m.name] = v.astype(np.int64) if m.dtype == "int" else v
+        elif how == ms.RATIO:
+            cols[m.name] = (raw(m.of[0]) / raw(m.of[1])).ravel()
+        elif how == ms.RATIO_REST:
+            a, part, b, bpart = (raw(r) for r in m.of)
+            cols[m.name] = ((a - part) / (b - bpart)).ravel()
+        elif how == ms.SD:
+            total, squares, n = (raw(r) for r in m.of)
+            mean = total / n
+            cols[m.name] = np.sqrt(np.maximum(squares / n - mean**2, 0.0)).ravel()
+        elif how == ms.QUANTILE:
+            cols[m.name] = rec.quant[:days, :, list(rec.QUANTILES).index(m.q)].ravel()
+        elif how == ms.GINI:
+            cols[m.name] = rec.gini[:days].ravel()
+        elif how == ms.SHARE:
+            tiers = rec.tiers[:days]
+            n = raw(m.of[0])
+            for t, name in enumerate(m.names(sim.rulebook.tier_names)):
+                cols[name] = (tiers[:, :, t] / n).ravel()
+        elif how == ms.BY_KIND:
+            counts = raw(m.of[0])  # (days, cells, behaviours)
+            kinds = np.array([KINDS.index(k) for k in sim.plan.behaviours.kind])
+            for kcode, name in enumerate(m.names(KINDS)):
+                cols[name] = counts[:, :, kinds == kcode].sum(axis=2).ravel()
+        elif how == ms.WHOLE:
+            v = raw(f"{m.family}.{m.name}")
+            if v.ndim == 2:  # recorded by cell: only the whole population's cell is filled
+                cols[m.name] = v.ravel()
+            else:
+                cols[m.name] = np.where(is_all, np.repeat(v, ncells), np.nan)
+        else:  # pragma: no cover - measures.py checks the vocabulary
+            raise ValueError(f"measure {m.name!r}: unknown over_cells {how!r}")
+    return cols
+
+
+_SKIP = object()
+
+
+class _Run:
+    """What a summary entry is read from: the whole-population rows, the services rows, the metadata."""
+
+    def __init__(self, daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any]) -> None:
+        self.all_rows = daily[daily["breakdown"] == "all"].sort_values("day")
+        self.last = self.all_rows.iloc[-1] if len(self.all_rows) else None
+        self.services = services
+        self.meta = meta
+        # the days the network was measured (a table without friend counts has none)
+        network_columns = {ms.NETWORK_DAY} | {m.of[0] for m in ms.SUMMARY if m.over_days == ms.LAST_NETWORK}
+        if self.last is not None and network_columns <= set(self.all_rows.columns):
+            self.network_days = self.all_rows.dropna(subset=[ms.NETWORK_DAY])
+        else:
+            self.network_days = self.all_rows.iloc[:0]
+
+
+def _cast(m: ms.Measure, value: Any) -> Any:
+    if m.dtype == "int":
+        return int(value)
+    if m.dtype == "float":
+        return float(value)
+    if m.dtype == "float?":
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def _entry(m: ms.Measure, run: _Run, rows: pd.DataFrame | None = None, kind: str = "") -> Any:
+    """The value of one summary entry, or ``_SKIP`` when the summary does not show it for this run."""
+    how = m.over_days
+    rows = run.all_rows if rows is None else rows
+    if how == ms.META:
+        source = m.of[0]
+        if m.summary == ms.SET and not run.meta.get(source):
+            return _SKIP
+        if m.over_cells == ms.RATIO:
+            return _cast(m, float(run.meta[source]) / max(1, int(run.meta.get(m.of[1], 0))))
+        return _cast(m, run.meta.get(source, 0 if m.dtype in ("int", "float") else None))
+    if how == ms.SERVICE_KIND:
+        return kind
+    if how == ms.GROUP:
+        if m.each == "service":
+            return _services(m, run)
+        values = {}
+        for child in ms.summary_entries(m.name):
+            v = _entry(child, run)
+            if v is not _SKIP:
+                values[child.name] = v
+        return _SKIP if m.summary == ms.NONZERO and not values else values
+    source = m.of[0]
+    if m.each:
+        items = run.meta.get("tiers", []) if m.each == "tier" else ms.BEHAVIOUR_KINDS
+        columns = {i: source.format(**{m.each: i}) for i in items}  # item -> daily column (share_AAA)
+        if m.summary == ms.PRESENT and not all(c in rows for c in columns.values()):
+            return _SKIP
+        if how == ms.LAST:
+            return _SKIP if run.last is None else {i: _cast(m, run.last[c]) for i, c in columns.items()}
+        return {i: _cast(m, rows[c].sum()) for i, c in columns.items()}
+    if how == ms.SUM:
+        if m.summary in (ms.PRESENT, ms.NONZERO) and source not in rows:
+            return _SKIP
+        total = rows[source].sum()
+        if m.summary == ms.NONZERO and not total > 0:
+            return _SKIP
+        return _cast(m, total)
+    if how == ms.LAST:
+        if run.last is None:
+            return _SKIP
+        if m.summary == ms.PRESENT and (source not in rows or np.isnan(run.last[source])):
+            return _SKIP
+        return _cast(m, run.last[source])
+    if how in (ms.LAST_NETWORK, ms.LAST_VALID):
+        if not len(run.network_days):
+            return _SKIP
+        if how == ms.LAST_NETWORK:
+            return _cast(m, run.network_days.iloc[-1][source])
+        valid = rows[source].dropna()
+        return _cast(m, valid.iloc[-1]) if len(valid) else None
+    raise ValueError(f"summary entry {m.name!r}: unknown over_days {how!r}")  # pragma: no cover
+
+
+def _services(group: ms.Measure, run: _Run) -> dict[str, dict[str, Any]]:
+    """One entry per service: its kind and its counts summed over the run (whole population)."""
     svc: dict[str, dict[str, Any]] = {}
-    if len(services):
-        s_all = services[services["breakdown"] == "all"]
-        for name, kind in zip(meta.get("services", []), meta.get("service_kinds", [])):
-            rows = s_all[s_all["service"] == name]
-            svc[name] = {
-                "kind": kind,
-                "attempts": int(rows["attempts"].sum()),
-                "denied" if kind == "punishment" else "granted": int(rows["outcomes"].sum()),
-                "wrongful" if kind == "punishment" else "lost_to_false_records": int(rows["wrongful"].sum()),
-            }
-    out["services"] = svc
-    # the society's responses and the institutions: only what happened in this run
-    if "events_harmful" in all_rows:
-        out["events_by_kind"] = {k: int(all_rows[f"events_{k}"].sum()) for k in KINDS}
-    extra = {}
-    for key in RESPONSE_MEASURES:
-        if key in all_rows and all_rows[key].sum() > 0:
-            extra[key] = int(all_rows[key].sum())
-    if extra:
-        out["institutions_and_responses"] = extra
-    if last is not None and "companies_blacklisted" in all_rows and not np.isnan(last["companies_blacklisted"]):
-        out["companies_blacklisted"] = int(last["companies_blacklisted"])
-    if last is not None and "degree_blacklisted" in all_rows:
-        net = all_rows.dropna(subset=["degree_mean"])
-        if len(net):
-            end = net.iloc[-1]
-            out["friends_of_blacklisted"] = None if np.isnan(end["degree_blacklisted"]) else float(end["degree_blacklisted"])
-            out["friends_of_others"] = float(end["degree_others"])
-            out["score_assortativity"] = float(all_rows["score_assortativity"].dropna().iloc[-1]) if all_rows["score_assortativity"].notna().any() else None
-    scale = meta.get("scale_to")
-    if scale:
-        out["scale_to"] = float(scale)
-        out["scale_factor"] = float(scale) / max(1, out["persons"])
+    if not len(run.services):
+        return svc
+    s_all = run.services[run.services["breakdown"] == "all"]
+    for name, kind in zip(run.meta.get("services", []), run.meta.get("service_kinds", [])):
+        rows = s_all[s_all["service"] == name]
+        svc[name] = {
+            m.name: _entry(m, run, rows, kind) for m in ms.summary_entries(group.name) if m.service_kind in ("", kind)
+        }
+    return svc
+
+
+def summarise(daily: pd.DataFrame, services: pd.DataFrame, meta: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a run from its tables: the entries of :data:`socialcredit.engine.measures.SUMMARY`, in order."""
+    run = _Run(daily, services, meta)
+    out: dict[str, Any] = {}
+    for m in ms.summary_entries():
+        value = _entry(m, run)
+        if value is not _SKIP:
+            out[m.name] = value
     return out

@@ -20,19 +20,19 @@ overwritten.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import shutil
-import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pandas as pd
 
 from socialcredit import strict_json
 from socialcredit.errors import InputError, ResourceError
+from socialcredit.results import checkpoint
+from socialcredit.files import check_regular, check_writable, json_kind, read_json, write_atomic  # noqa: F401 - part of this module's interface
 
 TABLES = ("daily", "services", "behaviours", "audit")
 OPTIONAL_TABLES = ("audit_persons",)  # absent from run folders written before it existed
@@ -51,7 +51,6 @@ def default_run_dir(scenario: str, root: str | os.PathLike = "runs") -> Path:
 
 def check_target(run_dir: Path, resuming: bool = False) -> None:
     """Refuse to write over an existing, non-empty folder (a resumed run may hold its own checkpoint)."""
-    from socialcredit.engine import checkpoint
 
     run_dir = Path(run_dir)
     if run_dir.exists() and checkpoint.has_checkpoint(run_dir) and not resuming:
@@ -81,49 +80,6 @@ def check_target(run_dir: Path, resuming: bool = False) -> None:
         )
 
 
-def check_writable(path: Path) -> None:
-    """Refuse, before any simulated day, an output path that cannot be created: its nearest existing
-    ancestor must be a folder this user can write into."""
-    path = Path(os.path.abspath(path))
-    ancestor = path.parent
-    while not ancestor.exists() and not ancestor.is_symlink() and ancestor != ancestor.parent:
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise InputError(f"cannot create the output folder: {ancestor} is not a folder; nothing was written", file=str(path))
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise InputError(f"cannot create the output folder: {ancestor} is not writable; nothing was written", file=str(path),
-                         hint="choose an --out folder you can write to")  # fmt: skip
-
-
-def write_atomic(path: Path, data: bytes | None = None, write: Callable[[IO[bytes]], None] | None = None) -> None:
-    """Write a file so that it is never seen half-written: a temporary file, flushed to disk, renamed over.
-
-    Give the bytes, or ``write`` to stream them into the open file (large
-    checkpoints). A kill at any moment leaves the previous file intact.
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            if write is not None:
-                write(fh)
-            else:
-                fh.write(data or b"")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:  # pragma: no cover - some filesystems refuse fsync on folders
-        pass
-
-
 PARTIAL_MARK = ".socialcredit-partial"  # inside a .NAME.partial folder: socialcredit made it and may delete it
 
 
@@ -141,7 +97,6 @@ def write_results(
     """Write a complete run folder atomically (temp folder, then rename)."""
     import duckdb
 
-    from socialcredit.engine import checkpoint
 
     final = Path(run_dir)
     resuming = checkpoint.has_checkpoint(final)
@@ -214,78 +169,6 @@ def write_results(
     return final
 
 
-def read_json(path: Path, what: str) -> dict:
-    """A JSON object from a run folder, parsed strictly, or an InputError naming ``what`` and why.
-
-    Strict: only a regular file of at most 64 MiB (not a FIFO, device or
-    folder), standard JSON only (no NaN or Infinity), no repeated keys, and
-    an object at the top level.
-    """
-    _check_regular(path, what, _JSON_MAX_BYTES)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant, object_pairs_hook=_no_repeats)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{what} is unreadable: {exc}", file=str(path)) from None
-    except _BadJson as exc:
-        raise InputError(f"{what} is not standard JSON: {exc}", file=str(path), hint="NaN, Infinity and repeated keys are not allowed") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{what} must hold a JSON object, found {_json_kind(data)}", file=str(path))
-    return data
-
-
-_JSON_MAX_BYTES = 64 << 20
-
-
-class _BadJson(ValueError):
-    """A JSON value that standard JSON does not allow (NaN, Infinity) or a repeated key."""
-
-
-def _no_constant(token: str) -> Any:
-    raise _BadJson(f"found {token}")
-
-
-def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _BadJson(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _json_kind(x: Any) -> str:
-    """How a JSON value is described in messages: its JSON type and a short repr."""
-    kind = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number"}.get(type(x), "null")
-    shown = repr(x)
-    return f"{kind} ({shown[:57] + '...' if len(shown) > 60 else shown})" if x is not None else kind
-
-
-def _check_regular(path: Path, what: str, max_bytes: int | None = None, follow: bool = True) -> None:
-    """Refuse anything but a regular file (a FIFO would hang, a device never end), and files over ``max_bytes``.
-
-    ``follow=False`` also refuses symbolic links, so a run folder from elsewhere
-    cannot make the reader open a file outside it.
-    """
-    try:
-        st = os.stat(path) if follow else os.lstat(path)
-    except OSError as exc:
-        raise InputError(f"{what} cannot be read: {exc.strerror or exc}", file=str(path)) from None
-    if stat.S_ISLNK(st.st_mode):
-        raise InputError(f"{what} is a symbolic link; a run folder must hold its own files", file=str(path), hint="copy the file into the folder instead of linking it")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{what} is not a regular file (found a {_file_kind(st.st_mode)})", file=str(path))
-    if max_bytes is not None and st.st_size > max_bytes:
-        raise InputError(f"{what} is {st.st_size:,} bytes; at most {max_bytes:,} are read", file=str(path))
-
-
-def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "folder"), (stat.S_ISFIFO, "named pipe"), (stat.S_ISCHR, "character device"),
-                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):  # fmt: skip
-        if test(mode):
-            return name
-    return "special file"
-
-
 # ------------------------------------------------------------- run.json shape
 # What the readers (summary, report, explain, compare) take from run.json's
 # "meta"; every key is optional (older folders lack some), but a key that is
@@ -326,7 +209,7 @@ def _check_run_info(info: dict[str, Any], path: Path) -> dict[str, Any]:
     """The ``meta`` object of run.json, after checking the types of the keys the readers use."""
 
     def bad(key: str, allowed: str, found: Any) -> InputError:
-        return InputError(f"key '{key}' must be {allowed}, found {_json_kind(found)}", file=str(path),
+        return InputError(f"key '{key}' must be {allowed}, found {json_kind(found)}", file=str(path),
                           hint="this run.json was not written by 'socialcredit run', or was edited")  # fmt: skip
 
     if "status" in info and info["status"] != "complete":
@@ -456,7 +339,7 @@ def read_results(run_dir: str | os.PathLike):
     final_path = path / "final_state.parquet"
     for p in (info_path, db_path, rb_path, final_path):
         if p.is_symlink() or p.exists():
-            _check_regular(p, p.name, follow=False)
+            check_regular(p, p.name, follow=False)
     meta = _check_run_info(read_json(info_path, "run.json"), info_path)
     con = _connect_read_only(db_path)
     try:

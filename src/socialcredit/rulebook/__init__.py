@@ -74,15 +74,17 @@ class Loaded:
 
     def yaml(self) -> str:
         """The exact rulebook (after overrides) as YAML, for the run folder."""
-        from socialcredit.rulebook.loader import dump_yaml
+        from socialcredit.rulebook.document import dump_yaml
 
         return dump_yaml(self.document.data)
 
 
 def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> Loaded:
     """Load, override, validate and compile-check a rulebook; raises our own errors only."""
-    from socialcredit.engine.plan import build_plan
-    from socialcredit.rulebook.loader import apply_overrides, load_document, validate
+    from socialcredit.rulebook.document import load_document
+    from socialcredit.rulebook.fields import compile_conditions
+    from socialcredit.rulebook.overrides import apply_overrides
+    from socialcredit.rulebook.validation import validate
 
     path = resolve(source)
     doc = load_document(path)
@@ -91,7 +93,7 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
     rb = validate(Rulebook, doc)
     _check_network(rb, doc)
     try:
-        build_plan(rb)  # compiles every condition: errors point into the file
+        compile_conditions(rb)  # errors point into the file
     except ConditionError as exc:
         where = getattr(exc, "rulebook_path", None)
         if where is not None:

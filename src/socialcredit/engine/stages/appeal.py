@@ -25,8 +25,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from socialcredit.engine import rng
-from socialcredit.engine.score import apply_records
+from socialcredit import rng
+from socialcredit.engine.stages.score import apply_records
 
 
 def file(sim) -> None:
@@ -34,7 +34,7 @@ def file(sim) -> None:
     plan = sim.plan
     st = sim.state
     day = st.day
-    sanctioned = np.concatenate((sim.sanctioned.astype(np.int64), sim.black_entered.astype(np.int64)))
+    sanctioned = np.concatenate((sim.handoffs.sanctioned.astype(np.int64), sim.handoffs.black_entered.astype(np.int64)))
     if sanctioned.size == 0:
         return
     who = np.unique(sanctioned)
@@ -42,7 +42,7 @@ def file(sim) -> None:
     if who.size == 0:
         return
     u = rng.uniforms_at(rng.key(plan.seed, "appeal", day, 0), who)
-    who = who[u < plan.appeal_p]
+    who = who[u < plan.institutions.appeal_p]
     if who.size == 0:
         return
     log = st.log
@@ -51,16 +51,16 @@ def file(sim) -> None:
     pos = idx - log.base
     ok = (idx >= (log.day_start[0] if log.day_start else log.base + log.size)) & (pos < log.size)
     rec_day = _record_days(log, idx)
-    ok &= day - rec_day <= plan.appeal_window
+    ok &= day - rec_day <= plan.institutions.appeal_window
     who, idx, pos, rec_day = who[ok], idx[ok], pos[ok], rec_day[ok]
     if who.size == 0:
         return
     is_false = (log.code[pos] >> np.uint8(7)).astype(bool)
-    success = np.where(is_false, plan.appeal_success_false, plan.appeal_success_true)
+    success = np.where(is_false, plan.institutions.appeal_success_false, plan.institutions.appeal_success_true)
     won = rng.uniforms_at(rng.key(plan.seed, "appeal", day, 1), who) < success
-    sim.tally.persons("appeals_filed", who)
+    sim.counters.persons("appeals_filed", who)
     sim.audit.persons(day, "appeal_filed", who, is_false=is_false, behaviour=log.code[pos] & np.uint8(127))
-    due = day + plan.appeal_delay
+    due = day + plan.institutions.appeal_delay
     sim.pending_appeals.setdefault(due, []).append((who, idx, won, is_false, rec_day))
 
 
@@ -91,13 +91,13 @@ def decide(sim) -> None:
         if i < (log.day_start[0] if log.day_start else log.base + log.size) or pos >= log.size or log.person[pos] != p:
             continue  # the record left the log (moot)
         age = day - int(rec_day[k])
-        if plan.recovery_mode == "expire" and age >= plan.expire_days:
+        if plan.score.recovery_mode == "expire" and age >= plan.score.expire_days:
             continue  # it already expired
         b = int(log.code[pos] & np.uint8(127))
-        weight = plan.relax_factor ** (age + 1) if plan.recovery_mode == "relax" else 1.0
+        weight = plan.score.relax_factor ** (age + 1) if plan.score.recovery_mode == "relax" else 1.0
         one = np.array([p], np.int32)
-        apply_records(one, np.array([b], np.uint8), np.array([int(is_false[k])], np.uint8), -weight, region, plan.points, st.points, st.points_cf)
-        for slot, (sb, days) in enumerate(plan.count_slots):
+        apply_records(one, np.array([b], np.uint8), np.array([int(is_false[k])], np.uint8), -weight, region, plan.behaviours.points, st.points, st.points_cf)
+        for slot, (sb, days) in enumerate(plan.conditions.count_slots):
             if sb == b and age < days:
                 st.counts[slot, p] = max(int(st.counts[slot, p]) - 1, 0)
                 if not is_false[k]:
@@ -105,15 +105,15 @@ def decide(sim) -> None:
         log.person[pos] = -1  # expiry and count windows skip it from now on
         reversed_.append(p)
     if reversed_:
-        sim.rescore = np.concatenate((sim.rescore, np.array(reversed_, np.int32)))
+        sim.handoffs.rescore = np.concatenate((sim.handoffs.rescore, np.array(reversed_, np.int32)))
     won_false = won & is_false
-    sim.tally.persons("appeals_won", who[won])
-    sim.tally.persons("appeals_won_false", who[won_false])
+    sim.counters.persons("appeals_won", who[won])
+    sim.counters.persons("appeals_won_false", who[won_false])
     counted = day - rec_day[won_false]
-    if plan.recovery_mode == "expire":
-        counted = np.minimum(counted, plan.expire_days)
-    sim.tally.persons("appeal_days_false", who[won_false], weight=counted)
-    sim.tally.persons("appeals_lost", who[~won])
+    if plan.score.recovery_mode == "expire":
+        counted = np.minimum(counted, plan.score.expire_days)
+    sim.counters.persons("appeal_days_false", who[won_false], weight=counted)
+    sim.counters.persons("appeals_lost", who[~won])
     sim.audit.persons(day, "appeal_won", who[won], is_false=is_false[won])
     sim.audit.persons(day, "appeal_lost", who[~won], is_false=is_false[~won])
 

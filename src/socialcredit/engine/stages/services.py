@@ -16,17 +16,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import collect, rng
-from socialcredit.engine.behave import CHUNK
-from socialcredit.engine.detect import FALSE, SERVICE
-from socialcredit.engine.env import Env
+from socialcredit.engine import picks
+from socialcredit import rng
+from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.layout import FALSE, SERVICE
+from socialcredit.engine.person_fields import PersonFields
 
 
 @njit(parallel=True, cache=True)
 def attempt_kernel(
     key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, local: np.ndarray, chunk_counts: np.ndarray
 ) -> None:
-    """Who tries the service today: noted per chunk in ``local`` for :func:`collect.gather_kernel`."""
+    """Who tries the service today: noted per chunk in ``local`` for :func:`picks.gather_kernel`."""
     n = local.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
     pf = np.float32(p)
@@ -52,9 +53,9 @@ def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndar
     """Indices of persons who try to use service ``s_index`` today (ascending)."""
     st = sim.state
     key = rng.key(sim.plan.seed, "demand", st.day, s_index)
-    counts = sim.chunk_counts
-    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.picked, counts)
-    return collect.gather_kernel(sim.picked, counts)
+    counts = sim.buffers.chunk_counts
+    attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.buffers.picked, counts)
+    return picks.gather_kernel(sim.buffers.picked, counts)
 
 
 def run(sim) -> None:
@@ -66,10 +67,10 @@ def run(sim) -> None:
             continue
         idx = attempts(sim, s, sp.demand_day, sp.income_elasticity)
         if idx.size == 0:
-            sim.tally.service(s, idx, idx, idx)
+            sim.counters.service(s, idx, idx, idx)
             continue
-        hit = sp.condition(Env(sim, idx=idx), n=idx.size)
-        hit_cf = sp.condition(Env(sim, cf=True, idx=idx), n=idx.size)
+        hit = sp.condition(PersonFields(sim, idx=idx), n=idx.size)
+        hit_cf = sp.condition(PersonFields(sim, cf=True, idx=idx), n=idx.size)
         if sp.is_reward:
             outcome = idx[hit]
             wrongful = idx[~hit & hit_cf]  # reward lost only because of false records
@@ -77,13 +78,13 @@ def run(sim) -> None:
             outcome = idx[hit]
             wrongful = idx[hit & ~hit_cf]
             sanctioned.append(outcome)
-        sim.tally.service(s, idx, outcome, wrongful)
+        sim.counters.service(s, idx, outcome, wrongful)
         sim.audit.service(st.day, s, sp.is_reward, outcome, wrongful)
         if sp.income_change != 0.0 and outcome.size:
             st.income[outcome] *= np.float32(1.0 + sp.income_change)
             if st.income_mult.size:  # economic feedback: (initial income / income) ** elasticity
                 ratio = sim.pop.persons.income[outcome] / st.income[outcome]
-                st.income_mult[outcome] = (ratio ** np.float32(plan.income_elasticity)).astype(np.float32)
+                st.income_mult[outcome] = (ratio ** np.float32(plan.responses.income_elasticity)).astype(np.float32)
         if sp.record_behaviour >= 0 and outcome.size:
             # the consequence record is false when the outcome itself exists only because of false records
             flags = np.full(outcome.size, SERVICE, np.uint8)
@@ -91,4 +92,4 @@ def run(sim) -> None:
             flags[np.isin(outcome, only_factual, assume_unique=True)] |= FALSE
             beh = np.full(outcome.size, sp.record_behaviour, np.uint8)
             sim.schedule(outcome.astype(np.int32), beh, flags, 1)
-    sim.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)
+    sim.handoffs.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)

@@ -49,9 +49,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rng
-from socialcredit.engine.behave import CHUNK
-from socialcredit.engine.tally import M
+from socialcredit import rng
+from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.counters import M
 
 MID = 3.0  # the middle of the star scale: the rating equation and the rater weights are centred on it
 MAX_PER_DAY = 255  # interactions a person can start in one day
@@ -308,9 +308,9 @@ class RatingBook:
         n = sim.state.n
         rp = sim.plan.ratings
         # float64: the sums of a person who gets no ratings shrink by d a day; float32 would reach 0 after 150 half-lives
-        self.acc = np.full(n, rp.prior * sim.plan.initial, np.float64)  # the prior: w0 ratings at S0 on day 0
+        self.acc = np.full(n, rp.prior * sim.plan.score.initial, np.float64)  # the prior: w0 ratings at S0 on day 0
         self.wsum = np.full(n, rp.prior, np.float64)
-        self.weight = np.full(n, weight_of_rater(sim.plan.initial, rp.rater_power), np.float64)  # everyone starts at S0
+        self.weight = np.full(n, weight_of_rater(sim.plan.score.initial, rp.rater_power), np.float64)  # everyone starts at S0
         if rp.likeability > 0.0:
             z = rng.normals(rng.key(sim.plan.seed, "rating", 0, 7), n)
             self.trait = (rp.likeability * z).astype(np.float32)
@@ -319,9 +319,7 @@ class RatingBook:
 
 
 def book_of(sim) -> RatingBook:
-    """The run's rating state, made on first use."""
-    if getattr(sim, "rating_book", None) is None:
-        sim.rating_book = RatingBook(sim)
+    """The run's rating state (made at setup when scores come from ratings)."""
     return sim.rating_book
 
 
@@ -355,17 +353,17 @@ def run(sim) -> None:
     rp = plan.ratings
     st = sim.state
     book = book_of(sim)
-    if plan.recovery_mode == "relax":
-        relax_kernel(st.points, st.points_cf, plan.relax_factor)
+    if plan.score.recovery_mode == "relax":
+        relax_kernel(st.points, st.points_cf, plan.score.relax_factor)
     # book.acc and book.wsum were aged at the end of yesterday; book.weight holds yesterday's rater weights
     if rp.interactions > 0.0:
         offsets, ratee, x_out, x_back = draw_day(sim, st.day)
-        t = sim.tally
+        t = sim.counters
         pers = sim.pop.persons
         accumulate_kernel(
             offsets, ratee, x_out, x_back, book.weight, book.acc, book.wsum, pers.region, pers.group, st.tier, t.R, t.G, t.counts,
             M["ratings_given"], M["ratings_received"], M["ratings_low"], M["stars_received"],
         )  # fmt: skip
-    score_kernel(book.acc, book.wsum, plan.lo, plan.hi, rp.decay, rp.rater_power, st.score, st.score_cf, book.weight)
-    sim.touched = None  # everyone's score may have changed
-    sim.rescore = sim.rescore[:0]
+    score_kernel(book.acc, book.wsum, plan.score.lo, plan.score.hi, rp.decay, rp.rater_power, st.score, st.score_cf, book.weight)
+    sim.handoffs.touched = None  # everyone's score may have changed
+    sim.handoffs.rescore = sim.handoffs.rescore[:0]

@@ -10,21 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import rng, ties
-from socialcredit.engine.unfriending import touched_degrees
+from socialcredit import rng
+from socialcredit.engine.stages import ties
+from socialcredit.engine.stages.unfriending import touched_degrees
 
 
 def run(sim) -> None:
     plan = sim.plan
     st = sim.state
-    listed = sim.black_entered
-    if plan.shaming_p <= 0.0 or listed.size == 0:
+    listed = sim.handoffs.black_entered
+    if plan.institutions.shaming_p <= 0.0 or listed.size == 0:
         return
     net = sim.pop.network
-    dropper, dropped = ties.shame(net.indptr, net.indices, np.sort(listed).astype(np.int64), plan.shaming_p, rng.key(plan.seed, "shaming", st.day))
+    dropper, dropped = ties.shame(net.indptr, net.indices, np.sort(listed).astype(np.int64), plan.institutions.shaming_p, rng.key(plan.seed, "shaming", st.day))
     if dropper.size == 0:
         return
     touched_degrees(sim, dropper, dropped)
-    sim.tally.persons("ties_dropped_shaming", dropped)
+    sim.counters.persons("ties_dropped_shaming", dropped)
     sim.audit.persons(st.day, "friend_lost", dropped, detail_text="dropped after the blacklist was published", other=dropper)
     sim.audit.persons(st.day, "friend_dropped", dropper, detail_text="dropped a friend named on the blacklist", other=dropped)

@@ -30,20 +30,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import rng
-from socialcredit.engine.classify import list_kernel, tier_kernel
-from socialcredit.engine.detect import FALSE, SERVICE
-from socialcredit.engine.score import apply_records
+from socialcredit import rng
+from socialcredit.engine.stages.classify import list_kernel, tier_kernel
+from socialcredit.engine.layout import FALSE, SERVICE
+from socialcredit.engine.measures import COMPANY_COLUMNS
+from socialcredit.engine.stages.score import apply_records
 from socialcredit.engine.state import RecordLog
 
-COMPANY_MEASURES = [
-    "companies_blacklisted",
-    "company_blacklist_entries",
-    "company_blacklist_exits",
-    "company_records_true",
-    "company_records_false",
-    "company_score_mean",
-]
+COMPANY_MEASURES = list(COMPANY_COLUMNS)  # columns of DailyAggregates.company, declared in engine/measures.py
 
 
 class CompanyBook:
@@ -95,18 +89,18 @@ def _behave(sim) -> None:
     day = sim.state.day
     m = comp.n
     coverage = plan.coverage_on(day)
-    for b in plan.company_behaviours:
-        rate = float(plan.company_rate_day[b])
+    for b in plan.behaviours.company:
+        rate = float(plan.behaviours.company_rate_day[b])
         if rate <= 0.0:
             continue
         acts = np.flatnonzero(rng.uniforms(rng.key(plan.seed, "company_behave", day, int(b)), m) < rate)
         if acts.size == 0:
             continue
-        ch = int(plan.beh_channel[b])
+        ch = int(plan.behaviours.channel[b])
         u = rng.uniforms_at(rng.key(plan.seed, "company_detect", day, int(b)), acts)
         rec = acts[u < coverage[ch, comp.region[acts]]]
         sim.company_book.schedule(
-            day + int(plan.delay[ch]), rec, np.full(rec.size, b, np.uint8), np.zeros(rec.size, np.uint8)
+            day + int(plan.detection.delay[ch]), rec, np.full(rec.size, b, np.uint8), np.zeros(rec.size, np.uint8)
         )
 
 
@@ -120,33 +114,33 @@ def run(sim) -> None:
     book = sim.company_book
     _behave(sim)
     # coupling, person -> company: representatives blacklisted today cost their company a record
-    if plan.company_record >= 0 and sim.black_entered.size:
-        reps = sim.black_entered[book.represents[sim.black_entered] >= 0]
+    if plan.institutions.company_record >= 0 and sim.handoffs.black_entered.size:
+        reps = sim.handoffs.black_entered[book.represents[sim.handoffs.black_entered] >= 0]
         if reps.size:
             firms = book.represents[reps]
             flags = np.where(st.black_since_cf[reps] < 0, FALSE | SERVICE, SERVICE).astype(np.uint8)
-            book.schedule(day + 1, firms, np.full(firms.size, plan.company_record, np.uint8), flags)
+            book.schedule(day + 1, firms, np.full(firms.size, plan.institutions.company_record, np.uint8), flags)
     # records due today, expiry or relaxation, score and tier
     firm, beh, flags = book.take_due(day)
-    apply_records(firm, beh, flags, 1.0, comp.region, plan.points, comp.points, comp.points_cf)
-    rec = sim.recorder.company[day]
+    apply_records(firm, beh, flags, 1.0, comp.region, plan.behaviours.points, comp.points, comp.points_cf)
+    rec = sim.daily.company[day]
     rec[COMPANY_MEASURES.index("company_records_true")] = int(((flags & 1) == 0).sum())
     rec[COMPANY_MEASURES.index("company_records_false")] = int((flags & 1).sum())
-    if plan.recovery_mode == "expire":
-        op, ob, of = book.log.day(day - plan.expire_days)
+    if plan.score.recovery_mode == "expire":
+        op, ob, of = book.log.day(day - plan.score.expire_days)
         if op.size:
-            apply_records(op, ob, of, -1.0, comp.region, plan.points, comp.points, comp.points_cf)
+            apply_records(op, ob, of, -1.0, comp.region, plan.behaviours.points, comp.points, comp.points_cf)
         book.log.append_day(day, firm, beh, flags)
-        book.log.forget_before(day - plan.expire_days + 1)
-    elif plan.recovery_mode == "relax":
-        comp.points *= np.float32(plan.relax_factor)
-        comp.points_cf *= np.float32(plan.relax_factor)
-    np.clip(plan.initial + comp.points, plan.lo, plan.hi, out=comp.score)
-    np.clip(plan.initial + comp.points_cf, plan.lo, plan.hi, out=comp.score_cf)
+        book.log.forget_before(day - plan.score.expire_days + 1)
+    elif plan.score.recovery_mode == "relax":
+        comp.points *= np.float32(plan.score.relax_factor)
+        comp.points_cf *= np.float32(plan.score.relax_factor)
+    np.clip(plan.score.initial + comp.points, plan.score.lo, plan.score.hi, out=comp.score)
+    np.clip(plan.score.initial + comp.points_cf, plan.score.lo, plan.score.hi, out=comp.score_cf)
     tier_cf = np.empty_like(comp.tier)
-    tier_kernel(comp.score, comp.score_cf, plan.tier_mins, comp.tier, tier_cf)
+    tier_kernel(comp.score, comp.score_cf, plan.tiers.mins, comp.tier, tier_cf)
     # the company blacklist, factual and counterfactual
-    lp = plan.company_blacklist
+    lp = plan.lists.company_blacklist
     entered = np.zeros(0, np.int64)
     left = np.zeros(0, np.int64)
     if lp is not None:
@@ -164,13 +158,13 @@ def run(sim) -> None:
     rec[COMPANY_MEASURES.index("companies_blacklisted")] = int((comp.black_since >= 0).sum())
     rec[COMPANY_MEASURES.index("company_score_mean")] = float(comp.score.mean()) if comp.n else np.nan
     # coupling, company -> person: a company's listing is recorded against its legal representative
-    if plan.representative_record >= 0 and entered.size:
+    if plan.institutions.representative_record >= 0 and entered.size:
         reps = comp.representative[entered]
         ok = reps >= 0
         reps, firms = reps[ok], entered[ok]
         if reps.size:
             flags = np.where(comp.black_since_cf[firms] < 0, FALSE | SERVICE, SERVICE).astype(np.uint8)
-            sim.schedule(reps, np.full(reps.size, plan.representative_record, np.uint8), flags, 1)
+            sim.schedule(reps, np.full(reps.size, plan.institutions.representative_record, np.uint8), flags, 1)
     if entered.size:
         reps = comp.representative[entered]
         sim.audit.persons(day, "company_blacklisted", reps[reps >= 0])

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.layout import CHUNK
 
 NEAR = 64  # a friend at most this many places away is read directly
 MIN_PERSONS = 3_000_000  # below this the scores fit in the cache and the direct gather is as fast (1M: 30-42 ms both ways)
@@ -212,7 +212,7 @@ def update_mean(sim) -> None:
     st = sim.state
     plan = sim.plan
     net = sim.pop.network
-    args = (st.score, st.score_cf, st.points, st.points_cf, plan.composite, plan.initial, plan.lo, plan.hi)
+    args = (st.score, st.score_cf, st.points, st.points_cf, plan.score.composite, plan.score.initial, plan.score.lo, plan.score.hi)
     far = sim.far_ties
     if far is None:
         friends_mean_kernel(net.indptr, net.indices, *args, st.friends_mean, st.friends_mean_cf)

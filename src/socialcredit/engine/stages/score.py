@@ -21,7 +21,7 @@ records), so that each sanction can be judged wrongful or not.
 
 With ``score.basis: ratings`` the records are still applied (they feed
 ``points`` and ``count()``), but the score comes from peer ratings
-(:mod:`socialcredit.engine.rating`) instead of the kernels below.
+(:mod:`socialcredit.engine.stages.rating`) instead of the kernels below.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import friends, rating
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.stages import friends_mean
+from socialcredit.engine.layout import CHUNK
 
 
 @njit(cache=True)
@@ -226,20 +226,20 @@ def run(sim) -> None:
     pers = sim.pop.persons
     day = st.day
     person, beh, flags = sim.take_due(day)
-    sim.today = (person, beh, flags)
-    apply_records(person, beh, flags, 1.0, pers.region, plan.points, st.points, st.points_cf)
-    for k, (b, _days) in enumerate(plan.count_slots):
+    sim.handoffs.records = (person, beh, flags)
+    apply_records(person, beh, flags, 1.0, pers.region, plan.behaviours.points, st.points, st.points_cf)
+    for k, (b, _days) in enumerate(plan.conditions.count_slots):
         update_counts(person, beh, flags, b, 1, st.counts[k], st.counts_cf[k])
-    sim.tally.records(person, beh, flags)
+    sim.counters.records(person, beh, flags)
     sim.audit.records(day, person, beh, flags)
     # Records leave the score (expiry) and the count() windows.
     expired = np.zeros(0, np.int32)
-    if plan.recovery_mode == "expire":
-        op, ob, of = st.log.day(day - plan.expire_days)
+    if plan.score.recovery_mode == "expire":
+        op, ob, of = st.log.day(day - plan.score.expire_days)
         if op.size:
-            apply_records(op, ob, of, -1.0, pers.region, plan.points, st.points, st.points_cf)
+            apply_records(op, ob, of, -1.0, pers.region, plan.behaviours.points, st.points, st.points_cf)
             expired = op.copy()  # a view into the log, which compaction below may overwrite
-    for k, (b, days) in enumerate(plan.count_slots):
+    for k, (b, days) in enumerate(plan.conditions.count_slots):
         op, ob, of = st.log.day(day - days)
         if op.size:
             update_counts(op, ob, of, b, -1, st.counts[k], st.counts_cf[k])
@@ -251,39 +251,38 @@ def run(sim) -> None:
         start = st.log.base + st.log.size
         st.log.append_day(day, person, beh, flags)
         if plan.appeals_on:
-            note_latest_penalty(person, beh, pers.region, plan.points, start, st.latest_penalty)
+            note_latest_penalty(person, beh, pers.region, plan.behaviours.points, start, st.latest_penalty)
     else:  # never read back within this run (expiry and count windows end after the last day)
         st.log.append_day(day, person[:0], beh[:0], flags[:0])
     st.log.forget_before(day - keep + 1 if keep > 0 else day + 1)
     # Social term on its period (from the scores as they stand before today's update).
     needs_fm = plan.needs_friends_mean
-    social_day = day % plan.social_period == 0
-    if social_day and (needs_fm or plan.w_partner > 0):
+    social_day = day % plan.score.social_period == 0
+    if social_day and (needs_fm or plan.score.w_partner > 0):
         if needs_fm:
-            friends.update_mean(sim)
-        if plan.w_partner > 0:
-            partner_terms(pers.partner, st.score, st.score_cf, sim.partner_score, sim.partner_score_cf)
-    if plan.ratings is not None:  # score.basis: ratings: scores come from peer ratings, not from points
-        rating.run(sim)
+            friends_mean.update_mean(sim)
+        if plan.score.w_partner > 0:
+            partner_terms(pers.partner, st.score, st.score_cf, st.partner_score, st.partner_score_cf)
+    if plan.ratings is not None:  # score.basis: ratings: the rating step computes the scores, not the points
         return
-    relax = plan.relax_factor if plan.recovery_mode == "relax" else 1.0
+    relax = plan.score.relax_factor if plan.score.recovery_mode == "relax" else 1.0
     comp = sim.pop.companies
     company_score = comp.score if comp is not None else np.zeros(0, np.float32)
     company_score_cf = comp.score_cf if comp is not None else company_score
     args = (
-        st.friends_mean, st.friends_mean_cf, sim.partner_score, sim.partner_score_cf, pers.employer, company_score, company_score_cf,
-        plan.w_friends, plan.w_partner, plan.w_employer, plan.initial, plan.lo, plan.hi, st.score, st.score_cf,
+        st.friends_mean, st.friends_mean_cf, st.partner_score, st.partner_score_cf, pers.employer, company_score, company_score_cf,
+        plan.score.w_friends, plan.score.w_partner, plan.score.w_employer, plan.score.initial, plan.score.lo, plan.score.hi, st.score, st.score_cf,
     )  # fmt: skip
     if relax < 1.0 or social_day or day == 0 or sim.full_score_pass:
         score_kernel(st.points, st.points_cf, relax, *args)
-        sim.rescore = sim.rescore[:0]
-        sim.touched = None  # everyone may have changed
+        sim.handoffs.rescore = sim.handoffs.rescore[:0]
+        sim.handoffs.touched = None  # everyone may have changed
     else:
         who = np.concatenate((person, expired)) if expired.size else person
-        if sim.rescore.size:  # points changed after yesterday's score stage (appeals)
-            who = np.concatenate((who, sim.rescore))
+        if sim.handoffs.rescore.size:  # points changed after yesterday's score stage (appeals)
+            who = np.concatenate((who, sim.handoffs.rescore))
         if who.size:
             kernel = score_touched_parallel if who.size >= PARALLEL_TOUCHED else score_touched_kernel
             kernel(who, st.points, st.points_cf, *args)
-        sim.touched = who  # only these scores changed today
-        sim.rescore = sim.rescore[:0]
+        sim.handoffs.touched = who  # only these scores changed today
+        sim.handoffs.rescore = sim.handoffs.rescore[:0]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from socialcredit.engine import rng, ties
+from socialcredit import rng
+from socialcredit.engine.stages import ties
 
 
 @njit(cache=True)
@@ -43,25 +44,25 @@ def touched_degrees(sim, *arrays: np.ndarray) -> None:
 def run(sim) -> None:
     plan = sim.plan
     st = sim.state
-    if plan.unfriend_p <= 0.0 or st.day % plan.social_period != 0:
+    if plan.responses.unfriend_p <= 0.0 or st.day % plan.score.social_period != 0:
         return
     net = sim.pop.network
     pers = sim.pop.persons
-    low = sim.scratch_u8
-    ties.droppable_kernel(st.tier, st.black_since, plan.unfriend_low, plan.unfriend_blacklisted, low)
-    if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
-        sim.scratch_u16 = np.zeros(st.n, np.uint16)
-    scratch = sim.scratch_u16[: st.n]  # phase A writes every person's count
-    pref = ties.tier_preference(len(plan.tier_names), plan.rewire_preference)
+    low = sim.buffers.scratch_u8
+    ties.droppable_kernel(st.tier, st.black_since, plan.responses.unfriend_low, plan.responses.unfriend_blacklisted, low)
+    if sim.buffers.scratch_u16 is None or sim.buffers.scratch_u16.shape[0] < st.n:
+        sim.buffers.scratch_u16 = np.zeros(st.n, np.uint16)
+    scratch = sim.buffers.scratch_u16[: st.n]  # phase A writes every person's count
+    pref = ties.tier_preference(len(plan.tiers.names), plan.responses.rewire_preference)
     dropper, dropped, new_friend = ties.unfriend(
-        net.indptr, net.indices, low, pers.region, pers.region_offsets, st.tier, pref, plan.unfriend_p, plan.rewire,
+        net.indptr, net.indices, low, pers.region, pers.region_offsets, st.tier, pref, plan.responses.unfriend_p, plan.responses.rewire,
         rng.key(plan.seed, "unfriend", st.day), rng.key(plan.seed, "rewire", st.day), scratch,
     )  # fmt: skip
     if dropper.size == 0:
         return
     touched_degrees(sim, dropper, dropped, new_friend)
-    sim.tally.persons("ties_dropped_unfriending", dropper)
-    sim.tally.persons("ties_rewired", dropper[new_friend >= 0])
+    sim.counters.persons("ties_dropped_unfriending", dropper)
+    sim.counters.persons("ties_rewired", dropper[new_friend >= 0])
     sim.audit.persons(st.day, "friend_dropped", dropper, detail_text="unfriended a low-tier or blacklisted friend", other=dropped)
     sim.audit.persons(st.day, "friend_lost", dropped, detail_text="dropped for a low tier or the blacklist", other=dropper)
     sim.audit.persons(st.day, "friend_added", new_friend[new_friend >= 0], detail_text="rewired toward a better tier", other=dropper[new_friend >= 0])

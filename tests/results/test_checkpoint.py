@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 
 import socialcredit as sc
-from socialcredit.engine import checkpoint
+from socialcredit.results import checkpoint
 from socialcredit.engine.sim import Sim
 from socialcredit.errors import InputError
+from socialcredit.results import Results
 
 TABLES = ("daily", "services", "behaviours", "audit", "audit_persons")
 
@@ -35,22 +36,22 @@ def assert_same_results(a, b) -> None:
 def test_resumed_run_equals_uninterrupted(scenario: str, tmp_path: Path) -> None:
     """Everything at once (companies, appeals in flight, unfriending, ratings): state saved at day 20, resumed."""
     rb = sc.load(scenario, persons=2500, days=45)
-    whole = Sim(rb).run()
+    whole = Results.from_sim(Sim(rb).run())
 
     sim = Sim(rb)
     checkpoint.start(tmp_path, {"scenario": scenario}, rb._yaml)
-    sim.run(checkpoint_every=20, checkpoint_dir=str(tmp_path))  # saves on days 20 and 40
+    sim.run(on_day=checkpoint.every(20, tmp_path))  # saves on days 20 and 40
     assert state_file(tmp_path).name.startswith("state-000040-")
     assert len(list((tmp_path / "checkpoint").glob("state-*"))) == 1  # the day-20 state was removed
     resumed = checkpoint.load(tmp_path)
     assert resumed is not None and resumed.state.day == 40
-    assert_same_results(whole, resumed.run())
+    assert_same_results(whole, Results.from_sim(resumed.run()))
 
 
 def test_interrupted_loop_resumes_from_last_save(tmp_path: Path) -> None:
     """Stop after day 33 (as a kill would), resume from the day-30 save: identical to the whole run."""
     rb = sc.load("smalltown", persons=2000, days=50)
-    whole = Sim(rb).run()
+    whole = Results.from_sim(Sim(rb).run())
     sim = Sim(rb)
     sim.setup()
     checkpoint.start(tmp_path, {}, rb._yaml)
@@ -61,7 +62,7 @@ def test_interrupted_loop_resumes_from_last_save(tmp_path: Path) -> None:
     del sim
     resumed = checkpoint.load(tmp_path)
     assert resumed.state.day == 30
-    assert_same_results(whole, resumed.run())
+    assert_same_results(whole, Results.from_sim(resumed.run()))
 
 
 def test_half_written_state_leaves_the_previous_checkpoint(tmp_path: Path) -> None:
@@ -161,7 +162,7 @@ def test_state_file_is_plain_arrays_and_loads_without_pickle(tmp_path: Path, mon
     json.loads(members["meta"].tobytes())  # the tree is plain JSON
     manifest = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
     assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert manifest["state_format"] == checkpoint.STATE_FORMAT == 3 and manifest["day"] == 8
+    assert manifest["state_format"] == checkpoint.STATE_FORMAT == 4 and manifest["day"] == 8
 
     def no_pickle(*args, **kwargs):
         raise AssertionError("a checkpoint was unpickled")
@@ -213,7 +214,7 @@ def test_foreign_npz_with_the_right_checksum_is_refused(tmp_path: Path) -> None:
     [
         (lambda sim: setattr(sim.state, "points", sim.state.points[:-1]), r"sim\.state\.points: shape"),
         (lambda sim: setattr(sim.state, "score", sim.state.score.astype(np.float64)), r"sim\.state\.score: dtype float64"),
-        (lambda sim: setattr(sim.recorder, "state", sim.recorder.state[:, :, :-1]), r"sim\.recorder\.state: shape"),
+        (lambda sim: setattr(sim.daily, "state", sim.daily.state[:, :, :-1]), r"sim\.daily\.state: shape"),
         (lambda sim: sim.pop.persons.region.__setitem__(0, 1 - sim.pop.persons.region[0]), "differs from the one the rulebook builds"),
         (lambda sim: setattr(sim.state, "day", 7), "holds day 7, the manifest says 8"),
         (lambda sim: setattr(sim.state, "log", None), r"sim\.state\.log: empty"),
@@ -247,8 +248,8 @@ def test_other_rulebook_and_older_format_are_refused(tmp_path: Path) -> None:
         checkpoint.load(tmp_path)
     yaml_path.write_text(original)
     manifest_path = tmp_path / "checkpoint" / "state.json"
-    manifest_path.write_text(manifest_path.read_text().replace('"state_format": 3', '"state_format": 2'))
-    with pytest.raises(InputError, match="format 2; this version reads format 3"):
+    manifest_path.write_text(manifest_path.read_text().replace('"state_format": 4', '"state_format": 2'))
+    with pytest.raises(InputError, match="format 2; this version reads format 4"):
         checkpoint.load(tmp_path)
 
 

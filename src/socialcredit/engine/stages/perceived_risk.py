@@ -1,4 +1,4 @@
-"""Stage 7, respond: perceived risk, then unfriending and partners' breakups.
+"""Perceived risk (stage 7, respond): penalties and sanctions make persons careful.
 
 Each person keeps a perceived risk ``r`` that decays with a half-life ``h``
 and grows with their own penalties and sanctions and with their friends'
@@ -10,7 +10,6 @@ sanctions:
 The behave stage turns it into rate multipliers: deterrence (and chilling,
 under secret rules) ``1 / (1 + elasticity * r)``, gaming ``1 + gaming * r``.
 Economic feedback's multiplier is updated where incomes change (services).
-On social-update days, :mod:`unfriending` and :mod:`partners` run next.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import partners, unfriending
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.layout import CHUNK
 
 
 @njit(parallel=True, cache=True)
@@ -69,14 +67,12 @@ def friends_feed_kernel(indptr: np.ndarray, indices: np.ndarray, sanctioned: np.
 def run(sim) -> None:
     plan = sim.plan
     st = sim.state
-    if plan.deter_elasticity > 0.0 or plan.gaming_elasticity > 0.0:
-        decay_kernel(st.risk, plan.deter_decay)
-        person, beh, _flags = sim.today
+    if plan.responses.deter_elasticity > 0.0 or plan.responses.gaming_elasticity > 0.0:
+        decay_kernel(st.risk, plan.responses.deter_decay)
+        person, beh, _flags = sim.handoffs.records
         feed_kernel(
-            st.risk, person, beh, sim.pop.persons.region, plan.points, plan.deter_scale, sim.sanctioned, plan.sanction_weight
+            st.risk, person, beh, sim.pop.persons.region, plan.behaviours.points, plan.responses.deter_scale, sim.handoffs.sanctioned, plan.responses.sanction_weight
         )
-        if plan.friends_weight > 0.0 and sim.sanctioned.size:
+        if plan.responses.friends_weight > 0.0 and sim.handoffs.sanctioned.size:
             net = sim.pop.network
-            friends_feed_kernel(net.indptr, net.indices, sim.sanctioned, plan.friends_weight, st.risk)
-    unfriending.run(sim)
-    partners.run(sim)
+            friends_feed_kernel(net.indptr, net.indices, sim.handoffs.sanctioned, plan.responses.friends_weight, st.risk)

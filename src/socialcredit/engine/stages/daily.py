@@ -15,21 +15,14 @@ from __future__ import annotations
 import numpy as np
 from numba import get_thread_id, njit, prange
 
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.layout import CHUNK, NGROUPS
+from socialcredit.engine.measures import NETWORK_COLUMNS, STATE_COLUMNS
 
-STATE_MEASURES = [
-    "persons",
-    "score_sum",
-    "score_sq",
-    "blacklisted",
-    "redlisted",
-    "blacklisted_wrongly",
-    "blacklisted_cf",
-    "income_sum",
-    "risk_sum",
-]
-NETWORK_MEASURES = ["degree_sum", "degree_blacklisted_sum", "score_assortativity", "tier_assortativity"]
-NETWORK_EVERY = 30  # days between network measurements (and the last day); see Recorder.record_network
+# column orders from the declaration of the measures (engine/measures.py); it checks that
+# STATE_MEASURES is the order aggregate_kernel writes, and NETWORK_MEASURES the order record_network writes
+STATE_MEASURES = list(STATE_COLUMNS)
+NETWORK_MEASURES = list(NETWORK_COLUMNS)
+NETWORK_EVERY = 30  # days between network measurements (and the last day); see DailyAggregates.record_network
 NBINS = 512
 
 
@@ -56,7 +49,6 @@ def minmax_kernel(score: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
-NGROUPS = 32  # fixed partition for the reduction: the sums do not depend on the thread count
 
 
 @njit(parallel=True, cache=True, fastmath=False)
@@ -186,13 +178,13 @@ def gini_from_hist(hist: np.ndarray, lo: float, width: float) -> np.ndarray:
     return g
 
 
-class Recorder:
+class DailyAggregates:
     """Holds the daily aggregates of a run as arrays (day x cell x measure)."""
 
     QUANTILES = (0.1, 0.5, 0.9)
 
     def __init__(self, sim) -> None:
-        tally = sim.tally
+        tally = sim.counters
         self.sim = sim
         days = sim.plan.days
         self.ncells = tally.ncells
@@ -203,7 +195,7 @@ class Recorder:
         self.events = np.zeros((days, tally.ncells, tally.counts.shape[1]), np.int64)
         self.beh = np.zeros((days, tally.ncells) + tally.bcounts.shape[1:], np.int64)
         self.svc = np.zeros((days, tally.ncells) + tally.scounts.shape[1:], np.int64)
-        from socialcredit.engine.company import COMPANY_MEASURES
+        from socialcredit.engine.stages.company import COMPANY_MEASURES
 
         self.company = np.full((days, len(COMPANY_MEASURES)), np.nan)  # whole population only
         # degree sums by cell, then score and tier assortativity: every NETWORK_EVERY days and the last day
@@ -220,11 +212,11 @@ class Recorder:
 
     def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
-        from socialcredit.engine.ties import score_assortativity, tier_assortativity
+        from socialcredit.engine.assortativity import score_assortativity, tier_assortativity
 
         sim = self.sim
         st = sim.state
-        t = sim.tally
+        t = sim.counters
         pers = sim.pop.persons
         net = sim.pop.network
         sums = np.zeros((t.ncombos, 2), np.int64)
@@ -239,7 +231,7 @@ class Recorder:
         sim = self.sim
         st = sim.state
         d = st.day
-        t = sim.tally
+        t = sim.counters
         pers = sim.pop.persons
         lo, hi = minmax_kernel(st.score)
         width = (hi - lo) / NBINS if hi > lo else 0.0
@@ -275,4 +267,4 @@ class Recorder:
 
 
 def run(sim) -> None:
-    sim.recorder.record_day()
+    sim.daily.record_day()

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import collect
-from socialcredit.engine.behave import CHUNK
-from socialcredit.engine.env import Env
+from socialcredit.engine import picks
+from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.person_fields import PersonFields
 
 ENTERED = np.uint8(1)
 LEFT = np.uint8(2)
@@ -167,10 +167,10 @@ def tiers_touched_kernel(who: np.ndarray, score: np.ndarray, score_cf: np.ndarra
 
 def compute_tiers(sim) -> bool:
     """Compute tiers (only for persons whose score changed, when the score stage says who); False if not done."""
-    mins = sim.plan.tier_mins
+    mins = sim.plan.tiers.mins
     st = sim.state
-    if sim.touched is not None:
-        tiers_touched_kernel(sim.touched, st.score, st.score_cf, mins, st.tier, st.tier_cf)
+    if sim.handoffs.touched is not None:
+        tiers_touched_kernel(sim.handoffs.touched, st.score, st.score_cf, mins, st.tier, st.tier_cf)
         return True
     if mins.shape[0] > 8:
         return False
@@ -191,37 +191,37 @@ def _run_fused(sim) -> None:
     """Classify with the fused kernel.
 
     Between social updates only some persons can change: those whose score
-    changed today (``sim.touched``), and those on a list or whose list status
-    changed yesterday (``sim.list_watch``: they may leave, or re-enter under a
+    changed today (``sim.handoffs.touched``), and those on a list or whose list status
+    changed yesterday (``sim.handoffs.list_watch``: they may leave, or re-enter under a
     custom exit rule). Everyone else's tier and list status stay as they were,
     so only these are visited; on other days everyone is.
     """
     st = sim.state
     plan = sim.plan
     pers = sim.pop.persons
-    t = sim.tally
+    t = sim.counters
     dummy_tab = np.zeros(1, np.bool_)
     dummy_since = np.zeros(1, np.int32)
-    bl = plan.blacklist
-    rl = plan.redlist
+    bl = plan.lists.blacklist
+    rl = plan.lists.redlist
     bl_enter, bl_exit = _tables(bl) if bl else (dummy_tab, dummy_tab)
     rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
-    partial = sim.touched is not None and sim.list_watch is not None
+    partial = sim.handoffs.touched is not None and sim.handoffs.list_watch is not None
     if partial:
-        if sim.candidate_mark is None:
-            sim.candidate_mark = np.zeros(st.n, np.uint8)
-        mark = sim.candidate_mark  # all zero between uses: mark, read back (sorted, unique, no sort), clear
-        mark[sim.touched] = 1
-        mark[sim.list_watch] = 1
-        who = collect.nonzero_kernel(mark, True, sim.picked)
+        if sim.buffers.candidate_mark is None:
+            sim.buffers.candidate_mark = np.zeros(st.n, np.uint8)
+        mark = sim.buffers.candidate_mark  # all zero between uses: mark, read back (sorted, unique, no sort), clear
+        mark[sim.handoffs.touched] = 1
+        mark[sim.handoffs.list_watch] = 1
+        who = picks.nonzero_kernel(mark, True, sim.buffers.picked)
     else:
         who = np.zeros(0, np.int64)
     m = who.size if partial else st.n
-    if sim.scratch_u16 is None or sim.scratch_u16.shape[0] < st.n:
-        sim.scratch_u16 = np.zeros(st.n, np.uint16)
-    change = sim.scratch_u16[:m]
+    if sim.buffers.scratch_u16 is None or sim.buffers.scratch_u16.shape[0] < st.n:
+        sim.buffers.scratch_u16 = np.zeros(st.n, np.uint16)
+    change = sim.buffers.scratch_u16[:m]
     classify_fused_kernel(
-        who, partial, st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf,
+        who, partial, st.score, st.score_cf, plan.tiers.mins, st.tier, st.tier_cf,
         pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
@@ -229,28 +229,28 @@ def _run_fused(sim) -> None:
         st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
         change,
     )  # fmt: skip
-    k = collect.nonzero_kernel(change, False, sim.picked)
+    k = picks.nonzero_kernel(change, False, sim.buffers.picked)
     persons = who[k] if partial else k
-    sim.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
+    sim.handoffs.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
     bits = change[k]
-    sim.black_entered = persons[:0]
+    sim.handoffs.black_entered = persons[:0]
     for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
         if lp is None:
             continue
         entered = persons[(bits >> shift) & 1 == 1]
         left = persons[(bits >> shift) & 2 == 2]
         if name == "blacklist":
-            sim.black_entered = entered
+            sim.handoffs.black_entered = entered
         if entered.size or left.size:
-            sim.tally.list_changes(name, entered, left)
+            sim.counters.list_changes(name, entered, left)
             sim.audit.list_changes(st.day, name, entered, left)
 
 
 def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
-    change = sim.scratch_u8
+    change = sim.buffers.scratch_u8
     if lp.tabulated:
         pers = sim.pop.persons
-        tab = sim.tally
+        tab = sim.counters
         exit_tab = lp.exit_table if lp.exit_table is not None else lp.enter_table
         list_table_kernel(
             sim.state.tier_cf if cf else sim.state.tier,
@@ -267,7 +267,7 @@ def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
             change,
         )
         return change
-    env = Env(sim, cf=cf)
+    env = PersonFields(sim, cf=cf)
     enter = lp.enter(env, n=sim.state.n)
     if lp.exit is not None:
         exit_ = lp.exit(env, n=sim.state.n)
@@ -282,16 +282,16 @@ def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
 def run(sim) -> None:
     st = sim.state
     plan = sim.plan
-    if all(lp is None or lp.tabulated for lp in (plan.blacklist, plan.redlist)):
+    if all(lp is None or lp.tabulated for lp in (plan.lists.blacklist, plan.lists.redlist)):
         _run_fused(sim)
         sim.audit.tiers(st.day)
         return
     if not compute_tiers(sim):
-        tier_kernel(st.score, st.score_cf, plan.tier_mins, st.tier, st.tier_cf)
-    sim.black_entered = np.zeros(0, np.int64)
+        tier_kernel(st.score, st.score_cf, plan.tiers.mins, st.tier, st.tier_cf)
+    sim.handoffs.black_entered = np.zeros(0, np.int64)
     for name, lp, since, since_cf in (
-        ("blacklist", plan.blacklist, st.black_since, st.black_since_cf),
-        ("redlist", plan.redlist, st.red_since, st.red_since_cf),
+        ("blacklist", plan.lists.blacklist, st.black_since, st.black_since_cf),
+        ("redlist", plan.lists.redlist, st.red_since, st.red_since_cf),
     ):
         if lp is None:
             continue
@@ -300,7 +300,7 @@ def run(sim) -> None:
         left = np.flatnonzero(change == LEFT)
         _update_list(sim, lp, since_cf, cf=True)  # before the audit, which compares with it
         if name == "blacklist":
-            sim.black_entered = entered
-        sim.tally.list_changes(name, entered, left)
+            sim.handoffs.black_entered = entered
+        sim.counters.list_changes(name, entered, left)
         sim.audit.list_changes(st.day, name, entered, left)
     sim.audit.tiers(st.day)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from socialcredit.engine import collect, rng, services
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine import picks
+from socialcredit import rng
+from socialcredit.engine.stages import services
+from socialcredit.engine.layout import CHUNK
 
 
 def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
@@ -16,8 +18,8 @@ def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
         expected = np.flatnonzero(a)
         local = np.zeros(n, np.uint16)
         b = a.astype(np.uint16)
-        assert np.array_equal(collect.nonzero_kernel(b, False, local), expected) and np.array_equal(b, a)
-        got = collect.nonzero_kernel(a, True, local)
+        assert np.array_equal(picks.nonzero_kernel(b, False, local), expected) and np.array_equal(b, a)
+        got = picks.nonzero_kernel(a, True, local)
         assert got.dtype == np.int64 and np.array_equal(got, expected)
         assert not a.any()
 
@@ -34,7 +36,7 @@ def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
     counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
     for p, e in ((0.05, 0.0), (0.05, 0.7)):
         services.attempt_kernel(key, p, income, median, e, local, counts)
-        got = collect.gather_kernel(local, counts)
+        got = picks.gather_kernel(local, counts)
         if e == 0.0:
             mask = np.array([uniform32(key, i) < np.float32(p) for i in range(n)])
         else:

@@ -1,6 +1,6 @@
 """The per-person fields conditions read, built lazily from the state.
 
-``Env(sim, cf=False)`` maps a field name (``score``, ``tier``, ``blacklisted``,
+``PersonFields(sim, cf=False)`` maps a field name (``score``, ``tier``, ``blacklisted``,
 ``count(b,d)`` ...) to an array over all persons, or over the persons in
 ``idx`` when given. Only the fields a condition declares are ever built. The
 counterfactual env (``cf=True``) reads the twin arrays that exclude false
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 
 
-class Env(Mapping):
+class PersonFields(Mapping):
     def __init__(self, sim, cf: bool = False, idx: np.ndarray | None = None) -> None:
         self.sim = sim
         self.cf = cf
@@ -58,8 +58,8 @@ class Env(Mapping):
         if key in ("represents_blacklisted", "employer_blacklisted"):
             return self._take(self._company_flag(key))
         plan = self.sim.plan
-        if key in plan.count_keys:
-            k = plan.count_keys.index(key)
+        if key in plan.conditions.count_keys:
+            k = plan.conditions.count_keys.index(key)
             return self._take(st.counts_cf[k] if cf else st.counts[k])
         raise KeyError(key)
 

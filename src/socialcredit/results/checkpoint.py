@@ -45,17 +45,32 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from socialcredit import strict_json
+from socialcredit.engine.audit import Audit
+from socialcredit.engine.counters import DayCounters
+from socialcredit.engine.handoffs import Handoffs
+from socialcredit.engine.sim import Sim, Timings
+from socialcredit.engine.stages.company import CompanyBook
+from socialcredit.engine.stages.daily import DailyAggregates
+from socialcredit.engine.stages.friends_mean import FarTies
+from socialcredit.engine.stages.rating import RatingBook
+from socialcredit.engine.state import RecordLog, State
 from socialcredit.errors import InputError, SocialCreditError
-from socialcredit.results.runfolder import read_json, write_atomic
+from socialcredit.files import read_json, write_atomic
+from socialcredit.population import Population
+from socialcredit.population.companies import Companies
+from socialcredit.population.network import Network
+from socialcredit.population.persons import Persons
+from socialcredit.rulebook import load_rulebook
+from socialcredit.version import __version__
 
 if TYPE_CHECKING:
-    from socialcredit.engine.sim import Sim
     from socialcredit.rulebook.schema import Rulebook
 
 FOLDER = "checkpoint"
@@ -66,7 +81,7 @@ OLD_STATE = "state.pkl"  # format 1 and 2: a pickle, never loaded
 
 # The layout of the saved state. Bump it whenever the engine's state changes shape (new
 # arrays, other dtypes), so that an older checkpoint is refused with a message, not a crash mid-run.
-STATE_FORMAT = 3  # 3: .npz arrays + JSON tree with a SHA-256 manifest (1, 2: pickles)
+STATE_FORMAT = 4  # 4: hand-offs in their own record; 3: .npz arrays + JSON tree with a SHA-256 manifest (1, 2: pickles)
 
 _STATE_NAME = re.compile(r"state-[0-9]{6,}-[0-9a-f]{16}\.npz\Z")
 _META = "meta"
@@ -79,45 +94,46 @@ _DTYPES = frozenset(
 # Attributes never saved: rebuilt from the rulebook, given at load time, or scratch that is fully
 # overwritten before being read (the recorder's per-thread partial sums have a machine-dependent shape).
 _SKIP: dict[str, frozenset[str]] = {
-    "Sim": frozenset(("rulebook", "plan", "base_dir", "threads")),
-    "Recorder": frozenset(("_part", "_dpart", "_hpart")),
+    "Sim": frozenset(("rulebook", "plan", "steps", "base_dir", "threads", "buffers")),
+    "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.
-_LAZY: dict[str, frozenset[str]] = {"Sim": frozenset(("rating_book",))}
+_LAZY: dict[str, frozenset[str]] = {}
 # Arrays whose shape changes during a run (growing logs, today's batches); others must keep the setup shape.
 _VARIABLE: frozenset[tuple[str, str]] = frozenset(
-    (("RecordLog", "person"), ("RecordLog", "code"), ("Sim", "today"), ("Sim", "sanctioned"), ("Sim", "rescore"),
-     ("Sim", "black_entered"), ("Sim", "touched"), ("Sim", "list_watch"), ("Sim", "chunk_counts"))
+    (("RecordLog", "person"), ("RecordLog", "code"), ("Handoffs", "records"), ("Handoffs", "sanctioned"),
+     ("Handoffs", "rescore"), ("Handoffs", "black_entered"), ("Handoffs", "touched"), ("Handoffs", "list_watch"))
 )  # fmt: skip
 # Attributes that may be None on a later day although setup gives them a value.
-_NULLABLE: frozenset[tuple[str, str]] = frozenset((("Sim", "touched"), ("Sim", "list_watch"), ("Sim", "chan_cum")))
+_NULLABLE: frozenset[tuple[str, str]] = frozenset((("Handoffs", "touched"), ("Handoffs", "list_watch")))
 # Arrays fixed by the rulebook and seed: the saved ones must equal the rebuilt ones (a foreign state is refused).
 _CONSTANT: frozenset[tuple[str, str]] = frozenset(
     (("Persons", "region_offsets"), ("Persons", "region"), ("Persons", "group"), ("Persons", "employer"),
      ("Persons", "het"), ("Companies", "region"), ("Companies", "size"), ("Companies", "representative"),
      ("Network", "indptr"), ("CompanyBook", "represents"), ("Audit", "idx"), ("Audit", "mask"),
-     ("Tally", "cells"), ("FarTies", "friend"), ("FarTies", "rank"), ("FarTies", "chunk_start"))
+     ("DayCounters", "cells"), ("FarTies", "friend"), ("FarTies", "rank"), ("FarTies", "chunk_start"))
 )  # fmt: skip
 
 
 def _walked() -> dict[str, type]:
     """The classes whose instances are saved attribute by attribute; no other class is ever built from a file."""
-    from socialcredit.engine.audit import Audit
-    from socialcredit.engine.company import CompanyBook
-    from socialcredit.engine.friends import FarTies
-    from socialcredit.engine.rating import RatingBook
-    from socialcredit.engine.record import Recorder
-    from socialcredit.engine.sim import Sim, Timings
-    from socialcredit.engine.state import RecordLog, State
-    from socialcredit.engine.tally import Tally
-    from socialcredit.population import Population
-    from socialcredit.population.companies import Companies
-    from socialcredit.population.network import Network
-    from socialcredit.population.persons import Persons
-
-    classes = (Sim, Timings, Population, Persons, Companies, Network, State, RecordLog, CompanyBook, Tally, Audit,
-               Recorder, RatingBook, FarTies)  # fmt: skip
+    classes = (Sim, Timings, Handoffs, Population, Persons, Companies, Network, State, RecordLog, CompanyBook, DayCounters,
+               Audit, DailyAggregates, RatingBook, FarTies)  # fmt: skip
     return {c.__name__: c for c in classes}
+
+
+def every(days: int, run_dir: str | os.PathLike) -> Callable[[Sim], None]:
+    """A ``Sim.run(on_day=...)`` callback that saves the state every ``days`` days (not on the last day).
+
+    >>> sim.run(on_day=checkpoint.every(30, run_dir))  # after checkpoint.start(run_dir, ...)
+    """
+
+    def on_day(sim: Sim) -> None:
+        day = sim.state.day
+        if day % days == 0 and day < sim.plan.days:
+            save(sim, run_dir)
+
+    return on_day
 
 
 def folder(run_dir: str | os.PathLike) -> Path:
@@ -131,7 +147,6 @@ def has_checkpoint(run_dir: str | os.PathLike) -> bool:
 
 def start(run_dir: str | os.PathLike, settings: dict[str, Any], rulebook_yaml: str) -> Path:
     """Create the checkpoint folder of a new run with its settings and rulebook."""
-    from socialcredit import __version__
 
     path = folder(run_dir)
     path.mkdir(parents=True, exist_ok=True)
@@ -186,7 +201,7 @@ class _Writer:
             return self.obj(value, path)
         raise TypeError(
             f"checkpoint: {path} holds a {kind.__module__}.{kind.__qualname__}, which a checkpoint cannot save; "
-            "teach socialcredit.engine.checkpoint about it (a walked class, or arrays and plain scalars)"
+            "teach socialcredit.results.checkpoint about it (a walked class, or arrays and plain scalars)"
         )
 
     def obj(self, value: object, path: str) -> dict[str, Any]:
@@ -269,7 +284,6 @@ def save(sim: Sim, run_dir: str | os.PathLike) -> Path:
 
 def read_settings(run_dir: str | os.PathLike) -> dict[str, Any]:
     """The settings of an unfinished run, or an InputError saying what the folder is instead."""
-    from socialcredit import __version__
 
     run_dir = Path(run_dir)
     path = folder(run_dir) / SETTINGS
@@ -473,7 +487,7 @@ def _check_ranges(sim: Sim) -> None:
     st = sim.state
     n = st.n
     nb = plan.n_behaviours
-    ntiers = len(plan.tier_names)
+    ntiers = len(plan.tiers.names)
 
     def within(what: str, a: np.ndarray, lo: int, hi: int) -> None:
         if a.size and (int(a.min()) < lo or int(a.max()) >= hi):
@@ -528,8 +542,8 @@ def _check_ranges(sim: Sim) -> None:
             if type(b) is not tuple or len(b) != 5 or not all(type(x) is np.ndarray for x in b):
                 raise _Refused(f"the appeals in flight: a malformed batch on day {day}")
             within("the appeals in flight (persons)", b[0], 0, n)
-    for what, a in (("today's records", sim.today[0]), ("rescored persons", sim.rescore), ("touched persons", sim.touched),
-                    ("listed persons", sim.list_watch), ("sanctioned persons", sim.sanctioned), ("blacklist entries", sim.black_entered)):  # fmt: skip
+    for what, a in (("today's records", sim.handoffs.records[0]), ("rescored persons", sim.handoffs.rescore), ("touched persons", sim.handoffs.touched),
+                    ("listed persons", sim.handoffs.list_watch), ("sanctioned persons", sim.handoffs.sanctioned), ("blacklist entries", sim.handoffs.black_entered)):  # fmt: skip
         if a is not None:
             within(what, a, 0, n)
 
@@ -544,10 +558,9 @@ def _refuse(path: Path, why: str) -> InputError:
 
 def _rebuild(run_dir: Path, rulebook: Rulebook | None, base_dir: str | None, threads: Any) -> Sim:
     """A set-up Sim for the run's rulebook (the saved one unless given), with the saved thread count if usable."""
-    from socialcredit.engine.sim import Sim
 
     if rulebook is None:
-        from socialcredit.rulebook import load_rulebook
+
 
         loaded = load_rulebook(str(folder(run_dir) / RULEBOOK), [])
         rulebook = loaded.rulebook

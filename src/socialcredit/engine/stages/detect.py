@@ -20,12 +20,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rng
-from socialcredit.engine.behave import CHUNK
+from socialcredit import rng
+from socialcredit.engine.layout import CHUNK, FALSE, SPURIOUS
 
-FALSE = np.uint8(1)
-SPURIOUS = np.uint8(2)
-SERVICE = np.uint8(4)
 VICTIM_TRIES = 1024  # rejection tries; with weights capped at 100x a failure is below 1e-8
 
 
@@ -164,25 +161,25 @@ def detected_records(target: np.ndarray, beh: np.ndarray, false: np.ndarray) -> 
 def _chan_cum(plan) -> np.ndarray:
     """Per channel, cumulative base rates of its penalised behaviours (all of them if none is penalised)."""
     nb = plan.n_behaviours
-    out = np.zeros((len(plan.channel_names), nb), np.float64)
-    base_pts = plan.base_points
-    person = plan.rate_day > 0  # company behaviours have no person rate: never spurious person records
-    for ch in range(len(plan.channel_names)):
-        mine = (plan.beh_channel == ch) & person
+    out = np.zeros((len(plan.detection.channel_names), nb), np.float64)
+    base_pts = plan.behaviours.base_points
+    person = plan.behaviours.rate_day > 0  # company behaviours have no person rate: never spurious person records
+    for ch in range(len(plan.detection.channel_names)):
+        mine = (plan.behaviours.channel == ch) & person
         pen = mine & (base_pts < 0)
         sel = pen if pen.any() else mine  # a channel with no person behaviour makes no spurious records
-        w = np.where(sel, plan.rate_day.astype(np.float64), 0.0)
+        w = np.where(sel, plan.behaviours.rate_day.astype(np.float64), 0.0)
         out[ch] = np.cumsum(w)
     return out
 
 
 def run(sim) -> None:
-    """Turn today's events into records due today or later; put today's due records in ``sim.today``."""
+    """Turn today's events into records, queued (``Sim.schedule``) for the day their channel reports them."""
     st = sim.state
     plan = sim.plan
     pers = sim.pop.persons
     day = st.day
-    counts = sim.chunk_counts
+    counts = sim.buffers.chunk_counts
     offsets = np.zeros(counts.shape[0] + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     m = int(offsets[-1])
@@ -199,34 +196,34 @@ def run(sim) -> None:
         rng.key(seed, "misattribute", day),
         vkey,
         st.event,
-        sim.picked,
+        sim.buffers.picked,
         counts,
         offsets,
         pers.region,
         pers.group,
         pers.region_offsets,
-        plan.beh_channel,
+        plan.behaviours.channel,
         coverage,
-        plan.false_attribution,
+        plan.detection.false_attribution,
         sim.gnorm,
         actor,
         beh,
         target,
         false,
     )
-    sim.tally.events(actor, beh, target, false)
+    sim.counters.events(actor, beh, target, false)
     rec_person, rec_beh, rec_flags = detected_records(target, beh, false)
-    if plan.spurious_rate.any():
-        if sim.chan_cum is None:
-            sim.chan_cum = _chan_cum(plan)
+    if plan.detection.spurious_rate.any():
+        if sim.buffers.chan_cum is None:
+            sim.buffers.chan_cum = _chan_cum(plan)
         sp_person, sp_beh = spurious_kernel(
-            seed, day, S["spurious"], plan.spurious_rate, coverage, pers.region_offsets, pers.group, sim.gnorm, sim.chan_cum
+            seed, day, S["spurious"], plan.detection.spurious_rate, coverage, pers.region_offsets, pers.group, sim.gnorm, sim.buffers.chan_cum
         )
         if sp_person.size:
             rec_person = np.concatenate([rec_person, sp_person])
             rec_beh = np.concatenate([rec_beh, sp_beh])
             rec_flags = np.concatenate([rec_flags, np.full(sp_person.size, FALSE | SPURIOUS, np.uint8)])
-    if plan.delay.size and (plan.delay == plan.delay[0]).all():  # one delay for every channel
-        sim.schedule(rec_person, rec_beh, rec_flags, int(plan.delay[0]))
+    if plan.detection.delay.size and (plan.detection.delay == plan.detection.delay[0]).all():  # one delay for every channel
+        sim.schedule(rec_person, rec_beh, rec_flags, int(plan.detection.delay[0]))
     else:
-        sim.schedule(rec_person, rec_beh, rec_flags, plan.delay[plan.beh_channel[rec_beh]] if rec_beh.size else np.zeros(0, np.int64))
+        sim.schedule(rec_person, rec_beh, rec_flags, plan.detection.delay[plan.behaviours.channel[rec_beh]] if rec_beh.size else np.zeros(0, np.int64))

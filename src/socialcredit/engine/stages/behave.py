@@ -22,14 +22,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import rng
+from socialcredit import rng
+from socialcredit.engine.layout import CHUNK, NO_EVENT
 from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
 
-# Persons per parallel work item. Results do not depend on it (every draw is keyed by person),
-# but kernels in other modules import it and Numba's on-disk cache does not notice a change here:
-# after changing it in a working tree, delete the cache (find src -name '*.nbi' -delete).
-CHUNK = 4096
-NONE = np.uint8(255)
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -70,7 +66,7 @@ def behave_kernel(
                 g = one + gm * risk[i]
                 total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
                 total += income_mult[i] * (d * class_rate[i, 3] + g * class_rate[i, 4] + class_rate[i, 5])
-                event[i] = NONE
+                event[i] = NO_EVENT
                 idx[m] = i
                 m += rng.uniform32(key, i) < total
         else:
@@ -78,7 +74,7 @@ def behave_kernel(
                 d = one / (one + e * risk[i])
                 g = one + gm * risk[i]
                 total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
-                event[i] = NONE
+                event[i] = NO_EVENT
                 idx[m] = i
                 m += rng.uniform32(key, i) < total
         buf = np.empty((m, nb), np.float32)
@@ -124,19 +120,19 @@ def run(sim) -> None:
     key = rng.key(plan.seed, "behave", st.day)
     n = st.n
     nchunks = (n + CHUNK - 1) // CHUNK
-    if sim.chunk_counts.shape[0] != nchunks:
-        sim.chunk_counts = np.zeros(nchunks, np.int64)
+    if sim.buffers.chunk_counts.shape[0] != nchunks:
+        sim.buffers.chunk_counts = np.zeros(nchunks, np.int64)
     behave_kernel(
         key,
         st.class_rate,
         sim.pop.persons.het,
-        plan.rate_day,
-        plan.beh_class,
+        plan.behaviours.rate_day,
+        plan.behaviours.response_class,
         st.risk,
-        plan.deter_elasticity,
-        plan.gaming_elasticity,
+        plan.responses.deter_elasticity,
+        plan.responses.gaming_elasticity,
         st.income_mult,
         st.event,
-        sim.picked,
-        sim.chunk_counts,
+        sim.buffers.picked,
+        sim.buffers.chunk_counts,
     )

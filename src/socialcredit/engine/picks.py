@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine.behave import CHUNK
+from socialcredit.engine.layout import CHUNK
 
 
 @njit(parallel=True, cache=True)

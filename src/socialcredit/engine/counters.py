@@ -6,7 +6,7 @@ the actor's cells; records for the cells of the person they were attached to.
 
 For speed, counts are kept per *combination* ``(tier * R + region) * G + group``
 (one increment per event instead of four) and expanded to cells with
-:meth:`Tally.expand`.
+:meth:`DayCounters.expand`.
 """
 
 from __future__ import annotations
@@ -14,38 +14,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# per-cell event measures
-EVENT_MEASURES = [
-    "events",
-    "detected",
-    "records_true",
-    "records_false",
-    "attempts",
-    "denials",
-    "denials_wrongful",
-    "rewards",
-    "rewards_lost",
-    "blacklist_entries",
-    "blacklist_exits",
-    "redlist_entries",
-    "redlist_exits",
-    "ties_dropped_unfriending",  # counted for the person who drops the friend
-    "ties_rewired",
-    "ties_dropped_shaming",  # counted for the newly listed person
-    "partnerships_ended",  # counted for the person who leaves
-    "appeals_filed",
-    "appeals_won",
-    "appeals_won_false",  # false records overturned
-    "appeals_lost",
-    "appeal_days_false",  # days overturned false records had counted against the person
-    "ratings_given",  # peer ratings (score.basis: ratings), counted for the rater
-    "ratings_received",  # counted for the ratee, like the two below
-    "ratings_low",  # ratings of 1 or 2 stars received
-    "stars_received",  # sum of the stars received (mean rating = stars_received / ratings_received)
-]
+from socialcredit.engine import measures
+
+# the column orders come from the declaration of the measures (engine/measures.py)
+EVENT_MEASURES = list(measures.EVENT_COLUMNS)  # per-cell event measures: columns of DayCounters.counts
 M = {name: k for k, name in enumerate(EVENT_MEASURES)}
-BEH_MEASURES = ["events", "detected", "records_true", "records_false"]
-SVC_MEASURES = ["attempts", "outcomes", "wrongful"]
+BEH_MEASURES = list(measures.BEHAVIOUR_COLUMNS)  # columns of DayCounters.bcounts
+SVC_MEASURES = list(measures.SERVICE_COLUMNS)  # columns of DayCounters.scounts
 
 
 @njit(inline="always", cache=True)
@@ -103,7 +78,7 @@ def combo_cells(R: int, G: int, T: int) -> np.ndarray:
     return m
 
 
-class Tally:
+class DayCounters:
     """The current day's counters; :meth:`reset` starts a new day."""
 
     def __init__(self, sim) -> None:
@@ -111,7 +86,7 @@ class Tally:
         plan = sim.plan
         self.R = len(plan.rulebook.region_names)
         self.G = len(plan.rulebook.group_names)
-        self.T = len(plan.tier_names)
+        self.T = len(plan.tiers.names)
         self.ncells = 1 + self.R + self.G + self.T
         self.ncombos = self.T * self.R * self.G
         self.cells = combo_cells(self.R, self.G, self.T)

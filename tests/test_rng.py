@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from socialcredit.engine import rng
+from socialcredit import rng
 
 
 def test_uniforms_are_uniform_and_deterministic() -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from socialcredit.engine import rng
+from socialcredit import rng
 
 
 @njit(cache=True)
@@ -36,9 +36,9 @@ def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64,
 def run(sim) -> None:
     plan = sim.plan
     st = sim.state
-    if plan.breakup_p <= 0.0 or st.day % plan.social_period != 0:
+    if plan.responses.breakup_p <= 0.0 or st.day % plan.score.social_period != 0:
         return
-    left, partner = breakup_kernel(sim.pop.persons.partner, st.black_since, rng.key(plan.seed, "partner", st.day, 1), plan.breakup_p)
-    sim.tally.persons("partnerships_ended", left)
+    left, partner = breakup_kernel(sim.pop.persons.partner, st.black_since, rng.key(plan.seed, "partner", st.day, 1), plan.responses.breakup_p)
+    sim.counters.persons("partnerships_ended", left)
     sim.audit.persons(st.day, "partner_left", left, detail_text="left a blacklisted partner", other=partner)
     sim.audit.persons(st.day, "partner_left", partner, detail_text="was left while blacklisted", other=left)

@@ -1,0 +1,89 @@
+"""The order of a day: every step, in order, in one table.
+
+``DAY`` is the whole loop. Each :class:`Step` names the stage it belongs to
+(the eight stages of the design: behave, detect, score, classify, services,
+institutions, respond, record), the mechanism, the module that runs it, and
+the hand-offs (:class:`socialcredit.engine.handoffs.Handoffs`) it reads and
+writes. ``Sim.step`` runs the steps in this order and times each one
+(``socialcredit run --profile`` prints the times).
+
+To add a mechanism: write its module in ``engine/stages/`` with a
+``run(sim)`` function that returns at once when the rulebook leaves it off,
+and add one row here where it belongs in the day (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socialcredit.engine.stages import (
+    appeal,
+    behave,
+    classify,
+    company,
+    daily,
+    detect,
+    partners,
+    perceived_risk,
+    rating,
+    score,
+    services,
+    shaming,
+    unfriending,
+)
+
+if TYPE_CHECKING:
+    from socialcredit.engine.plan import Plan
+    from socialcredit.engine.sim import Sim
+
+
+@dataclass(frozen=True)
+class Step:
+    """One mechanism's place in the day."""
+
+    stage: str
+    name: str
+    run: Callable[["Sim"], None]
+    reads: tuple[str, ...] = ()  # hand-offs read (fields of Handoffs)
+    writes: tuple[str, ...] = ()  # hand-offs written
+    when: Callable[["Plan"], bool] | None = None  # runs only when this holds for the rulebook's plan (None: always)
+    does: str = ""
+
+    def active(self, plan: "Plan") -> bool:
+        return self.when is None or self.when(plan)
+
+
+DAY: tuple[Step, ...] = (
+    Step("behave", "behave", behave.run, does="each person's behaviour event of the day (one at most), by rate and perceived risk"),
+    Step("detect", "detect", detect.run, does="channels detect events, misidentify persons, add spurious records; queued by delay"),
+    Step("score", "score", score.run, reads=("rescore",), writes=("records", "touched", "rescore"),
+         does="apply due records, expire or relax points, social terms, update scores"),
+    Step("score", "rating", rating.run, reads=("rescore",), writes=("touched", "rescore"),
+         when=lambda plan: plan.ratings is not None, does="scores from peer ratings instead of points (score.basis: ratings)"),
+    Step("classify", "classify", classify.run, reads=("touched", "list_watch"), writes=("list_watch", "black_entered"),
+         does="tiers, blacklist and redlist entries and exits"),
+    Step("services", "services", services.run, writes=("sanctioned",),
+         does="persons try services; denials, rewards, their consequences (income, records)"),
+    Step("institutions", "appeal", appeal.run, reads=("sanctioned", "black_entered"), writes=("rescore",),
+         does="sanctions appealed; due decisions overturn records"),
+    Step("institutions", "shaming", shaming.run, reads=("black_entered",), does="friends drop persons blacklisted today"),
+    Step("institutions", "company", company.run, reads=("black_entered",),
+         does="company behaviours, records, scores, company blacklist, coupling with representatives"),
+    Step("respond", "perceived_risk", perceived_risk.run, reads=("records", "sanctioned"), does="perceived risk decays and grows with penalties and sanctions"),
+    Step("respond", "unfriending", unfriending.run, does="friends of low-tier or listed persons drop them, and rewire"),
+    Step("respond", "partners", partners.run, does="partnerships with a blacklisted person end"),
+    Step("record", "daily", daily.run, does="the day's aggregates by region, group and tier"),
+)
+
+STAGE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(s.stage for s in DAY))
+
+
+def table() -> list[dict[str, str]]:
+    """The day's order as rows (stage, step, module, reads, writes, does), for docs and ``--profile``."""
+    return [
+        {"stage": s.stage, "step": s.name, "module": s.run.__module__, "reads": ", ".join(s.reads),
+         "writes": ", ".join(s.writes), "does": s.does}
+        for s in DAY
+    ]  # fmt: skip

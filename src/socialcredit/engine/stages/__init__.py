@@ -1,0 +1,1 @@
+"""The stages of a day: one module per mechanism, run in the order of :data:`socialcredit.engine.day.DAY`."""

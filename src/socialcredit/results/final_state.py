@@ -1,0 +1,30 @@
+"""The persons' state at the end of a run: one row per person (``final_state.parquet`` with ``--final-state``)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def final_state_frame(sim) -> pd.DataFrame:
+    """One row per person: region, group, income, score (and without false records), tier, lists, friends."""
+    st = sim.state
+    pers = sim.pop.persons
+    rb = sim.rulebook
+    return pd.DataFrame(
+        {
+            "person": range(st.n),
+            "region": pd.Categorical.from_codes(pers.region, rb.region_names),
+            "group": pd.Categorical.from_codes(pers.group, rb.group_names),
+            "income": st.income,
+            "score": st.score,
+            "score_without_false_records": st.score_cf,
+            "tier": pd.Categorical.from_codes(st.tier, rb.tier_names),
+            "blacklisted": st.black_since >= 0,
+            "redlisted": st.red_since >= 0,
+            "risk": st.risk,
+            "friends": st.degree,
+            "initial_income": pers.income,
+            "partner": pers.partner,
+            "employer": pers.employer,
+        }
+    )
