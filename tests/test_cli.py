@@ -67,7 +67,9 @@ def test_run_writes_a_complete_run_folder_and_summary_reads_it(tmp_path: Path, c
     for name in ("run.json", "rulebook.yaml", "results.duckdb", "final_state.parquet"):
         assert (out / name).exists(), name
     assert "records true / false" in stdout and "flight: denials (wrongful)" in stdout
-    assert "time per stage" in stdout and "behave" in stdout
+    assert "time per step of the day" in stdout
+    for step in ("behave", "detect", "classify", "appeal", "shaming", "perceived_risk", "unfriending", "daily"):
+        assert step in stdout, step  # every step of engine.day.DAY is timed, institutions and responses one by one
     info = json.loads((out / "run.json").read_text())
     assert info["status"] == "complete" and info["meta"]["persons"] == 1500 and info["meta"]["seed"] == 1
     import duckdb

@@ -246,32 +246,38 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
 
 
 def _profile_rows(sim) -> list[dict[str, Any]]:
+    """One row per step of the day (engine.day.DAY, in order; steps the rulebook leaves out show 0), then setup."""
+    from socialcredit.engine.day import DAY
+
     days = max(1, sim.state.day)
     total = sim.timings.total_stages
+    stage_of = {s.name: s.stage for s in DAY}
     rows = [
-        {"stage": name, "seconds": sec, "share": sec / total if total else 0.0, "ms_per_day": 1000 * sec / days}
+        {"stage": stage_of.get(name, ""), "step": name, "seconds": sec, "share": sec / total if total else 0.0,
+         "ms_per_day": 1000 * sec / days}
         for name, sec in sim.timings.stages.items()
-    ]
+    ]  # fmt: skip
     for name, sec in sim.timings.setup.items():
         if name != "run":
-            rows.append({"stage": f"setup: {name}", "seconds": sec, "share": None, "ms_per_day": None})
+            rows.append({"stage": "setup", "step": name, "seconds": sec, "share": None, "ms_per_day": None})
     return rows
 
 
 def print_profile(sim) -> None:
-    t = Table(title="time per stage", header_style="bold")
-    for col in ("stage", "seconds", "share", "ms/day"):
-        t.add_column(col, justify="left" if col == "stage" else "right")
+    t = Table(title="time per step of the day", header_style="bold")
+    for col in ("stage", "step", "seconds", "share", "ms/day"):
+        t.add_column(col, justify="left" if col in ("stage", "step") else "right")
     for r in _profile_rows(sim):
         t.add_row(
             r["stage"],
+            r["step"],
             f"{r['seconds']:.3f}",
             f"{r['share']:.1%}" if r["share"] is not None else "",
             f"{r['ms_per_day']:.2f}" if r["ms_per_day"] is not None else "",
         )
     n = sim.state.n * sim.state.day
     total = sim.timings.total_stages
-    t.add_row("[bold]all stages[/]", f"{total:.3f}", "100%", f"{1000 * total / max(1, sim.state.day):.2f}")
+    t.add_row("[bold]all steps[/]", "", f"{total:.3f}", "100%", f"{1000 * total / max(1, sim.state.day):.2f}")
     out.print(t)
     if total > 0:
         out.print(f"{n / total / 1e6:.1f} M person-days per second")

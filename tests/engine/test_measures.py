@@ -167,6 +167,48 @@ def test_state_columns_hold_what_their_names_say(done) -> None:
     assert end["degree_mean"] == pytest.approx(degree.mean())
 
 
+def test_aggregate_kernel_writes_the_declared_columns() -> None:
+    """aggregate_kernel and degree_kernel on persons chosen so that every column has its own value."""
+    import numba
+
+    from socialcredit.engine.layout import NGROUPS
+    from socialcredit.engine.stages.daily import NBINS, aggregate_kernel, degree_kernel
+
+    n = 10
+    score = np.arange(1, n + 1, dtype=np.float32) * 10  # 10 .. 100
+    tier = np.zeros(n, np.uint8)
+    zeros8 = np.zeros(n, np.uint8)
+    no = np.full(n, -1, np.int32)
+    black, black_cf, red = no.copy(), no.copy(), no.copy()
+    black[[0, 1, 2, 3]] = 5  # 4 blacklisted
+    black_cf[[1, 2, 3, 4, 5]] = 5  # 5 without false records, so 1 only because of them (person 0)
+    red[[8, 9]] = 3  # 2 redlisted
+    income = np.arange(n, dtype=np.float32) + 0.5
+    risk = np.full(n, 0.25, np.float32)
+    nm = len(ms.STATE_COLUMNS)
+    part = np.zeros((NGROUPS, 1, nm), np.float64)
+    hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, 1, NBINS), np.int32)
+    out = np.zeros((1, nm), np.float64)
+    hist = np.zeros((1, NBINS), np.int64)
+    aggregate_kernel(score, tier, black, black_cf, red, income, risk, zeros8, zeros8, 1, 1, 10.0, 90.0 / NBINS,
+                     part, hpart, out, hist)  # fmt: skip
+    s64 = score.astype(np.float64)
+    expected = {
+        "persons": n, "score_sum": s64.sum(), "score_sq": (s64**2).sum(), "blacklisted": 4, "redlisted": 2,
+        "blacklisted_wrongly": 1, "blacklisted_cf": 5, "income_sum": income.astype(np.float64).sum(), "risk_sum": 2.5,
+    }  # fmt: skip
+    assert len(set(expected.values())) == nm  # every column tells its own value
+    for name in ms.STATE_COLUMNS:
+        assert out[0, ms.column("state", name)] == pytest.approx(expected[name]), name
+    degree = np.arange(n, dtype=np.int32)
+    dpart = np.zeros((NGROUPS, 1, 2), np.int64)
+    dout = np.zeros((1, 2), np.int64)
+    degree_kernel(degree, tier, black, zeros8, zeros8, 1, 1, dpart, dout)
+    # record_network stores degree_kernel's two sums as the first two network columns
+    assert dout[0, ms.column("network", "degree_sum")] == degree.sum()
+    assert dout[0, ms.column("network", "degree_blacklisted_sum")] == degree[:4].sum()
+
+
 def test_company_columns_hold_what_their_names_say(done) -> None:
     sim, res = done
     comp = sim.pop.companies

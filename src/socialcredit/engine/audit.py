@@ -8,9 +8,14 @@ arrays per day and joined at the end.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from socialcredit import rng
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 COLUMNS = [
     "day", "person", "event", "behaviour", "channel", "is_false", "points", "service", "wrongful", "score", "tier", "other", "detail",
@@ -41,7 +46,7 @@ _FLOAT_COLS = ("points", "score")
 class Audit:
     """Collects audit rows as compact code arrays (decoded to names only in :meth:`frame`)."""
 
-    def __init__(self, sim) -> None:
+    def __init__(self, sim: Sim) -> None:
         self.sim = sim
         plan = sim.plan
         n = sim.state.n

@@ -11,10 +11,15 @@ For speed, counts are kept per *combination* ``(tier * R + region) * G + group``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
 from socialcredit.engine import measures
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 # the column orders come from the declaration of the measures (engine/measures.py)
 EVENT_MEASURES = list(measures.EVENT_COLUMNS)  # per-cell event measures: columns of DayCounters.counts
@@ -81,7 +86,7 @@ def combo_cells(R: int, G: int, T: int) -> np.ndarray:
 class DayCounters:
     """The current day's counters; :meth:`reset` starts a new day."""
 
-    def __init__(self, sim) -> None:
+    def __init__(self, sim: Sim) -> None:
         self.sim = sim
         plan = sim.plan
         self.R = len(plan.rulebook.region_names)

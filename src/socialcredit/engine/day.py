@@ -62,7 +62,7 @@ DAY: tuple[Step, ...] = (
          does="apply due records, expire or relax points, social terms, update scores"),
     Step("score", "rating", rating.run, reads=("rescore",), writes=("touched", "rescore"),
          when=lambda plan: plan.ratings is not None, does="scores from peer ratings instead of points (score.basis: ratings)"),
-    Step("classify", "classify", classify.run, reads=("touched", "list_watch"), writes=("list_watch", "black_entered"),
+    Step("classify", "classify", classify.run, reads=("touched", "list_watch", "records"), writes=("list_watch", "black_entered"),
          does="tiers, blacklist and redlist entries and exits"),
     Step("services", "services", services.run, writes=("sanctioned",),
          does="persons try services; denials, rewards, their consequences (income, records)"),

@@ -30,7 +30,7 @@ class Handoffs:
 
     # ---- today (reset at the start of each day)
     #: Records applied today as (person int32, behaviour uint8, flags uint8).
-    #: Written by ``score``; read by ``risk`` (lost points raise perceived risk) and the audit trail.
+    #: Written by ``score``; read by ``perceived_risk`` (lost points raise it) and by ``classify`` for the audit trail.
     records: tuple[np.ndarray, np.ndarray, np.ndarray] = field(default_factory=_no_records)
     #: Persons whose score changed today, or None when anyone's may have (a full pass).
     #: Written by ``score`` (``rating`` sets None); read by ``classify``.
@@ -38,7 +38,7 @@ class Handoffs:
     #: Persons blacklisted today (int64). Written by ``classify``; read by ``appeal``, ``shaming``, ``company``.
     black_entered: np.ndarray = field(default_factory=_none_int64)
     #: Persons denied a service (or refused a reward) today, one entry per sanction (int64).
-    #: Written by ``services``; read by ``appeal`` and ``risk``.
+    #: Written by ``services``; read by ``appeal`` and ``perceived_risk``.
     sanctioned: np.ndarray = field(default_factory=_none_int64)
 
     # ---- carried to the next day

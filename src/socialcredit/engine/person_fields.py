@@ -10,12 +10,16 @@ records.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
+
 
 class PersonFields(Mapping):
-    def __init__(self, sim, cf: bool = False, idx: np.ndarray | None = None) -> None:
+    def __init__(self, sim: Sim, cf: bool = False, idx: np.ndarray | None = None) -> None:
         self.sim = sim
         self.cf = cf
         self.idx = idx

@@ -22,14 +22,18 @@ record that expired before the decision reverses nothing but is counted.
 from __future__ import annotations
 
 from bisect import bisect_right
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from socialcredit import rng
 from socialcredit.engine.stages.score import apply_records
 
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
-def file(sim) -> None:
+
+def file(sim: Sim) -> None:
     """File today's appeals (persons sanctioned today who have an appealable record)."""
     plan = sim.plan
     st = sim.state
@@ -69,7 +73,7 @@ def _record_days(log, idx: np.ndarray) -> np.ndarray:
     return np.array([log.first_day + bisect_right(log.day_start, int(i)) - 1 for i in idx], dtype=np.int64)
 
 
-def decide(sim) -> None:
+def decide(sim: Sim) -> None:
     """Decide the appeals due today and reverse the records overturned."""
     plan = sim.plan
     st = sim.state
@@ -118,7 +122,7 @@ def decide(sim) -> None:
     sim.audit.persons(day, "appeal_lost", who[~won], is_false=is_false[~won])
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     if not sim.plan.appeals_on:
         return
     file(sim)

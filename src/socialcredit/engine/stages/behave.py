@@ -19,12 +19,17 @@ instead of one per behaviour.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, NO_EVENT
 from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 
@@ -113,7 +118,7 @@ def behave_kernel(
         chunk_counts[c] = cnt
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     """Draw today's behaviour events into ``state.event`` and count them per chunk."""
     st = sim.state
     plan = sim.plan

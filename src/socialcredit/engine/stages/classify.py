@@ -10,12 +10,17 @@ blacklist is decided before the redlist, so a redlist rule may read
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine import picks
 from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.person_fields import PersonFields
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 ENTERED = np.uint8(1)
 LEFT = np.uint8(2)
@@ -165,7 +170,7 @@ def tiers_touched_kernel(who: np.ndarray, score: np.ndarray, score_cf: np.ndarra
         tier_cf[i] = _tier_of(score_cf[i], mins)
 
 
-def compute_tiers(sim) -> bool:
+def compute_tiers(sim: Sim) -> bool:
     """Compute tiers (only for persons whose score changed, when the score stage says who); False if not done."""
     mins = sim.plan.tiers.mins
     st = sim.state
@@ -187,7 +192,7 @@ def _tables(lp):
     return enter, exit_
 
 
-def _run_fused(sim) -> None:
+def _run_fused(sim: Sim) -> None:
     """Classify with the fused kernel.
 
     Between social updates only some persons can change: those whose score
@@ -246,7 +251,7 @@ def _run_fused(sim) -> None:
             sim.audit.list_changes(st.day, name, entered, left)
 
 
-def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
+def _update_list(sim: Sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
     change = sim.buffers.scratch_u8
     if lp.tabulated:
         pers = sim.pop.persons
@@ -279,7 +284,7 @@ def _update_list(sim, lp, since: np.ndarray, cf: bool) -> np.ndarray:
     return change
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     st = sim.state
     plan = sim.plan
     if all(lp is None or lp.tabulated for lp in (plan.lists.blacklist, plan.lists.redlist)):

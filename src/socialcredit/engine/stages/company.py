@@ -28,14 +28,19 @@ listing is false and stays out of the twin.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from socialcredit import rng
-from socialcredit.engine.stages.classify import list_kernel, tier_kernel
 from socialcredit.engine.layout import FALSE, SERVICE
 from socialcredit.engine.measures import COMPANY_COLUMNS
+from socialcredit.engine.stages.classify import list_kernel, tier_kernel
 from socialcredit.engine.stages.score import apply_records
 from socialcredit.engine.state import RecordLog
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 COMPANY_MEASURES = list(COMPANY_COLUMNS)  # columns of DailyAggregates.company, declared in engine/measures.py
 
@@ -43,7 +48,7 @@ COMPANY_MEASURES = list(COMPANY_COLUMNS)  # columns of DailyAggregates.company, 
 class CompanyBook:
     """Company-side run state that is not a per-company array: pending records and the record log."""
 
-    def __init__(self, sim) -> None:
+    def __init__(self, sim: Sim) -> None:
         self.pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
         self.log = RecordLog()
         comp = sim.pop.companies
@@ -66,7 +71,7 @@ class CompanyBook:
         return tuple(np.concatenate([b[i] for b in batches]) for i in range(3))  # type: ignore[return-value]
 
 
-def company_env(sim, cf: bool, tier_cf: np.ndarray) -> dict[str, np.ndarray]:
+def company_env(sim: Sim, cf: bool, tier_cf: np.ndarray) -> dict[str, np.ndarray]:
     """The fields company list conditions read (companies are few: built whole)."""
     comp = sim.pop.companies
     day = sim.state.day
@@ -82,7 +87,7 @@ def company_env(sim, cf: bool, tier_cf: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def _behave(sim) -> None:
+def _behave(sim: Sim) -> None:
     """Draw today's company behaviours and schedule the detected ones as records."""
     plan = sim.plan
     comp = sim.pop.companies
@@ -104,7 +109,7 @@ def _behave(sim) -> None:
         )
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     plan = sim.plan
     comp = sim.pop.companies
     if comp is None or not plan.companies_active:

@@ -12,11 +12,16 @@ over the mean score), and is NaN on a day when any score is negative.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import get_thread_id, njit, prange
 
 from socialcredit.engine.layout import CHUNK, NGROUPS
 from socialcredit.engine.measures import NETWORK_COLUMNS, STATE_COLUMNS
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 # column orders from the declaration of the measures (engine/measures.py); it checks that
 # STATE_MEASURES is the order aggregate_kernel writes, and NETWORK_MEASURES the order record_network writes
@@ -183,7 +188,7 @@ class DailyAggregates:
 
     QUANTILES = (0.1, 0.5, 0.9)
 
-    def __init__(self, sim) -> None:
+    def __init__(self, sim: Sim) -> None:
         tally = sim.counters
         self.sim = sim
         days = sim.plan.days
@@ -212,7 +217,10 @@ class DailyAggregates:
 
     def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
-        from socialcredit.engine.assortativity import score_assortativity, tier_assortativity
+        from socialcredit.engine.assortativity import (
+            score_assortativity,
+            tier_assortativity,
+        )
 
         sim = self.sim
         st = sim.state
@@ -266,5 +274,5 @@ class DailyAggregates:
         self.days_done = d + 1
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     sim.daily.record_day()

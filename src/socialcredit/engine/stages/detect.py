@@ -17,11 +17,16 @@ A record reaches the score ``delay[c]`` days after the event. A channel's
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, FALSE, SPURIOUS
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 VICTIM_TRIES = 1024  # rejection tries; with weights capped at 100x a failure is below 1e-8
 
@@ -173,7 +178,7 @@ def _chan_cum(plan) -> np.ndarray:
     return out
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     """Turn today's events into records, queued (``Sim.schedule``) for the day their channel reports them."""
     st = sim.state
     plan = sim.plan

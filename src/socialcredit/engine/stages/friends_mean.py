@@ -24,11 +24,15 @@ read from an edge list). When ties can be dropped during the run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 NEAR = 64  # a friend at most this many places away is read directly
 MIN_PERSONS = 3_000_000  # below this the scores fit in the cache and the direct gather is as fast (1M: 30-42 ms both ways)
@@ -207,7 +211,7 @@ def friends_mean_kernel(
     )  # fmt: skip
 
 
-def update_mean(sim) -> None:
+def update_mean(sim: Sim) -> None:
     """Recompute ``friends_mean`` (and its counterfactual twin) from the scores as they stand."""
     st = sim.state
     plan = sim.plan

@@ -9,10 +9,15 @@ and update). Both sides lose the partner; the partner term of the score
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
 from socialcredit import rng
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 @njit(cache=True)
@@ -33,7 +38,7 @@ def breakup_kernel(partner: np.ndarray, black_since: np.ndarray, key: np.uint64,
     return out[:m].copy(), other[:m].copy()
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     plan = sim.plan
     st = sim.state
     if plan.responses.breakup_p <= 0.0 or st.day % plan.score.social_period != 0:

@@ -14,10 +14,15 @@ Economic feedback's multiplier is updated where incomes change (services).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 @njit(parallel=True, cache=True)
@@ -64,7 +69,7 @@ def friends_feed_kernel(indptr: np.ndarray, indices: np.ndarray, sanctioned: np.
     return m
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     plan = sim.plan
     st = sim.state
     if plan.responses.deter_elasticity > 0.0 or plan.responses.gaming_elasticity > 0.0:

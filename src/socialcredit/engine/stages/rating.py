@@ -46,12 +46,17 @@ result is identical for any thread count.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
 from socialcredit import rng
-from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.counters import M
+from socialcredit.engine.layout import CHUNK
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 MID = 3.0  # the middle of the star scale: the rating equation and the rater weights are centred on it
 MAX_PER_DAY = 255  # interactions a person can start in one day
@@ -304,7 +309,7 @@ def relax_kernel(points: np.ndarray, points_cf: np.ndarray, relax: float) -> Non
 class RatingBook:
     """Per-person rating state: the aged sums A (weighted stars) and W (weights), the rater weights, likeability."""
 
-    def __init__(self, sim) -> None:
+    def __init__(self, sim: Sim) -> None:
         n = sim.state.n
         rp = sim.plan.ratings
         # float64: the sums of a person who gets no ratings shrink by d a day; float32 would reach 0 after 150 half-lives
@@ -318,12 +323,12 @@ class RatingBook:
             self.trait = np.zeros(0, np.float32)
 
 
-def book_of(sim) -> RatingBook:
+def book_of(sim: Sim) -> RatingBook:
     """The run's rating state (made at setup when scores come from ratings)."""
     return sim.rating_book
 
 
-def draw_day(sim, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def draw_day(sim: Sim, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Today's interactions and ratings: (offsets, ratee, x_out, x_back); interactions of i are offsets[i]:offsets[i+1]."""
     plan = sim.plan
     rp = plan.ratings
@@ -347,7 +352,7 @@ def draw_day(sim, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndar
     return offsets, ratee, x_out, x_back
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     """Stage 3 under ``score.basis: ratings``: today's ratings, then everyone's score from the aged sums."""
     plan = sim.plan
     rp = plan.ratings

@@ -26,11 +26,16 @@ With ``score.basis: ratings`` the records are still applied (they feed
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine.stages import friends_mean
 from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.stages import friends_mean
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 @njit(cache=True)
@@ -220,7 +225,7 @@ def score_touched_parallel(
         )  # fmt: skip
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     st = sim.state
     plan = sim.plan
     pers = sim.pop.persons

@@ -13,14 +13,18 @@ behaviour is made against the person (applied the next day).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.engine import picks
 from socialcredit import rng
-from socialcredit.engine.layout import CHUNK
-from socialcredit.engine.layout import FALSE, SERVICE
+from socialcredit.engine import picks
+from socialcredit.engine.layout import CHUNK, FALSE, SERVICE
 from socialcredit.engine.person_fields import PersonFields
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 @njit(parallel=True, cache=True)
@@ -49,7 +53,7 @@ def attempt_kernel(
         chunk_counts[c] = cnt
 
 
-def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
+def attempts(sim: Sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
     """Indices of persons who try to use service ``s_index`` today (ascending)."""
     st = sim.state
     key = rng.key(sim.plan.seed, "demand", st.day, s_index)
@@ -58,7 +62,7 @@ def attempts(sim, s_index: int, demand_day: float, elasticity: float) -> np.ndar
     return picks.gather_kernel(sim.buffers.picked, counts)
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     st = sim.state
     plan = sim.plan
     sanctioned: list[np.ndarray] = []

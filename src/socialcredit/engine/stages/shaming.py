@@ -8,14 +8,19 @@ not refilled.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from socialcredit import rng
 from socialcredit.engine.stages import ties
 from socialcredit.engine.stages.unfriending import touched_degrees
 
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
-def run(sim) -> None:
+
+def run(sim: Sim) -> None:
     plan = sim.plan
     st = sim.state
     listed = sim.handoffs.black_entered

@@ -15,11 +15,16 @@ tie leaves an empty slot (-1), so the CSR arrays are never rebuilt.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
 from socialcredit import rng
 from socialcredit.engine.stages import ties
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
 
 
 @njit(cache=True)
@@ -33,7 +38,7 @@ def recount_degree(indptr: np.ndarray, indices: np.ndarray, who: np.ndarray, deg
         degree[i] = d
 
 
-def touched_degrees(sim, *arrays: np.ndarray) -> None:
+def touched_degrees(sim: Sim, *arrays: np.ndarray) -> None:
     """Refresh the degree of every person named in the event arrays."""
     who = np.unique(np.concatenate([a[a >= 0].astype(np.int64) for a in arrays])) if arrays else np.zeros(0, np.int64)
     if who.size:
@@ -41,7 +46,7 @@ def touched_degrees(sim, *arrays: np.ndarray) -> None:
         recount_degree(net.indptr, net.indices, who, sim.state.degree)
 
 
-def run(sim) -> None:
+def run(sim: Sim) -> None:
     plan = sim.plan
     st = sim.state
     if plan.responses.unfriend_p <= 0.0 or st.day % plan.score.social_period != 0:
