@@ -23,14 +23,9 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.rng import make_key, uniform
-from socialcredit.population.network import (
-    Network,
-    block_model,
-    locality_order,
-    scale_free,
-    shuffled_order,
-    small_world,
-)
+from socialcredit.population.generators import block_model, scale_free, small_world
+from socialcredit.population.network import Network
+from socialcredit.population.ordering import locality_order, shuffled_order
 
 T = TypeVar("T")
 

@@ -208,7 +208,8 @@ def _progress(quiet: bool):
 
 def print_summary(s: dict[str, Any], title: str = "summary") -> None:
     """The summary as a table; the labels come from the summary entries of ``engine/measures.py``."""
-    from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES, SUMMARY_LABELS as label
+    from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
+    from socialcredit.engine.measures import SUMMARY_LABELS as label
 
     t = Table(title=_lit(title), show_header=True, header_style="bold")
     t.add_column("measure")

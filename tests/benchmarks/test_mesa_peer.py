@@ -104,7 +104,7 @@ def test_constants_match_the_reference_scenario() -> None:
 
 def test_small_world_network_matches_the_engine_generator() -> None:
     """Same ties as the engine's generator in distribution: within regions, symmetric, degree 20 +- the same spread."""
-    from socialcredit.population.network import small_world
+    from socialcredit.population.generators import small_world
 
     sizes = mr.largest_remainder(6000, mr.REGION_SHARES)
     nbrs = mr.small_world(sizes, mr.MEAN_DEGREE, mr.REWIRING, np.random.default_rng(5))

@@ -12,7 +12,8 @@ import pytest
 from socialcredit import rng
 from socialcredit.engine import assortativity
 from socialcredit.engine.stages import ties
-from socialcredit.population.network import Network, small_world
+from socialcredit.population.generators import small_world
+from socialcredit.population.network import Network
 from tests.engine.test_ties import T, TWO_THREADS, rows, world
 
 # ---------------------------------------------------------------- assortativity

@@ -9,7 +9,7 @@ import pytest
 import socialcredit as sc
 from socialcredit.engine.stages import friends_mean
 from socialcredit.engine.sim import Sim
-from socialcredit.population.network import block_model, small_world
+from socialcredit.population.generators import block_model, small_world
 from socialcredit.results import Results
 
 

@@ -91,8 +91,7 @@ def test_is_flow_is_the_old_rule_on_every_column() -> None:
     from socialcredit.experiments.task import is_flow
 
     def old(measure: str) -> bool:
-        return measure in ms.EVENT_COLUMNS or measure.startswith("events_") or measure.startswith("company_records_") \
-            or measure.startswith("company_blacklist_e")  # fmt: skip
+        return measure in ms.EVENT_COLUMNS or measure.startswith(("events_", "company_records_", "company_blacklist_e"))
 
     for name in ms.daily_columns(["A", "B"]):
         assert is_flow(name) == old(name), name
@@ -223,7 +222,7 @@ def test_company_columns_hold_what_their_names_say(done) -> None:
 
 def test_event_tables_agree(done) -> None:
     """The daily counts, the behaviours table and the services table count the same things in their named columns."""
-    sim, res = done
+    _, res = done
     d = _all_rows(res)
     b = res.behaviours[res.behaviours["breakdown"] == "all"]
     for name in ms.BEHAVIOUR_COLUMNS:
@@ -290,8 +289,8 @@ def test_summary_holds_the_declared_entries_in_order(done) -> None:
         if shown:
             expected.append(m.name)
     assert list(s) == expected
-    assert list(s[ms.RESPONSES] if ms.RESPONSES in s else {}) == [k for k in ms.RESPONSE_MEASURES if d[k].sum() > 0]
-    for name, v in s[ms.SERVICES].items():
+    assert list(s.get(ms.RESPONSES, {})) == [k for k in ms.RESPONSE_MEASURES if d[k].sum() > 0]
+    for v in s[ms.SERVICES].values():
         kind = v["kind"]
         assert list(v) == [m.name for m in ms.summary_entries(ms.SERVICES) if m.service_kind in ("", kind)]
     assert list(s["tier_shares"]) == sim.rulebook.tier_names

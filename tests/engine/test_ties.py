@@ -10,7 +10,8 @@ import pytest
 
 from socialcredit import rng
 from socialcredit.engine.stages import ties
-from socialcredit.population.network import Network, small_world
+from socialcredit.population.generators import small_world
+from socialcredit.population.network import Network
 
 TWO_THREADS = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
 T = 4  # tiers in these tests

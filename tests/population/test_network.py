@@ -11,15 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.population.network import (
-    Network,
-    block_model,
-    block_probabilities,
-    locality_order,
-    scale_free,
-    shuffled_order,
-    small_world,
-)
+from socialcredit.population.generators import block_model, block_probabilities, scale_free, small_world
+from socialcredit.population.network import Network
+from socialcredit.population.ordering import locality_order, shuffled_order
 
 REGIONS = np.array([0, 5000, 8000, 10000], dtype=np.int64)  # shares 0.5 / 0.3 / 0.2
 

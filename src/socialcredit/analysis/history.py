@@ -300,7 +300,7 @@ def plot_person(res, person: int, path: str | Path | None = None):
     """
     import matplotlib.pyplot as plt
 
-    import socialcredit.report.plots  # noqa: F401  (chooses a headless backend outside notebooks)
+    import socialcredit.results.plots  # noqa: F401  (chooses a headless backend outside notebooks)
 
     path_df = score_path(res, person)
     me = audit_persons_of(res).set_index("person").loc[int(person)]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialcredit.population.companies import Companies, build_companies
-from socialcredit.population.persons import Persons, build_persons, region_blocks
+from socialcredit.population.persons import Persons, build_persons
+from socialcredit.rulebook.feasibility import region_blocks
 from socialcredit.rulebook.schema import Rulebook
 
 
@@ -19,37 +20,6 @@ class Population:
 
     def nbytes(self) -> int:
         return self.persons.nbytes() + self.network.nbytes()
-
-
-def network_problem(rb: Rulebook) -> tuple[str, str] | None:
-    """(key in ``population.network``, message) if the generator cannot build this network, else None.
-
-    Runs the generators' parameter checks (which depend on the region sizes)
-    without building anything, so the loader can refuse the rulebook with the
-    file, line and column of the offending key.
-    """
-    import math
-
-    from socialcredit.population import network as nw
-
-    spec = rb.population.network
-    if spec.generator not in ("scale_free", "block"):
-        return None
-    offsets = region_blocks(rb.population.persons, [r.share for r in rb.population.regions])
-    try:
-        if spec.generator == "block":
-            nw.block_probabilities(offsets, spec.mean_degree, spec.within_share)
-        elif spec.mean_degree > 0:
-            alpha = float(spec.exponent) - 1.0
-            for s in sorted({int(x) for x in np.diff(offsets)}):
-                if s >= 2:
-                    cap = max(1, min(s - 1, int(math.isqrt(int(spec.mean_degree * s)))))
-                    nw._check_mean_degree(float(spec.mean_degree), alpha, cap)
-    except ValueError as exc:
-        text = str(exc)
-        key = "within_share" if text.startswith("within_share") else "mean_degree"
-        return key, text
-    return None
 
 
 def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None = None):
@@ -71,7 +41,8 @@ def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir:
 
 
 def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None):
-    from socialcredit.population import network as nw
+    from socialcredit.population import generators as nw
+    from socialcredit.population.ordering import locality_order
 
     spec = rb.population.network
     n = int(region_offsets[-1])
@@ -98,7 +69,7 @@ def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir
     # The small-world ring lattice is already local (a neighbour pass on it is as fast as on a
     # BFS order), so it is kept as built: reordering would cost time and a second copy of the network.
     if spec.locality and spec.generator != "small_world":
-        perm = nw.locality_order(net, blocks)
+        perm = locality_order(net, blocks)
         net = net.permuted(perm)
     return net
 

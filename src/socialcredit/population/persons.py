@@ -15,24 +15,9 @@ from numba import njit, prange
 
 from socialcredit import rng
 from socialcredit.rng import STREAMS
+from socialcredit.rulebook.feasibility import block_sizes, offsets_from_sizes, region_blocks  # noqa: F401 - used here and by companies
 
 CHUNK = 16384
-
-
-def block_sizes(total: int, shares: list[float]) -> np.ndarray:
-    """Split ``total`` into blocks by shares (largest remainder, so they add up exactly)."""
-    raw = np.asarray(shares, dtype=np.float64) * total
-    sizes = np.floor(raw).astype(np.int64)
-    rest = total - int(sizes.sum())
-    order = np.argsort(-(raw - sizes), kind="stable")
-    sizes[order[:rest]] += 1
-    return sizes
-
-
-def offsets_from_sizes(sizes: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(sizes) + 1, dtype=np.int64)
-    np.cumsum(sizes, out=out[1:])
-    return out
 
 
 @njit(parallel=True, cache=True)
@@ -140,10 +125,6 @@ class Persons:
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in (self.region, self.group, self.income, self.partner, self.employer, self.het))
-
-
-def region_blocks(persons: int, shares: list[float]) -> np.ndarray:
-    return offsets_from_sizes(block_sizes(persons, shares))
 
 
 def region_index(region_offsets: np.ndarray) -> np.ndarray:

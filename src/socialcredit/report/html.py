@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
-from socialcredit.engine.measures import REPORT_LABELS as LABELS  # the summary's entries, in words
+# the summary's entries in words, declared with the measures (engine/measures.py)
+from socialcredit.engine.measures import REPORT_LABELS as LABELS
 from socialcredit.errors import InputError
 from socialcredit.report.figures import FIGURES, draw_figures
 

@@ -151,7 +151,7 @@ class Results:
 
     def plot(self, path: str | None = None, show: bool = False):
         """Plot the main series (scores, tiers, lists, denials); returns the matplotlib figure."""
-        from socialcredit.report.plots import plot_main
+        from socialcredit.results.plots import plot_main
 
         return plot_main(self, path=path, show=show)
 

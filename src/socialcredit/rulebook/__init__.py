@@ -12,8 +12,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
-from socialcredit.errors import ConditionError, RulebookError
+from socialcredit.errors import ConditionError, RulebookError, did_you_mean
+from socialcredit.rulebook.document import dump_yaml, load_document
+from socialcredit.rulebook.feasibility import network_problem
+from socialcredit.rulebook.fields import compile_conditions
+from socialcredit.rulebook.overrides import apply_overrides
 from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.validation import validate
 
 SCENARIO_PACKAGE = "socialcredit.scenarios"
 
@@ -38,8 +43,6 @@ def resolve(source: str | os.PathLike) -> Path:
         found = scenario_path(s)
         if found is not None:
             return found
-        from socialcredit.errors import did_you_mean
-
         names = scenario_names()
         guess = did_you_mean(s, names)
         raise RulebookError(
@@ -74,18 +77,11 @@ class Loaded:
 
     def yaml(self) -> str:
         """The exact rulebook (after overrides) as YAML, for the run folder."""
-        from socialcredit.rulebook.document import dump_yaml
-
         return dump_yaml(self.document.data)
 
 
 def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> Loaded:
     """Load, override, validate and compile-check a rulebook; raises our own errors only."""
-    from socialcredit.rulebook.document import load_document
-    from socialcredit.rulebook.fields import compile_conditions
-    from socialcredit.rulebook.overrides import apply_overrides
-    from socialcredit.rulebook.validation import validate
-
     path = resolve(source)
     doc = load_document(path)
     if overrides:
@@ -106,8 +102,6 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
 
 def _check_network(rb: Rulebook, doc: "object") -> None:
     """Refuse network parameters the generator cannot satisfy, at the key's place in the file."""
-    from socialcredit.population import network_problem
-
     section = ("population", "network")
     where = doc.locate(section)
     where.key = doc.key_name(section)
