@@ -43,7 +43,8 @@ STREAMS: dict[str, int] = {
     "partner": 16,
     "company_behave": 17,  # company behaviours (sub = behaviour index)
     "company_detect": 18,  # whether a company behaviour is recorded (sub = behaviour index)
-    "rating": 19,  # peer ratings: interactions, partners, rating noise, likeability (see engine/rating.py)
+    "rating": 19,  # peer ratings: interactions, partners, rating noise, likeability (see engine/stages/rating.py)
+    "warnings": 20,  # whether a harmful act is warned about on the spot (engine/stages/warnings.py)
 }
 
 

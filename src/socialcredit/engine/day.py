@@ -32,6 +32,7 @@ from socialcredit.engine.stages import (
     services,
     shaming,
     unfriending,
+    warnings,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ DAY: tuple[Step, ...] = (
     Step("institutions", "company", company.run, reads=("black_entered",),
          does="company behaviours, records, scores, company blacklist, coupling with representatives"),
     Step("respond", "perceived_risk", perceived_risk.run, reads=("records", "sanctioned"), does="perceived risk decays and grows with penalties and sanctions"),
+    Step("respond", "warnings", warnings.run, does="harmful acts warned about on the spot: perceived risk rises, no record"),
     Step("respond", "unfriending", unfriending.run, does="friends of low-tier or listed persons drop them, and rewire"),
     Step("respond", "partners", partners.run, does="partnerships with a blacklisted person end"),
     Step("record", "daily", daily.run, does="the day's aggregates by region, group and tier"),

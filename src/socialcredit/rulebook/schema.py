@@ -505,6 +505,13 @@ class Shaming(Sourced):
     probability: float = Field(0.0, ge=0, le=1)
 
 
+class Warnings(Sourced):
+    """Warnings on the spot (loudspeakers, screens): a harmful act is warned about, not recorded."""
+
+    coverage: float = Field(0.0, ge=0, le=1, description="probability a person's harmful behaviour is warned about on the spot")
+    weight: float = Field(1.0, ge=0, le=1e6, description="perceived risk a warning adds (no record, no points)")
+
+
 class Coupling(Sourced):
     """Company-manager coupling: a listing on one side is recorded against the other."""
 
@@ -520,6 +527,7 @@ class Institutions(Strict):
     transparency: Literal["public", "secret"] = "public"
     appeals: Appeals = Appeals()
     shaming: Shaming = Shaming()
+    warnings: Warnings = Warnings()
     coupling: Coupling = Coupling()
 
 
