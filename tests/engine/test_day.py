@@ -87,3 +87,14 @@ def test_steps_touch_only_the_handoffs_they_declare(scenario: str) -> None:
     assert not undeclared, sorted(undeclared)
     used = {x for x in _Watch.seen if x[0] != "new_day"}
     assert any(w == "writes" for _, w, _ in used)  # the watch saw the steps at work
+
+
+def test_the_architecture_page_names_every_step_and_handoff() -> None:
+    """docs/architecture.md stays in step with the code: every step, its module and every hand-off appear in it."""
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    for s in DAY:
+        assert f"| {s.stage} | {s.name} | `engine/stages/{s.run.__module__.rsplit('.', 1)[1]}.py` |" in page, s.name
+    for name in FIELDS:
+        assert f"`{name}`" in page, name

@@ -45,7 +45,7 @@ def behave_kernel(
     gaming: float,
     income_mult: np.ndarray,  # (N,) float32; read only when class_rate has the income columns
     event: np.ndarray,  # out (N,) uint8
-    local: np.ndarray,  # out (N,) uint16: who acts, as offsets within each chunk (engine.collect)
+    local: np.ndarray,  # out (N,) uint16: who acts, as offsets within each chunk (engine.picks)
     chunk_counts: np.ndarray,  # out (nchunks,) int64
 ) -> None:
     """Three passes per chunk, for speed: a branch-free pass finds who acts today; their
