@@ -20,6 +20,9 @@ from typing import Any
 
 from socialcredit.version import __version__
 
+# the rest of the package (the numba engine, the pydantic rulebook, pandas, dask) is imported inside the
+# functions below, not here, so that `import socialcredit` stays fast
+
 __all__ = ["load", "run", "experiment", "read_experiment", "Sim", "Results", "read_run", "list_scenarios", "__version__"]
 
 
@@ -91,7 +94,7 @@ def run(rulebook_or_source: Any, *, threads: int | None = None, out: str | None 
 
 def read_run(run_dir: str):
     """Load a run folder written by ``socialcredit run`` (or ``Results.save``)."""
-    from socialcredit.results.runfolder import read_results
+    from socialcredit.results.reader import read_results
 
     return read_results(run_dir)
 

@@ -16,8 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES, SUMMARY_LABELS
 from socialcredit.errors import SocialCreditError
 from socialcredit.literal import terminal as _lit  # rulebook, file and path text, printed literally
+from socialcredit.strict_json import dumps
+
+# the heavy modules (the numba engine, the pydantic rulebook, pandas, duckdb, matplotlib, dask) are
+# imported inside the commands, not here, so that `socialcredit --help` starts fast
 
 if TYPE_CHECKING:
     from socialcredit.results import Results
@@ -42,8 +47,6 @@ def _overrides(sets: list[str] | None, persons: int | None, days: int | None, se
 
 def _print_json(obj: Any) -> None:
     """Machine-readable output: standard JSON (NaN and infinities as null), printed without markup."""
-    from socialcredit.strict_json import dumps
-
     sys.stdout.write(dumps(obj, indent=2) + "\n")
     sys.stdout.flush()
 
@@ -208,9 +211,7 @@ def _progress(quiet: bool):
 
 def print_summary(s: dict[str, Any], title: str = "summary") -> None:
     """The summary as a table; the labels come from the summary entries of ``engine/measures.py``."""
-    from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
-    from socialcredit.engine.measures import SUMMARY_LABELS as label
-
+    label = SUMMARY_LABELS
     t = Table(title=_lit(title), show_header=True, header_style="bold")
     t.add_column("measure")
     t.add_column("value", justify="right")
@@ -321,7 +322,7 @@ def summary(
 ) -> None:
     """Print the summary table of a finished run (or of an experiment folder: means with 95% intervals) again."""
     from socialcredit.experiments.store import is_experiment
-    from socialcredit.results.runfolder import read_results
+    from socialcredit.results.reader import read_results
 
     if is_experiment(run_dir):
         from socialcredit.experiments import read_experiment
@@ -489,7 +490,7 @@ def explain(
     """Explain what happened to one sampled person (--person ID), or list the sampled persons (--list, --where)."""
 
     from socialcredit.analysis.history import audited_persons, person_history, plot_person
-    from socialcredit.results.runfolder import read_results
+    from socialcredit.results.reader import read_results
 
     if person is not None and (list_ or where is not None):
         raise SocialCreditError("--person prints one history; --list and --where list persons: give one or the other")
@@ -561,7 +562,7 @@ def compare(
     """Compare two runs: key measures side by side, and paired differences when they share seed and population."""
     from socialcredit.analysis.compare import compare as compare_runs
     from socialcredit.analysis.compare import paired_differences
-    from socialcredit.results.runfolder import read_results
+    from socialcredit.results.reader import read_results
 
     a, b = read_results(run_a), read_results(run_b)
     table = compare_runs(a, b)

@@ -17,7 +17,7 @@ import pytest
 
 import socialcredit as sc
 from socialcredit.experiments import read_experiment
-from socialcredit.results.runfolder import read_results
+from socialcredit.results.reader import read_results
 from tests.experiments.conftest import ENV, SMALL, cli, write_spec
 from tests.test_cli import call
 

@@ -18,7 +18,8 @@ import pytest
 
 import socialcredit as sc
 from socialcredit.errors import InputError
-from socialcredit.results.runfolder import read_json, read_results
+from socialcredit.files import read_json
+from socialcredit.results.reader import read_results
 from tests.test_cli import assert_clean_failure, call
 
 SECRET = "top-secret-line-7f3a"
@@ -86,9 +87,9 @@ def test_no_file_access_even_for_an_unexpected_view(run_copy: Path, tmp_path: Pa
     secret = tmp_path / "secret.csv"
     secret.write_text(f"a\n{SECRET}\n")
     edit_db(run_copy, f"CREATE VIEW leak AS SELECT * FROM read_csv('{secret}')", "CREATE MACRO twice(x) AS x * 2")
-    from socialcredit.results import runfolder
+    from socialcredit.results import reader
 
-    con = runfolder._connect_read_only(run_copy / "results.duckdb")
+    con = reader._connect_read_only(run_copy / "results.duckdb")
     try:
         with pytest.raises(duckdb.Error, match="disabled by configuration"):
             con.execute("SELECT * FROM leak").fetchall()

@@ -34,7 +34,9 @@ import pandas as pd
 from socialcredit.analysis.compare import same_design
 from socialcredit.errors import InputError
 from socialcredit.results import KINDS, Results
+from socialcredit.rulebook.document import parse_document
 from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.validation import validate
 
 EFFECTS = {"harmful": "deterrence", "benign": "chilling", "prosocial": "gaming"}
 RESPONSES = ("deterrence", "gaming", "income")  # the responses that change behaviour rates
@@ -42,9 +44,6 @@ RESPONSES = ("deterrence", "gaming", "income")  # the responses that change beha
 
 def rulebook_of(res: Results) -> Rulebook:
     """The validated rulebook a run was made with (from the run folder's rulebook.yaml or ``sc.run``)."""
-    from socialcredit.rulebook.document import parse_document
-    from socialcredit.rulebook.validation import validate
-
     if not res.rulebook_yaml:
         raise InputError(
             "these results carry no rulebook",

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.errors import InputError
+from socialcredit.rulebook.document import parse_document
 
 # daily whole-population series compared day by day under a shared design
 PAIRED_SERIES = (
@@ -33,8 +34,6 @@ def _population(res) -> dict[str, Any] | None:
     """The rulebook's population section without ``persons`` and without source notes (None: no rulebook)."""
     if not res.rulebook_yaml:
         return None
-    from socialcredit.rulebook.document import parse_document
-
     data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
 
     def strip(x: Any) -> Any:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from socialcredit.analysis.behaviour import rulebook_of
 from socialcredit.analysis.mobility import audit_persons_of
 from socialcredit.engine.audit import EVENT_ORDER
 from socialcredit.errors import ConditionError, SocialCreditError
@@ -281,8 +282,6 @@ def score_path(res, person: int) -> pd.DataFrame:
 
 def _tier_minimums(res) -> list[tuple[str, float]]:
     """(tier, lowest score) from the run's rulebook, when it is known."""
-    from socialcredit.analysis.behaviour import rulebook_of
-
     try:
         tiers = rulebook_of(res).tiers
     except SocialCreditError:  # no rulebook, or one that no longer validates: only a missing decoration here

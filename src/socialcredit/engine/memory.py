@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialcredit.engine.sim import Sim
 from socialcredit.engine.stages import friends_mean
 from socialcredit.errors import SocialCreditError
 from socialcredit.machine import HEADROOM, available_bytes, gib  # noqa: F401 - part of this module's interface
@@ -82,8 +83,6 @@ def array_bytes(obj: object) -> int:
 
 def estimate(rulebook) -> MemoryEstimate:
     """Estimate the peak memory of a run of ``rulebook`` from two tiny builds of it."""
-    from socialcredit.engine.sim import Sim
-
     n = int(rulebook.population.persons)
     totals = []
     for k in SMALL_SIZES:

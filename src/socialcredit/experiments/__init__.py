@@ -24,6 +24,7 @@ from typing import Any
 
 from socialcredit.experiments.executor import Executor
 from socialcredit.experiments.results import ExperimentResults, read_experiment
+from socialcredit.experiments.runner import run_experiment
 from socialcredit.experiments.spec import ExperimentSpec, LoadedSpec, load_spec, spec_from_dict
 
 __all__ = ["experiment", "read_experiment", "ExperimentResults", "ExperimentSpec", "Executor", "load_spec"]
@@ -39,8 +40,6 @@ def experiment(spec: str | os.PathLike | dict[str, Any] | LoadedSpec, out: str |
     the tables are loaded. Call it under ``if __name__ == "__main__":`` in a
     script: the local cluster's worker processes import the script.
     """
-    from socialcredit.experiments.runner import run_experiment
-
     if isinstance(spec, LoadedSpec):
         loaded = spec
     elif isinstance(spec, dict):

@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.experiments.spec import plan_runs, spec_from_dict
+from socialcredit.experiments.task import RunTask, simulate
 
 T = TypeVar("T")
 LOST_RESULT_RETRIES = 3  # a finished job whose result died with its worker is run again this many times
@@ -183,9 +185,6 @@ def _failure(future: Any) -> str:
 
 def _warm_worker() -> bool:
     """A tiny simulation: imports the engine and loads (or compiles) every kernel in this process."""
-    from socialcredit.experiments.spec import plan_runs, spec_from_dict
-    from socialcredit.experiments.task import RunTask, simulate
-
     plan = plan_runs(spec_from_dict({"name": "warm-up", "base": "reference", "persons": 200, "days": 8, "seeds": 1}))
     r = plan.runs[0]
     assert r.rulebook_yaml is not None

@@ -19,6 +19,7 @@ from socialcredit.errors import SocialCreditError, did_you_mean
 from socialcredit.experiments.statistics import LEVEL, bands, interval, paired
 from socialcredit.experiments.store import Store, ensure_experiment, read_spec_yaml
 from socialcredit.experiments.task import is_flow
+from socialcredit.rulebook.document import parse_document
 
 DESIGN = ["run_id", "arm", "point", "seed"]
 #: measures shown first in tables and figures when present
@@ -42,8 +43,6 @@ class ExperimentResults:
 
     @classmethod
     def read(cls, folder: str | os.PathLike) -> "ExperimentResults":
-        from socialcredit.rulebook.document import parse_document
-
         path = ensure_experiment(folder)
         spec = parse_document(read_spec_yaml(path), str(path / "experiment.yaml")).data
         return cls(path, spec, Store(path).read())
@@ -182,7 +181,7 @@ class ExperimentResults:
     # ---------------------------------------------------------------- figures
     def plot(self, measures: list[str] | None = None, path: str | os.PathLike | None = None):
         """The main figure: measures against the swept values when there is a sweep, else daily series with bands."""
-        from socialcredit.experiments import plots
+        from socialcredit.experiments import plots  # lazy: it imports matplotlib
 
         fig = plots.sweep(self, measures) if self.parameters else plots.series(self, measures)
         if path is not None:

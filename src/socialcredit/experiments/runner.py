@@ -17,11 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from socialcredit.engine.sim import Sim
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.executor import Executor
 from socialcredit.experiments.spec import LoadedSpec, Plan, PlannedRun, check_measures, plan_runs
 from socialcredit.experiments.store import RUNS_DIR, Store, is_experiment, read_spec_yaml
 from socialcredit.experiments.task import RunOutcome, RunTask, kept_daily, run_summary, simulate
+from socialcredit.results import Results
+from socialcredit.results.runfolder import default_run_dir, write_results
+from socialcredit.rulebook.document import parse_document
+from socialcredit.rulebook.overrides import apply_overrides
+from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.validation import validate
 
 
 class ExperimentInterrupted(SocialCreditError):
@@ -44,8 +51,6 @@ class Session:
 
 
 def default_folder(name: str) -> Path:
-    from socialcredit.results.runfolder import default_run_dir
-
     return default_run_dir(name, root="experiments")
 
 
@@ -160,8 +165,6 @@ def _execute(ex: Executor, store: Store, plan: Plan, todo: list[PlannedRun], fol
 
 
 def _write_run_folder(folder: Path, outcome: RunOutcome) -> None:
-    from socialcredit.results.runfolder import write_results
-
     target = folder / RUNS_DIR / outcome.run_id
     if target.exists():  # written before a killed client could store the run: replace it
         shutil.rmtree(target)
@@ -170,13 +173,6 @@ def _write_run_folder(folder: Path, outcome: RunOutcome) -> None:
 
 def _check_kept_measures(loaded: LoadedSpec, plan: Plan) -> None:
     """Names in measures.summary and measures.daily must be measures a run produces (a tiny run tells)."""
-    from socialcredit.engine.sim import Sim
-    from socialcredit.results import Results
-    from socialcredit.rulebook.document import parse_document
-    from socialcredit.rulebook.overrides import apply_overrides
-    from socialcredit.rulebook.schema import Rulebook
-    from socialcredit.rulebook.validation import validate
-
     first = next((r for r in plan.runs if r.rulebook_yaml is not None), None)
     if first is None:
         return
@@ -214,8 +210,6 @@ def _refuse_changes(folder: Path, plan: Plan, status: dict[str, str], fingerprin
 
 def spec_differences(old_yaml: str, new_yaml: str) -> list[str]:
     """``key: old -> new`` for every value that differs between two resolved specs."""
-    from socialcredit.rulebook.document import parse_document
-
     old = _flatten(parse_document(old_yaml, "the stored experiment.yaml").data)  # the loader's alias and size limits
     new = _flatten(parse_document(new_yaml, "the new spec").data)
     out = []

@@ -40,9 +40,12 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from socialcredit.engine.plan import build_plan
 from socialcredit.errors import Location, RulebookError, RulebookErrors, SocialCreditError, did_you_mean
+from socialcredit.rulebook import resolve, shortcut_overrides
 from socialcredit.rulebook.document import Document, dump_yaml, load_document, parse_document
-from socialcredit.rulebook.schema import NAME_RE, Strict, located
+from socialcredit.rulebook.overrides import apply_overrides
+from socialcredit.rulebook.schema import NAME_RE, Rulebook, Strict, located
 from socialcredit.rulebook.validation import validate
 
 BREAKDOWNS = ("all", "region", "group", "tier")
@@ -401,11 +404,6 @@ def plan_runs(loaded: LoadedSpec) -> Plan:
     spec (exit 2, located in the spec file); one that fails at some points
     only is recorded as failed runs, with the message, and the others run.
     """
-    from socialcredit.engine.plan import build_plan
-    from socialcredit.rulebook import shortcut_overrides
-    from socialcredit.rulebook.overrides import apply_overrides
-    from socialcredit.rulebook.schema import Rulebook
-
     spec, doc = loaded.spec, loaded.document
     points = sweep_points(spec.sweep)
     if len(points) * len(spec.arm_list()) * len(spec.seed_list()) > MAX_RUNS:
@@ -466,8 +464,6 @@ def plan_runs(loaded: LoadedSpec) -> Plan:
 
 
 def _load_source(source: str) -> Document:
-    from socialcredit.rulebook import resolve
-
     path = resolve(source)
     return load_document(path)
 

@@ -18,8 +18,14 @@ from typing import Any
 import pandas as pd
 
 from socialcredit.engine import measures
+from socialcredit.engine.sim import Sim
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.spec import Keep
+from socialcredit.results import Results
+from socialcredit.rulebook.document import dump_yaml, parse_document
+from socialcredit.rulebook.overrides import apply_overrides
+from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.validation import validate
 
 DESIGN_KEYS = measures.DESIGN_KEYS  # in a run's summary, but they describe the design (scenario, persons, days, seed, scale)
 
@@ -105,13 +111,6 @@ def simulate(task: RunTask) -> RunOutcome:
     t0 = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        from socialcredit.engine.sim import Sim
-        from socialcredit.results import Results
-        from socialcredit.rulebook.document import parse_document
-        from socialcredit.rulebook.overrides import apply_overrides
-        from socialcredit.rulebook.schema import Rulebook
-        from socialcredit.rulebook.validation import validate
-
         doc = apply_overrides(parse_document(task.rulebook_yaml, f"rulebook of {task.run_id}"), [f"simulation.seed={task.seed}"])
         rb = validate(Rulebook, doc)
         base_dir = task.base_dir if task.base_dir and os.path.isdir(task.base_dir) else None
@@ -123,8 +122,6 @@ def simulate(task: RunTask) -> RunOutcome:
         daily = kept_daily(res.daily, task.keep)
         outcome = RunOutcome(task.run_id, True, summary=summary, daily=daily, worker=worker)
         if task.keep_run:
-            from socialcredit.rulebook.document import dump_yaml
-
             res.rulebook_yaml = dump_yaml(doc.data)
             outcome.results = res
     except SocialCreditError as exc:

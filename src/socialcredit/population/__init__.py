@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from socialcredit.errors import Location, RulebookError
+from socialcredit.population import generators as nw
 from socialcredit.population.companies import Companies, build_companies
+from socialcredit.population.edgelist import load_edgelist
+from socialcredit.population.ordering import locality_order
 from socialcredit.population.persons import Persons, build_persons
 from socialcredit.rulebook.feasibility import region_blocks
 from socialcredit.rulebook.schema import Rulebook
@@ -32,8 +37,6 @@ def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir:
     try:
         return _build_network(rb, region_offsets, seed, base_dir)
     except ValueError as exc:  # generator parameters that cannot produce a network
-        from socialcredit.errors import Location, RulebookError
-
         # load_rulebook records where the network section is (see network_problem); else name the key only
         where = getattr(rb, "_network_location", None)
         location = Location(where.file, where.line, where.column, where.key) if where else Location(key="population.network")
@@ -41,9 +44,6 @@ def build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir:
 
 
 def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir: str | None):
-    from socialcredit.population import generators as nw
-    from socialcredit.population.ordering import locality_order
-
     spec = rb.population.network
     n = int(region_offsets[-1])
     whole = np.array([0, n], dtype=np.int64)
@@ -57,10 +57,6 @@ def _build_network(rb: Rulebook, region_offsets: np.ndarray, seed: int, base_dir
         net = nw.scale_free(n, spec.mean_degree, spec.exponent, seed)
         blocks = whole
     else:
-        import os
-
-        from socialcredit.population.edgelist import load_edgelist
-
         path = spec.path or ""
         if base_dir and not os.path.isabs(path):
             path = os.path.join(base_dir, path)

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 
 from socialcredit.experiments import plots
 from socialcredit.experiments.results import ExperimentResults, read_experiment
+from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
 from socialcredit.report.html import CSS, _e, _num
 
@@ -142,8 +143,6 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
 
 def write_experiment_report(folder: str | os.PathLike) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into an experiment folder; returns the report's path."""
-    from socialcredit.files import write_atomic
-
     res = read_experiment(folder)
     figures = _figures(res)
     page = render_experiment_report(res, figures).encode("utf-8")

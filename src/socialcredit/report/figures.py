@@ -28,6 +28,14 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from socialcredit.analysis.behaviour import baseline_overrides, behaviour_change
+from socialcredit.analysis.disparity import disparate_impact
+from socialcredit.analysis.errors import (
+    blacklist_false_share,
+    false_records_by_channel,
+    wrongful_denials_by_service,
+)
+from socialcredit.analysis.segregation import network_series
 from socialcredit.literal import figures
 from socialcredit.results import KINDS
 
@@ -236,8 +244,6 @@ def _rewards(res) -> pd.DataFrame:
 
 def denials(res, baseline=None) -> Figure | None:
     """Denials per punishing service over the run, the wrongful ones (caused by false records) shaded; rewards lost to false records."""
-    from socialcredit.analysis.errors import wrongful_denials_by_service
-
     punish = wrongful_denials_by_service(res)
     punish = punish[punish["kind"] == "punishment"].reset_index(drop=True)
     reward = _rewards(res)
@@ -288,8 +294,6 @@ def denials(res, baseline=None) -> Figure | None:
 
 def errors(res, baseline=None) -> Figure | None:
     """False records by channel, the blacklist's share due to false records over time, and appeals."""
-    from socialcredit.analysis.errors import blacklist_false_share, false_records_by_channel
-
     d = _daily(res)
     appeals = d[["appeals_filed", "appeals_won", "appeals_won_false", "appeals_lost"]].sum()
     records_false = int(d["records_false"].sum())
@@ -365,8 +369,6 @@ MIN_COUNT = 5  # the headline names a disparity only where the level has at leas
 
 def disparities(res, baseline=None) -> Figure | None:
     """Rates per 1,000 residents by group and by region, and each level's ratio to the best-treated (four-fifths rule)."""
-    from socialcredit.analysis.disparity import disparate_impact
-
     parts = []
     for by in ("group", "region"):
         if len(res.meta.get(f"{by}s", [])) >= 2:
@@ -435,8 +437,6 @@ TIE_CHANGES = ("ties_dropped_unfriending", "ties_rewired", "ties_dropped_shaming
 
 def network(res, baseline=None) -> Figure | None:
     """Isolation (friends per person: blacklisted against others) and segregation (score and tier assortativity) over time."""
-    from socialcredit.analysis.segregation import network_series
-
     d = _daily(res)
     if d[list(TIE_CHANGES)].to_numpy().sum() == 0:
         return None  # a fixed network: nothing segregates over time
@@ -488,8 +488,6 @@ def _events_per_1000(res, window: int = 7) -> pd.DataFrame:
 
 
 def _no_baseline_note(res) -> str:
-    from socialcredit.analysis.behaviour import baseline_overrides
-
     if res.rulebook_yaml and not baseline_overrides(res):
         return "this rulebook has no behavioural responses: people act at the rates the rulebook gives, whatever their score"
     return "no baseline: run with --report --baseline (or report --baseline RUN) for the change the system causes"
@@ -515,8 +513,6 @@ def behaviour(res, baseline=None) -> Figure | None:
         _finding(fig, "Behaviour events: " + ", ".join(f"{v:,} {k}" for k, v in totals.items()))
         _caption(fig, res, _no_baseline_note(res))
         return fig
-
-    from socialcredit.analysis.behaviour import behaviour_change
 
     change = behaviour_change(res, baseline)
     base = _events_per_1000(baseline)

@@ -22,11 +22,18 @@ import os
 from pathlib import Path
 from typing import Any
 
+from socialcredit.analysis.behaviour import baseline_overrides, behaviour_change
+from socialcredit.analysis.errors import error_summary
+from socialcredit.analysis.mobility import mobility_summary
+from socialcredit.analysis.scale import scaled
 from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
 # the summary's entries in words, declared with the measures (engine/measures.py)
 from socialcredit.engine.measures import REPORT_LABELS as LABELS
 from socialcredit.errors import InputError
+from socialcredit.files import write_atomic
 from socialcredit.report.figures import FIGURES, draw_figures
+from socialcredit.results.reader import read_results
+from socialcredit.rulebook.document import parse_document
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1d1d1d;
@@ -51,8 +58,6 @@ def scenario_meta(res) -> dict[str, Any]:
     """The rulebook's ``meta`` section (title, description, sources) as plain data; empty when the run kept no rulebook."""
     if not res.rulebook_yaml:
         return {}
-    from socialcredit.rulebook.document import parse_document
-
     data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
     meta = data.get("meta") or {}
     return meta if isinstance(meta, dict) else {}
@@ -107,8 +112,6 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
         rows.append((LABELS["score_assortativity"], f"{s['score_assortativity']:.3f}"))
     for key, value in s.get(RESPONSES, {}).items():
         rows.append((LABELS.get(key, key.replace("_", " ")), f"{value:,}"))
-    from socialcredit.analysis.errors import error_summary
-
     e = error_summary(res)
     if e["person_days_blacklisted"] > 0:
         rows.append((
@@ -125,8 +128,6 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
             "median days a false record counts (audited residents, Kaplan-Meier)",
             f"{median:,.0f}" if not math.isnan(median) else "more than the run (over half still count at the end)",
         ))  # fmt: skip
-    from socialcredit.analysis.mobility import mobility_summary
-
     mob = mobility_summary(res)
     if mob["sample"] and mob["ever_in_bottom"]:
         years = mob["median_years_to_leave"]
@@ -139,8 +140,6 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
             f"{years:.2g} years" if not math.isnan(years) else "longer than the run (over half never left)",
         ))  # fmt: skip
     if s.get("scale_to"):
-        from socialcredit.analysis.scale import scaled
-
         to = s["scale_to"]
         for label, count in (
             ("blacklisted at the end", s.get("blacklisted", 0)),
@@ -150,8 +149,6 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
         ):
             rows.append((f"scaled to {to:,.0f} residents: {label}", f"about {scaled(count, res):,.0f}"))
     if baseline is not None:
-        from socialcredit.analysis.behaviour import behaviour_change
-
         for r in behaviour_change(res, baseline).itertuples():
             if r.baseline_events == 0 and r.events == 0:
                 rows.append((f"{r.effect}: {r.kind} events against the baseline", f"no {r.kind} events in either run"))
@@ -163,8 +160,6 @@ def summary_rows(res, baseline=None) -> list[tuple[str, str]]:
 
 def _has_responses(res) -> bool:
     """Whether the run's rulebook has behavioural responses a baseline would switch off."""
-    from socialcredit.analysis.behaviour import baseline_overrides
-
     return bool(res.rulebook_yaml) and bool(baseline_overrides(res))
 
 
@@ -247,9 +242,6 @@ def write_report(run_dir: str | os.PathLike, baseline_dir: str | os.PathLike | N
     responses off, for the behaviour figure's effect sizes; by default
     ``run_dir/baseline`` when it exists.
     """
-    from socialcredit.files import write_atomic
-    from socialcredit.results.runfolder import read_results
-
     run_dir = Path(run_dir)
     res = read_results(run_dir)
     if not res.rulebook_yaml:  # the scenario's description, sources and responses come from it

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.engine import measures as ms
+from socialcredit.results.runfolder import write_results
+from socialcredit.version import __version__
 
 BREAKDOWNS = ["all", "region", "group", "tier"]
 #: counts of the society's responses and the institutions, summed over the run (in a summary only when non-zero)
@@ -97,8 +99,6 @@ class Results:
                 **{name: bv[:, :, :, k].ravel() for k, name in enumerate(ms.BEHAVIOUR_COLUMNS)},
             }
         )
-        from socialcredit.version import __version__
-
         meta = {
             "scenario": rb.meta.name,
             "title": rb.meta.title,
@@ -151,13 +151,12 @@ class Results:
 
     def plot(self, path: str | None = None, show: bool = False):
         """Plot the main series (scores, tiers, lists, denials); returns the matplotlib figure."""
-        from socialcredit.results.plots import plot_main
+        from socialcredit.results.plots import plot_main  # lazy: it imports matplotlib
 
         return plot_main(self, path=path, show=show)
 
     def save(self, run_dir: str, **kwargs) -> None:
-        from socialcredit.results.runfolder import write_results
-
+        """Write a run folder (see :mod:`socialcredit.results.runfolder`); read it back with ``read_run``."""
         write_results(self, run_dir, **kwargs)
 
 

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import get_thread_id, njit, prange
 
+from socialcredit.engine.assortativity import score_assortativity, tier_assortativity
 from socialcredit.engine.layout import CHUNK, NGROUPS
 from socialcredit.engine.measures import NETWORK_COLUMNS, STATE_COLUMNS
+from socialcredit.engine.stages.company import COMPANY_MEASURES
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -200,8 +202,6 @@ class DailyAggregates:
         self.events = np.zeros((days, tally.ncells, tally.counts.shape[1]), np.int64)
         self.beh = np.zeros((days, tally.ncells) + tally.bcounts.shape[1:], np.int64)
         self.svc = np.zeros((days, tally.ncells) + tally.scounts.shape[1:], np.int64)
-        from socialcredit.engine.stages.company import COMPANY_MEASURES
-
         self.company = np.full((days, len(COMPANY_MEASURES)), np.nan)  # whole population only
         # degree sums by cell, then score and tier assortativity: every NETWORK_EVERY days and the last day
         self.network = np.full((days, tally.ncells, len(NETWORK_MEASURES)), np.nan)
@@ -217,11 +217,6 @@ class DailyAggregates:
 
     def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
-        from socialcredit.engine.assortativity import (
-            score_assortativity,
-            tier_assortativity,
-        )
-
         sim = self.sim
         st = sim.state
         t = sim.counters
