@@ -50,7 +50,7 @@ def ours(persons: int, days: int, threads: int, seed: int, repeat: int) -> dict:
 
     numba.set_num_threads(threads)
     t0 = time.perf_counter()
-    Sim(sc.load("reference", persons=2000, days=365)).run()  # compiles or loads every kernel the run uses
+    Results.from_sim(Sim(sc.load("reference", persons=2000, days=365)).run())  # compiles or loads every kernel the run uses
     compile_s = time.perf_counter() - t0
     load0 = load()
     setups, runs = [], []

@@ -100,7 +100,7 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
     t_import = time.perf_counter() - t0
     # warm-up: compiles (or loads from the cache) every kernel the run uses
     t1 = time.perf_counter()
-    Sim(society_rulebook(2000, 40) if society else sc.load("reference", persons=2000, days=20)).run()
+    Results.from_sim(Sim(society_rulebook(2000, 40) if society else sc.load("reference", persons=2000, days=20)).run())
     compile_s = time.perf_counter() - t1
     base = rss_mb()
     rb = society_rulebook(persons, days) if society else sc.load("reference", persons=persons, days=days)
