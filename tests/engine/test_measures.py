@@ -104,7 +104,7 @@ def test_lists_elsewhere_name_declared_measures() -> None:
     from socialcredit.analysis.disparity import MEASURES as DISPARITY
     from socialcredit.experiments.results import KEY_MEASURES, KEY_SERIES
     from socialcredit.report.figures import TIE_CHANGES
-    from socialcredit.results.runfolder import _COLUMNS
+    from socialcredit.results.reader import _COLUMNS
 
     daily = set(ms.daily_columns([]))
     for name in [*PAIRED_SERIES, *TIE_CHANGES, *KEY_SERIES, *(c for cols in DISPARITY.values() for c in cols)]:
