@@ -1,1 +1,1 @@
-"""scenarios."""
+"""The shipped scenarios: sourced rulebooks (YAML) and the catalogue that lists them."""
