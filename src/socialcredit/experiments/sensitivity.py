@@ -1,0 +1,198 @@
+"""Global sensitivity analysis: which of a rulebook's assumptions drive a result (SALib on the experiment executor).
+
+The factors are rulebook values with a range: given as ``KEY=LO:HI``, or by
+default every number of the rulebook marked ``assumed:`` (see
+:func:`assumed_factors`). SALib draws the sample (Morris trajectories or
+Saltelli's Sobol design) with one extra **dummy** factor that changes
+nothing: its index is the noise floor, the size an index reaches by chance
+with this many samples and seeds. Every sample point runs for the same seeds
+(common random numbers) as one experiment (``sweep.design: points``), so it
+is stored, resumed and reported like any other; SALib then computes the
+indices from the per-point means over seeds.
+
+Work in progress (issue 15): the sampling, the default factors and the
+analysis are here; the command, the report section and the docs follow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from socialcredit.errors import InputError, SocialCreditError
+from socialcredit.rulebook import Loaded, load_rulebook
+
+DUMMY = "dummy (noise floor)"
+DEFAULT_SPREAD = 0.5  # default range: the assumed value times 1 - spread .. 1 + spread, within the schema's limits
+_NOT_FACTORS = frozenset({"share", "seed", "days", "persons", "count", "min_days", "period", "delay", "window", "days_listed"})
+_UNIT = frozenset({"probability", "coverage", "false_attribution", "success_false", "success_true", "within_share", "employment",
+                   "strangers", "rewiring", "partners"})  # fmt: skip
+_PARAM = re.compile(r"\A(?P<key>[^=]+)=(?P<lo>[^:]+):(?P<hi>.+)\Z")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A rulebook value varied by the analysis, over ``low`` .. ``high``."""
+
+    key: str
+    low: float
+    high: float
+    value: float | None = None  # the rulebook's own value
+    integer: bool = False
+    origin: str = "--param"  # or "assumed" (a default factor)
+
+
+def parse_factor(text: str) -> Factor:
+    """``KEY=LO:HI`` as a factor; an InputError saying what is wrong otherwise."""
+    m = _PARAM.match(text.strip())
+    if m is None:
+        raise InputError(f"--param {text!r}: expected KEY=LO:HI, e.g. responses.deterrence.elasticity=0:2")
+    try:
+        lo, hi = float(m["lo"]), float(m["hi"])
+    except ValueError:
+        raise InputError(f"--param {text!r}: LO and HI must be numbers") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        raise InputError(f"--param {text!r}: LO must be a finite number below HI")
+    return Factor(m["key"].strip(), lo, hi)
+
+
+def check_factors(source: str, overrides: list[str], factors: list[Factor]) -> list[Factor]:
+    """Each factor's key must exist and hold a number, and both ends of its range must give a valid rulebook."""
+    base = load_rulebook(source, overrides)
+    out = []
+    for f in factors:
+        value = _value_at(base, f.key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError(f"--param {f.key}: the rulebook holds {value!r} there, not a number")
+        for end in (f.low, f.high):
+            load_rulebook(source, [*overrides, f"{f.key}={_fmt(end, False)}"])  # located errors
+        out.append(Factor(f.key, f.low, f.high, float(value), False, f.origin))
+    return out
+
+
+def assumed_factors(source: str, overrides: list[str] = (), spread: float = DEFAULT_SPREAD) -> tuple[list[Factor], list[str]]:
+    """Every number of the rulebook marked ``assumed:``, with its default range; and notes on numbers left out.
+
+    A number is assumed when the mapping that holds it has an ``assumed:``
+    note and no ``source:``, or a source and a note that names its key
+    (``source: fp2018, assumed: rate`` marks the rate, not the points). Shares (which must add up to 1), seeds, sizes, days and counts are
+    not varied. The range is the value times ``1 - spread`` .. ``1 + spread``
+    (probabilities and coverages at most 1); a number whose range the
+    rulebook refuses at either end, or whose value is 0, is left out with a note.
+    """
+    base = load_rulebook(source, list(overrides))
+    found: list[tuple[str, float, bool]] = []
+    _walk(base.document.data, "", found)
+    factors, notes = [], []
+    for key, value, integer in found:
+        if value == 0:
+            notes.append(f"{key}: 0, no relative range")
+            continue
+        lo, hi = sorted((value * (1 - spread), value * (1 + spread)))
+        if key.rsplit(".", 1)[-1] in _UNIT:
+            hi = min(hi, 1.0)
+        if integer:
+            lo, hi = math.floor(lo), math.ceil(hi)
+        try:
+            for end in (lo, hi):
+                load_rulebook(source, [*overrides, f"{key}={_fmt(end, integer)}"])
+        except SocialCreditError as exc:
+            notes.append(f"{key}: the range {lo:g}..{hi:g} is refused ({str(exc).splitlines()[0]})")
+            continue
+        if lo < hi:
+            factors.append(Factor(key, float(lo), float(hi), float(value), integer, "assumed"))
+    return factors, notes
+
+
+def _walk(node: Any, path: str, out: list[tuple[str, float, bool]]) -> None:
+    if isinstance(node, dict):
+        note = node.get("assumed")
+        sourced = node.get("source") is not None
+        words = set(re.findall(r"[a-z_]+", str(note).lower())) if note is not None else set()
+        for k, v in node.items():
+            key = f"{path}.{k}" if path else str(k)
+            # with a source as well, only the numbers the note names are assumed ("assumed: rate")
+            assumed = note is not None and (not sourced or str(k) in words)
+            if assumed and k not in _NOT_FACTORS and isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.append((key, float(v), False))  # YAML's 1 may be a float field: ranges are continuous
+            elif isinstance(v, (dict, list)):
+                _walk(v, key, out)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = item.get("name") if isinstance(item, dict) else None
+            _walk(item, f"{path}.{name}" if isinstance(name, str) else f"{path}.{i}", out)
+
+
+def _value_at(loaded: Loaded, key: str) -> Any:
+    """The validated rulebook's value at a ``--set`` key (defaults included); list items by name or index."""
+    node: Any = loaded.rulebook
+    for part in key.split("."):
+        if isinstance(node, list):
+            match = [x for x in node if getattr(x, "name", None) == part]
+            node = match[0] if match else (node[int(part)] if part.isdigit() and int(part) < len(node) else None)
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            node = getattr(node, part, None) if part in getattr(type(node), "model_fields", {}) else None
+        if node is None:
+            raise InputError(f"--param {key}: the rulebook has no number at {key}")
+    return node
+
+
+def _fmt(v: float, integer: bool) -> str:
+    return str(int(round(v))) if integer else repr(float(v))
+
+
+# ------------------------------------------------------------------ sampling and analysis
+
+
+def problem(factors: list[Factor]) -> dict[str, Any]:
+    """SALib's problem: the factors and the dummy, each over its range."""
+    return {
+        "num_vars": len(factors) + 1,
+        "names": [f.key for f in factors] + [DUMMY],
+        "bounds": [[f.low, f.high] for f in factors] + [[0.0, 1.0]],
+    }
+
+
+def sample(method: str, prob: dict[str, Any], samples: int, seed: int = 0) -> np.ndarray:
+    """The SALib design: ``samples`` Morris trajectories, or a Saltelli design of ``samples`` base points."""
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(prob, samples, num_levels=4, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(prob, samples, calc_second_order=False, seed=seed)
+    raise InputError(f"--method {method!r}: allowed: morris, sobol")
+
+
+def points(factors: list[Factor], design: np.ndarray) -> dict[str, list[float | int]]:
+    """The sweep (``design: points``) that runs a design: the dummy column is dropped, integers rounded."""
+    return {f.key: [int(round(v)) if f.integer else float(v) for v in design[:, k]] for k, f in enumerate(factors)}
+
+
+def analyse(method: str, prob: dict[str, Any], design: np.ndarray, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """Indices of one measure, one row per factor (the dummy included), ranked by the total or mu*."""
+    if method == "morris":
+        from SALib.analyze import morris
+
+        r = morris.analyze(prob, design, y, num_levels=4, seed=seed)
+        df = pd.DataFrame({"factor": prob["names"], "mu_star": r["mu_star"], "mu_star_conf": r["mu_star_conf"],
+                           "sigma": r["sigma"]})  # fmt: skip
+        key = "mu_star"
+    else:
+        from SALib.analyze import sobol
+
+        r = sobol.analyze(prob, y, calc_second_order=False, seed=seed)
+        df = pd.DataFrame({"factor": prob["names"], "S1": r["S1"], "S1_conf": r["S1_conf"], "ST": r["ST"], "ST_conf": r["ST_conf"]})
+        key = "ST"
+    df = df.sort_values(key, ascending=False, kind="stable").reset_index(drop=True)
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df
