@@ -69,3 +69,49 @@ def test_morris_ranks_the_driver_first() -> None:
     y = np.sin(3 * design[:, 1]) + 0.01 * design[:, 0]
     df = analyse("morris", prob, design, y, seed=1)
     assert df["factor"].iloc[0] == "b" and df.set_index("factor").loc[DUMMY, "mu_star"] < 1e-9
+
+
+def test_the_command_finds_the_one_factor_a_measure_depends_on(tmp_path) -> None:
+    """Sobol on the simulator, on a rulebook where false records depend on one factor only.
+
+    Without deterrence or a social score, shaming changes friendships and nothing that makes records, so under
+    common random numbers records_false is a function of the false-attribution rate alone: its total index is
+    1 (estimated within 0.25 from 32 base points) and shaming's and the dummy's are exactly 0 (within 1e-9).
+    """
+    import json
+
+    from socialcredit.rulebook.document import dump_yaml
+    from tests.conftest import base_rulebook
+    from tests.experiments.conftest import cli
+
+    rulebook = tmp_path / "one_factor.yaml"
+    rulebook.write_text(dump_yaml(base_rulebook(persons=1000, days=20)), encoding="utf-8")
+    out = tmp_path / "sens"
+    done = cli("sensitivity", str(rulebook), "--method", "sobol", "--param", "detection.channels.camera.false_attribution=0:0.2",
+               "--param", "institutions.shaming.probability=0:0.5", "--measure", "records_false", "--samples", "32",
+               "--seeds", "1", "--workers", "2", "--out", str(out), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {r["factor"]: r for r in json.loads(done.stdout)["indices"]}
+    assert rows["detection.channels.camera.false_attribution"]["ST"] == pytest.approx(1.0, abs=0.25)
+    assert abs(rows["institutions.shaming.probability"]["ST"]) < 1e-9 and abs(rows[DUMMY]["ST"]) < 1e-9
+    import duckdb
+
+    con = duckdb.connect(str(out / "results.duckdb"), read_only=True)
+    try:
+        stored = con.execute("SELECT count(*) FROM sensitivity").fetchone()[0]
+        design = con.execute("SELECT count(*) FROM sensitivity_design").fetchone()[0]
+    finally:
+        con.close()
+    assert stored == 3 and design == 32 * (3 + 2)  # Saltelli without second order: N (D + 2), D = 2 factors + the dummy
+
+
+def test_bad_factors_exit_2_and_write_nothing(tmp_path) -> None:
+    from tests.experiments.conftest import cli
+
+    for args, text in ((["--param", "behaviours.jaywalkin.rate=1:10"], "no number at behaviours.jaywalkin.rate"),
+                       (["--param", "institutions.shaming.probability=0:1.5"], "out of range"),
+                       (["--param", "x=2:1"], "LO must be a finite number below HI"),
+                       (["--method", "fast"], "allowed: morris, sobol")):  # fmt: skip
+        done = cli("sensitivity", "smalltown", *args, "--out", str(tmp_path / "never"))
+        assert done.returncode == 2 and text in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert not (tmp_path / "never").exists()

@@ -140,7 +140,7 @@ def _value_at(loaded: Loaded, key: str) -> Any:
         else:
             node = getattr(node, part, None) if part in getattr(type(node), "model_fields", {}) else None
         if node is None:
-            raise InputError(f"--param {key}: the rulebook has no number at {key}")
+            raise InputError(f"--param {key}: the rulebook has no number at {key}", file="command line")
     return node
 
 
@@ -196,3 +196,125 @@ def analyse(method: str, prob: dict[str, Any], design: np.ndarray, y: np.ndarray
     df = df.sort_values(key, ascending=False, kind="stable").reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     return df
+
+
+# ------------------------------------------------------------------ the whole analysis
+
+DEFAULT_MEASURES = ("blacklisted", "blacklisted_wrongly", "records_false")
+SPEC_SEED = 0  # the SALib design's seed
+
+
+@dataclass
+class Sensitivity:
+    """A finished analysis: the indices (one row per measure and factor) and where they are stored."""
+
+    method: str
+    factors: list[Factor]
+    indices: pd.DataFrame
+    folder: Any
+
+
+def experiment_spec(source: str, factors: list[Factor], design: np.ndarray, *, method: str, measures: list[str],
+                    seeds: int, persons: int | None, days: int | None, overrides: list[str], name: str) -> dict[str, Any]:  # fmt: skip
+    """The experiment that runs a design: every sample point for the same seeds (common random numbers)."""
+    sets: dict[str, Any] = {}
+    for text in overrides:
+        key, _, value = text.partition("=")
+        sets[key.strip()] = _yaml_scalar(value.strip())
+    spec: dict[str, Any] = {
+        "name": name,
+        "title": f"{method} sensitivity of {source}",
+        "description": f"{len(factors)} factors and a dummy; {design.shape[0]} sample points x {seeds} seeds",
+        "base": source,
+        "set": sets,
+        "seeds": seeds,
+        "sweep": {"design": "points", "parameters": {k: {"values": v} for k, v in points(factors, design).items()}},
+        "measures": {"summary": list(measures), "daily": [], "breakdowns": ["all"]},
+    }
+    if persons is not None:
+        spec["persons"] = persons
+    if days is not None:
+        spec["days"] = days
+    return spec
+
+
+def _yaml_scalar(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def indices_from(folder: Any, method: str, factors: list[Factor], design: np.ndarray, measures: list[str]) -> pd.DataFrame:
+    """The indices of every measure from a finished experiment folder (means over seeds per sample point)."""
+    from socialcredit.experiments.results import read_experiment
+
+    res = read_experiment(folder)
+    wide = res.to_df("summary", tidy=False)
+    failed = res.to_df("runs")
+    failed = failed[failed["status"] != "ok"]
+    if len(failed):
+        raise InputError(f"{len(failed)} runs of the sensitivity experiment did not finish (first: {failed['error'].iloc[0]}); "
+                         "indices need every sample point", file=str(folder))  # fmt: skip
+    means = wide.groupby("point", sort=True)[list(measures)].mean()
+    if len(means) != design.shape[0]:
+        raise InputError(f"the experiment holds {len(means)} sample points; the design has {design.shape[0]}", file=str(folder))
+    prob = problem(factors)
+    frames = []
+    for m in measures:
+        y = means[m].to_numpy(dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise InputError(f"measure {m} is not a number at some sample points", file=str(folder))
+        df = analyse(method, prob, design, y, seed=SPEC_SEED)
+        df.insert(0, "measure", m)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: list[Factor] | None = None,
+                    measures: list[str] | None = None, samples: int = 10, seeds: int = 2, persons: int | None = None,
+                    days: int | None = None, overrides: list[str] = (), workers: int | None = None,
+                    scheduler: str | None = None, progress: bool = True, on_message=None) -> Sensitivity:  # fmt: skip
+    """Sample, run every point for every seed on the executor, analyse, and store the indices in ``out``.
+
+    Rerunning the same command in the same folder runs only what is missing
+    (the design is seeded, so it is the same design).
+    """
+    from pathlib import Path
+
+    import duckdb
+
+    from socialcredit.experiments.runner import run_experiment
+    from socialcredit.experiments.spec import spec_from_dict
+
+    overrides = list(overrides)
+    size = [f"population.persons={persons}"] if persons is not None else []
+    size += [f"simulation.days={days}"] if days is not None else []
+    if factors:
+        factors = check_factors(source, overrides + size, factors)
+    else:
+        factors, notes = assumed_factors(source, overrides + size)
+        if on_message is not None and notes:
+            on_message(f"{len(notes)} assumed numbers are not varied (see the notes in sensitivity.json)")
+    if not factors:
+        raise InputError(f"{source}: no factors to vary (give --param KEY=LO:HI)")
+    measures = list(measures or DEFAULT_MEASURES)
+    prob = problem(factors)
+    design = sample(method, prob, samples, seed=SPEC_SEED)
+    out = Path(out)
+    spec = experiment_spec(source, factors, design, method=method, measures=measures, seeds=seeds, persons=persons,
+                           days=days, overrides=overrides, name=out.name or "sensitivity")  # fmt: skip
+    loaded = spec_from_dict(spec, base_dir=".", name="<sensitivity>")
+    run_experiment(loaded, out, workers=workers, scheduler=scheduler, progress=progress, on_message=on_message)
+    indices = indices_from(out, method, factors, design, measures)
+    con = duckdb.connect(str(out / "results.duckdb"))
+    try:
+        con.execute("CREATE OR REPLACE TABLE sensitivity AS SELECT * FROM indices")
+        design_df = pd.DataFrame(design, columns=prob["names"])
+        design_df.insert(0, "point", np.arange(len(design_df)))
+        con.execute("CREATE OR REPLACE TABLE sensitivity_design AS SELECT * FROM design_df")
+    finally:
+        con.close()
+    return Sensitivity(method, factors, indices, out)
