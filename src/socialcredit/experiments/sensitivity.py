@@ -318,3 +318,20 @@ def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: l
     finally:
         con.close()
     return Sensitivity(method, factors, indices, out)
+
+
+def read_sensitivity(folder: Any) -> pd.DataFrame | None:
+    """The stored indices of an experiment folder written by ``socialcredit sensitivity``, or None."""
+    from pathlib import Path
+
+    import duckdb
+
+    db = Path(folder) / "results.duckdb"
+    if not db.is_file():
+        return None
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        return con.execute("SELECT * FROM sensitivity").df() if "sensitivity" in names else None
+    finally:
+        con.close()
