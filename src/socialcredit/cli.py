@@ -698,7 +698,7 @@ def sensitivity(
         t = Table(title=f"{_lit(m)}: what drives it ({method})", header_style="bold")
         cols = [c for c in rows.columns if c not in ("measure",)]
         for c in cols:
-            t.add_column(c, justify="left" if c == "factor" else "right")
+            t.add_column(c, justify="left" if c == "factor" else "right", overflow="fold")
         for r in rows.head(12).itertuples(index=False):
             t.add_row(*[_lit(v) if c == "factor" else (f"{v:.3g}" if isinstance(v, float) else str(v)) for c, v in zip(rows.columns, r) if c != "measure"])
         out.print(t)
