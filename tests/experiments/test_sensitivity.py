@@ -103,6 +103,9 @@ def test_the_command_finds_the_one_factor_a_measure_depends_on(tmp_path) -> None
     finally:
         con.close()
     assert stored == 3 and design == 32 * (3 + 2)  # Saltelli without second order: N (D + 2), D = 2 factors + the dummy
+    about = json.loads((out / "sensitivity.json").read_text())
+    assert about["method"] == "sobol" and about["not_varied"] == []
+    assert [f["key"] for f in about["factors"]] == ["detection.channels.camera.false_attribution", "institutions.shaming.probability"]
 
 
 def test_bad_factors_exit_2_and_write_nothing(tmp_path) -> None:

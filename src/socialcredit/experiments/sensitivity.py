@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from socialcredit import strict_json
 from socialcredit.errors import InputError, SocialCreditError
+from socialcredit.files import write_atomic
 from socialcredit.rulebook import Loaded, load_rulebook
 
 DUMMY = "dummy (noise floor)"
@@ -80,8 +82,9 @@ def assumed_factors(source: str, overrides: list[str] = (), spread: float = DEFA
 
     A number is assumed when the mapping that holds it has an ``assumed:``
     note and no ``source:``, or a source and a note that names its key
-    (``source: fp2018, assumed: rate`` marks the rate, not the points). Shares (which must add up to 1), seeds, sizes, days and counts are
-    not varied. The range is the value times ``1 - spread`` .. ``1 + spread``
+    (``source: fp2018, assumed: rate`` marks the rate, not the points).
+    Shares (which must add up to 1), seeds, sizes, days and counts are not
+    varied. The range is the value times ``1 - spread`` .. ``1 + spread``
     (probabilities and coverages at most 1); a number whose range the
     rulebook refuses at either end, or whose value is 0, is left out with a note.
     """
@@ -292,12 +295,13 @@ def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: l
     overrides = list(overrides)
     size = [f"population.persons={persons}"] if persons is not None else []
     size += [f"simulation.days={days}"] if days is not None else []
+    notes: list[str] = []
     if factors:
         factors = check_factors(source, overrides + size, factors)
     else:
         factors, notes = assumed_factors(source, overrides + size)
         if on_message is not None and notes:
-            on_message(f"{len(notes)} assumed numbers are not varied (see the notes in sensitivity.json)")
+            on_message(f"{len(factors)} assumed numbers are varied; {len(notes)} are not (see sensitivity.json)")
     if not factors:
         raise InputError(f"{source}: no factors to vary (give --param KEY=LO:HI)")
     measures = list(measures or DEFAULT_MEASURES)
@@ -309,6 +313,9 @@ def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: l
     loaded = spec_from_dict(spec, base_dir=".", name="<sensitivity>")
     run_experiment(loaded, out, workers=workers, scheduler=scheduler, progress=progress, on_message=on_message)
     indices = indices_from(out, method, factors, design, measures)
+    about = {"method": method, "samples": samples, "seeds": seeds, "measures": measures, "design_seed": SPEC_SEED,
+             "factors": [vars(f) for f in factors], "not_varied": notes}  # fmt: skip
+    write_atomic(out / "sensitivity.json", strict_json.dumps(about, indent=2).encode("utf-8"))
     con = duckdb.connect(str(out / "results.duckdb"))
     try:
         con.execute("CREATE OR REPLACE TABLE sensitivity AS SELECT * FROM indices")
