@@ -662,6 +662,49 @@ def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler
             out.print(_lit(f"daily series with their bands: socialcredit summary {session.folder} --daily, or socialcredit report {session.folder}"))
 
 
+@app.command()
+def sensitivity(
+    scenario: str = typer.Argument(DEFAULT_SCENARIO, help="A shipped scenario name or a rulebook .yaml file."),
+    method: str = typer.Option("morris", "--method", help="morris (screening: mu*, sigma) or sobol (first-order and total indices)."),
+    param: Optional[list[str]] = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A factor and its range (repeat); default: every number marked assumed:."),
+    measure: Optional[list[str]] = typer.Option(None, "--measure", metavar="NAME", help="A summary measure to explain (repeat); default: blacklisted, blacklisted_wrongly, records_false."),
+    seeds: int = typer.Option(2, "--seeds", min=1, max=10_000, help="Seeds per sample point (the same for every point: common random numbers)."),
+    samples: int = typer.Option(10, "--samples", min=2, max=100_000, help="Morris trajectories, or Saltelli base points (a power of two) for sobol."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+    persons: Optional[int] = typer.Option(None, help="Shortcut for --set population.persons=N."),
+    days: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.days=N."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Experiment folder (default experiments/sensitivity-<scenario>-<timestamp>); an unfinished one is completed."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    as_json: bool = typer.Option(False, "--json", help="Print the indices as JSON (for scripts)."),
+) -> None:
+    """Which assumptions drive a result: global sensitivity indices (SALib) over runs on Dask."""
+    from socialcredit.experiments.runner import default_folder
+    from socialcredit.experiments.sensitivity import parse_factor, run_sensitivity
+
+    if method not in ("morris", "sobol"):
+        raise SocialCreditError(f"--method {method!r}: allowed: morris, sobol")
+    factors = [parse_factor(text) for text in (param or [])]
+    out_path = out_dir or default_folder(f"sensitivity-{Path(scenario).stem}")
+    quiet = as_json or not err.is_terminal
+    result = run_sensitivity(scenario, out_path, method=method, factors=factors, measures=measure, samples=samples,
+                             seeds=seeds, persons=persons, days=days, overrides=list(set_ or []), workers=workers,
+                             scheduler=scheduler, progress=not quiet, on_message=None if quiet else err.print)  # fmt: skip
+    if as_json:
+        _print_json({"folder": str(result.folder), "method": method, "indices": result.indices.to_dict(orient="records")})
+        return
+    key = "mu_star" if method == "morris" else "ST"
+    for m, rows in result.indices.groupby("measure", sort=False):
+        t = Table(title=f"{_lit(m)}: what drives it ({method})", header_style="bold")
+        cols = [c for c in rows.columns if c not in ("measure",)]
+        for c in cols:
+            t.add_column(c, justify="left" if c == "factor" else "right", overflow="fold")
+        for r in rows.head(12).itertuples(index=False):
+            t.add_row(*[_lit(v) if c == "factor" else (f"{v:.3g}" if isinstance(v, float) else str(v)) for c, v in zip(rows.columns, r) if c != "measure"])
+        out.print(t)
+    out.print(f"indices in [bold]{_lit(result.folder)}[/] (table sensitivity of results.duckdb); ranked by {key}")
+
+
 def _experiment_status(folder: Path, as_json: bool) -> None:
     from socialcredit.experiments import read_experiment
 

@@ -143,3 +143,36 @@ def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> 
     fig.suptitle(f"{res.name}: {b} - {a}, paired by seed", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+@figures
+def sensitivity(indices: Any, top: int = 12) -> Figure:
+    """One panel per measure: each factor's index (Sobol total ST with S1, or Morris mu*) with its confidence
+    interval, the largest first; the dummy factor (the noise floor) in grey."""
+    from socialcredit.experiments.sensitivity import DUMMY
+
+    measures = list(dict.fromkeys(indices["measure"]))
+    sobol = "ST" in indices.columns
+    key, conf = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
+    rows_shown = min(top, indices.groupby("measure")["factor"].nunique().max()) + 1
+    fig, axes = plt.subplots(len(measures), 1, figsize=(10, (0.32 * rows_shown + 1.3) * len(measures)), squeeze=False)
+    for ax, m in zip(axes.ravel(), measures):
+        rows = indices[indices["measure"] == m].sort_values(key, ascending=False)
+        shown = rows.head(top)
+        if DUMMY not in set(shown["factor"]):
+            shown = np.concatenate([shown.to_records(index=False), rows[rows["factor"] == DUMMY].to_records(index=False)])
+        else:
+            shown = shown.to_records(index=False)
+        y = np.arange(len(shown))[::-1]
+        colour = ["#999999" if f == DUMMY else COLOURS[0] for f in shown["factor"]]
+        ax.barh(y, shown[key], xerr=shown[conf], color=colour, alpha=0.85, capsize=2)
+        if sobol:
+            ax.scatter(shown["S1"], y, color="black", s=12, zorder=3, label="first order S1")
+            ax.legend(loc="lower right", fontsize=8)
+        ax.set_yticks(y, [str(f) for f in shown["factor"]], fontsize=8)
+        ax.set_xlabel("total index ST (bars) with its interval" if sobol else "mu*, the mean absolute elementary effect, with its interval",
+                      fontsize=8)
+        ax.set_title(m)
+        ax.axvline(0, color="black", lw=0.5)
+    fig.tight_layout()
+    return fig

@@ -122,9 +122,10 @@ class Parameter(Strict):
 
 
 class Sweep(Strict):
-    """Rulebook values varied together: every combination (grid) or a space-filling sample (lhs, sobol)."""
+    """Rulebook values varied together: every combination (grid), a space-filling sample (lhs, sobol),
+    or given points (``points``: every parameter lists one value per point, paired by position)."""
 
-    design: Literal["grid", "lhs", "sobol"] = "grid"
+    design: Literal["grid", "lhs", "sobol", "points"] = "grid"
     points: int | None = Field(None, ge=1, le=MAX_RUNS, description="sample size for lhs and sobol")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the lhs or sobol sampler")
     parameters: dict[str, Parameter] = Field(min_length=1)
@@ -132,7 +133,25 @@ class Sweep(Strict):
     @model_validator(mode="after")
     def _shape(self) -> "Sweep":
         names = list(self.parameters)
-        if self.design == "grid":
+        if self.design == "points":
+            if self.points is not None:
+                raise located(("points",), "given points are counted from the values; leave points out")
+            lengths = {}
+            for name in names:
+                p = self.parameters[name]
+                if p.values is None or p.steps is not None:
+                    raise located(("parameters", name), "given points need values (one per point) for every parameter",
+                                  allowed="values: [a, b, ...]")  # fmt: skip
+                lengths[name] = len(p.values)
+            if len(set(lengths.values())) > 1:
+                first = names[0]
+                other = next(n for n in names if lengths[n] != lengths[first])
+                raise located(("parameters", other, "values"),
+                              f"{other} has {lengths[other]} values and {first} has {lengths[first]}; given points need one value each",
+                              found=lengths[other], allowed=str(lengths[first]))  # fmt: skip
+            if lengths[names[0]] > MAX_RUNS:
+                raise located(("parameters",), f"{lengths[names[0]]:,} points; at most {MAX_RUNS:,} are allowed")
+        elif self.design == "grid":
             if self.points is not None:
                 raise located(("points",), "points is for lhs and sobol; a grid takes every combination of the values")
             for name in names:
@@ -161,6 +180,8 @@ class Sweep(Strict):
 
     def size(self) -> int:
         """How many points the sweep has (without drawing or expanding them)."""
+        if self.design == "points":
+            return len(next(iter(self.parameters.values())).values or [])
         if self.design != "grid":
             return int(self.points or 0)
         size = 1
@@ -352,6 +373,9 @@ def sweep_points(sweep: Sweep | None) -> list[dict[str, Any]]:
         return [{}]
     names = list(sweep.parameters)
     params = [sweep.parameters[n] for n in names]
+    if sweep.design == "points":
+        columns = [[_finish(v, p) for v in (p.values or [])] for p in params]
+        return [dict(zip(names, row)) for row in zip(*columns)]
     if sweep.design == "grid":
         axes = []
         for p in params:

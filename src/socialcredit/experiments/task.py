@@ -19,6 +19,8 @@ import pandas as pd
 
 from socialcredit.engine import measures
 from socialcredit.engine.sim import Sim
+from socialcredit.analysis.disparity import MEASURES as DISPARITY_MEASURES
+from socialcredit.analysis.disparity import disparate_impact
 from socialcredit.errors import SocialCreditError
 from socialcredit.experiments.spec import Keep
 from socialcredit.results import Results
@@ -80,13 +82,33 @@ def flatten_summary(summary: dict[str, Any]) -> dict[str, float]:
 
 
 def run_summary(res: Any) -> dict[str, float]:
-    """A run's summary measures, flat, with every response count present (0 when nothing happened)."""
+    """A run's summary measures, flat, with every response count present (0 when nothing happened),
+    and the disparity between groups (``disparity.<measure>``, see :func:`group_disparity`)."""
     flat = flatten_summary(res.summary())
     all_rows = res.daily[res.daily["breakdown"] == "all"]
     for key in measures.RESPONSE_MEASURES:
         if key not in flat and key in all_rows:
             flat[key] = float(all_rows[key].sum())
+    flat.update(group_disparity(res))
     return flat
+
+
+def group_disparity(res: Any) -> dict[str, float]:
+    """The four-fifths ratio of the worst-treated group for each measure of disparate impact.
+
+    ``disparity.<measure>`` is the lowest group's rate per person divided by
+    the highest group's (1: every group alike; below 0.8 the four-fifths rule
+    flags it; NaN when no group has any). With one group there is nothing to compare.
+    """
+    groups = res.meta.get("groups") or []
+    if len(groups) < 2:
+        return {}
+    table = disparate_impact(res, "group")
+    out = {}
+    for name in [*DISPARITY_MEASURES, "listed"]:
+        ratio = table[f"ratio_{name}"]
+        out[f"disparity.{name}"] = float(ratio.min()) if ratio.notna().any() else float("nan")
+    return out
 
 
 def is_flow(measure: str) -> bool:

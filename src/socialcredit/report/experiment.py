@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 
 from socialcredit.experiments import plots
 from socialcredit.experiments.results import ExperimentResults, read_experiment
+from socialcredit.experiments.sensitivity import read_sensitivity
 from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
 from socialcredit.report.html import CSS, _e, _num
@@ -31,13 +32,21 @@ def _ci(mean: float, lo: float, hi: float) -> str:
 def _figures(res: ExperimentResults) -> list[tuple[str, str, str, bytes]]:
     """(name, heading, caption, png) for each figure the experiment has data for."""
     out = []
+    indices = read_sensitivity(res.folder)
+    if indices is not None:
+        fig = plots.sensitivity(indices)
+        out.append(("sensitivity", "Which factors drive each measure",
+                    "Global sensitivity indices, largest first, with their confidence intervals; in grey the dummy factor, "
+                    "which changes nothing: an index not clearly above it is noise.", png_bytes(fig)))  # fmt: skip
+        plt.close(fig)
     if len(res.daily):
         fig = plots.series(res)
         out.append(("series", "Daily series across seeds",
                     "The mean over seeds of each arm (and sweep point) on each day, with the 95% interval across seeds as a band.",
                     png_bytes(fig)))  # fmt: skip
         plt.close(fig)
-    if res.parameters and res.measures:
+    many = (res.spec.get("sweep") or {}).get("design") == "points" and len(res.parameters) > 4
+    if res.parameters and res.measures and not many:  # a sensitivity design's points are read through its indices
         fig = plots.sweep(res)
         out.append(("sweep", "Measures against the swept values",
                     "Each point's mean over its seeds with the 95% interval, against each swept rulebook value.", png_bytes(fig)))  # fmt: skip
@@ -86,9 +95,24 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
         design.append(("sweep", f"{sw.get('design')}" + (f", {sw.get('points')} points" if sw.get("points") else "")))
         for k, p in (sw.get("parameters") or {}).items():
             design.append((f"swept {k}", p.get("values") if p.get("values") is not None else f"{p.get('low')} to {p.get('high')}"))
-    for label, value in design:
+    for label, value in design[:40]:
         parts.append(f'<tr><td>{_e(label)}</td><td>{_e(value)}</td></tr>')
+    if len(design) > 40:
+        parts.append(f'<tr><td colspan="2">... and {len(design) - 40} more (experiment.yaml)</td></tr>')
     parts.append("</table>")
+    indices = read_sensitivity(res.folder)
+    if indices is not None:
+        parts.append('<h2 id="sensitivity">Which factors drive each measure</h2>')
+        parts.append("<p>Global sensitivity analysis (<code>socialcredit sensitivity</code>): each factor's index, "
+                     "largest first; the dummy factor changes nothing, so its index is the noise floor.</p>")  # fmt: skip
+        cols = [c for c in indices.columns if c not in ("measure",)]
+        for m, rows in indices.groupby("measure", sort=False):
+            parts.append(f"<h3>{_e(m)}</h3><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")
+            for r in rows.head(12).itertuples(index=False):
+                cells = "".join(f'<td class="num">{_e(_num(v))}</td>' if isinstance(v, float) else f"<td>{_e(v)}</td>"
+                                for c, v in zip(rows.columns, r) if c != "measure")  # fmt: skip
+                parts.append(f"<tr>{cells}</tr>")
+            parts.append("</table>")
     if len(ok):
         summary = res.summary()
         measures = [m for m in res.measures if not (summary.loc[summary["measure"] == m, "mean"].fillna(0) == 0).all()]
