@@ -146,11 +146,9 @@ def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> 
 
 
 @figures
-def sensitivity(indices: Any, top: int = 12) -> Figure:
+def sensitivity(indices: Any, dummy: str, top: int = 12) -> Figure:
     """One panel per measure: each factor's index (Sobol total ST with S1, or Morris mu*) with its confidence
-    interval, the largest first; the dummy factor (the noise floor) in grey."""
-    from socialcredit.experiments.sensitivity import DUMMY
-
+    interval, the largest first; the ``dummy`` factor (the noise floor) in grey."""
     measures = list(dict.fromkeys(indices["measure"]))
     sobol = "ST" in indices.columns
     key, conf = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
@@ -159,12 +157,12 @@ def sensitivity(indices: Any, top: int = 12) -> Figure:
     for ax, m in zip(axes.ravel(), measures):
         rows = indices[indices["measure"] == m].sort_values(key, ascending=False)
         shown = rows.head(top)
-        if DUMMY not in set(shown["factor"]):
-            shown = np.concatenate([shown.to_records(index=False), rows[rows["factor"] == DUMMY].to_records(index=False)])
+        if dummy not in set(shown["factor"]):
+            shown = np.concatenate([shown.to_records(index=False), rows[rows["factor"] == dummy].to_records(index=False)])
         else:
             shown = shown.to_records(index=False)
         y = np.arange(len(shown))[::-1]
-        colour = ["#999999" if f == DUMMY else COLOURS[0] for f in shown["factor"]]
+        colour = ["#999999" if f == dummy else COLOURS[0] for f in shown["factor"]]
         ax.barh(y, shown[key], xerr=shown[conf], color=colour, alpha=0.85, capsize=2)
         if sobol:
             ax.scatter(shown["S1"], y, color="black", s=12, zorder=3, label="first order S1")

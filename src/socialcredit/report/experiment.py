@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 
 from socialcredit.experiments import plots
 from socialcredit.experiments.results import ExperimentResults, read_experiment
-from socialcredit.experiments.sensitivity import read_sensitivity
+from socialcredit.experiments.sensitivity import DUMMY, read_sensitivity
 from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
 from socialcredit.report.html import CSS, _e, _num
@@ -34,7 +34,7 @@ def _figures(res: ExperimentResults) -> list[tuple[str, str, str, bytes]]:
     out = []
     indices = read_sensitivity(res.folder)
     if indices is not None:
-        fig = plots.sensitivity(indices)
+        fig = plots.sensitivity(indices, DUMMY)
         out.append(("sensitivity", "Which factors drive each measure",
                     "Global sensitivity indices, largest first, with their confidence intervals; in grey the dummy factor, "
                     "which changes nothing: an index not clearly above it is noise.", png_bytes(fig)))  # fmt: skip
