@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from socialcredit import rng
-from socialcredit.engine.stages.warnings import harmful_behaviours
 from tests.conftest import base_rulebook, run, run_stepwise
 
 COVERAGE, WEIGHT = 0.3, 0.5
@@ -47,7 +46,7 @@ def test_a_share_coverage_of_harmful_acts_is_warned() -> None:
     counts = {"harmful": 0, "warned": 0}
 
     def after(sim, day: int) -> None:
-        harmful = harmful_behaviours(sim)[sim.state.event]
+        harmful = sim.plan.behaviours.harmful[sim.state.event]
         u = rng.uniforms(rng.key(sim.plan.seed, "warnings", day), sim.state.n)
         warned = harmful & (u < COVERAGE)
         counts["harmful"] += int(harmful.sum())
@@ -73,7 +72,7 @@ def test_perceived_risk_follows_the_warnings_exactly() -> None:
     extra = np.zeros(1500)
 
     def after(sim, day: int) -> None:
-        harmful = harmful_behaviours(sim)[sim.state.event]
+        harmful = sim.plan.behaviours.harmful[sim.state.event]
         u = rng.uniforms(rng.key(sim.plan.seed, "warnings", day), sim.state.n)
         extra[:] = extra * f + WEIGHT * (harmful & (u < COVERAGE))
 

@@ -52,7 +52,6 @@ class RatingPlan:
     rater_power: float  # gamma
     decay: float  # 2 ** (-1 / half_life)
     prior: float  # w0, the initial score's weight on day 0
-    harmful: np.ndarray  # bool (256,): behaviour index -> harmful (index 255, no event, is False)
 
 
 TABULABLE = frozenset({"tier", "region", "group"})
@@ -100,6 +99,7 @@ class BehaviourPlan:
     points: np.ndarray  # float32 (B, R)
     base_points: np.ndarray  # float64 (B,) points outside regional overrides: the sign says penalised or rewarded
     company: np.ndarray  # int64 indices of company behaviours
+    harmful: np.ndarray  # bool (256,): index -> a person's harmful behaviour (255, no event, is False)
 
 
 @dataclass
@@ -360,6 +360,7 @@ def build_plan(rb: Rulebook) -> Plan:
             base_points=np.array([b.base_points() for b in rb.behaviours], dtype=np.float64),
             points=np.array([[b.points_for(r) for r in regions] for b in rb.behaviours], dtype=np.float32).reshape(len(names), len(regions)),
             company=np.flatnonzero(is_company).astype(np.int64),
+            harmful=_harmful(rb),
         ),
         detection=DetectionPlan(
             channel_names=channels,
@@ -423,9 +424,6 @@ def build_plan(rb: Rulebook) -> Plan:
 
 def _rating_plan(rb: Rulebook) -> RatingPlan:
     r = rb.ratings
-    harmful = np.zeros(256, np.bool_)
-    for k, b in enumerate(rb.behaviours):
-        harmful[k] = b.kind == "harmful" and b.actor == "person"
     return RatingPlan(
         interactions=float(r.interactions),
         strangers=float(r.strangers),
@@ -439,5 +437,12 @@ def _rating_plan(rb: Rulebook) -> RatingPlan:
         rater_power=float(r.rater_power),
         decay=float(0.5 ** (1.0 / r.half_life)),
         prior=float(r.prior),
-        harmful=harmful,
     )
+
+
+def _harmful(rb: Rulebook) -> np.ndarray:
+    """bool (256,): behaviour index -> a person's harmful behaviour; index 255 (no event) is False."""
+    harmful = np.zeros(256, np.bool_)
+    for k, b in enumerate(rb.behaviours):
+        harmful[k] = b.kind == "harmful" and b.actor == "person"
+    return harmful

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,6 @@ class Factor:
     low: float
     high: float
     value: float | None = None  # the rulebook's own value
-    integer: bool = False
     origin: str = "--param"  # or "assumed" (a default factor)
 
 
@@ -72,8 +72,8 @@ def check_factors(source: str, overrides: list[str], factors: list[Factor]) -> l
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(f"--param {f.key}: the rulebook holds {value!r} there, not a number")
         for end in (f.low, f.high):
-            load_rulebook(source, [*overrides, f"{f.key}={_fmt(end, False)}"])  # located errors
-        out.append(Factor(f.key, f.low, f.high, float(value), False, f.origin))
+            load_rulebook(source, [*overrides, f"{f.key}={end!r}"])  # located errors
+        out.append(Factor(f.key, f.low, f.high, float(value), f.origin))
     return out
 
 
@@ -89,30 +89,28 @@ def assumed_factors(source: str, overrides: list[str] = (), spread: float = DEFA
     rulebook refuses at either end, or whose value is 0, is left out with a note.
     """
     base = load_rulebook(source, list(overrides))
-    found: list[tuple[str, float, bool]] = []
+    found: list[tuple[str, float]] = []
     _walk(base.document.data, "", found)
     factors, notes = [], []
-    for key, value, integer in found:
+    for key, value in found:
         if value == 0:
             notes.append(f"{key}: 0, no relative range")
             continue
         lo, hi = sorted((value * (1 - spread), value * (1 + spread)))
         if key.rsplit(".", 1)[-1] in _UNIT:
             hi = min(hi, 1.0)
-        if integer:
-            lo, hi = math.floor(lo), math.ceil(hi)
         try:
             for end in (lo, hi):
-                load_rulebook(source, [*overrides, f"{key}={_fmt(end, integer)}"])
+                load_rulebook(source, [*overrides, f"{key}={end!r}"])
         except SocialCreditError as exc:
             notes.append(f"{key}: the range {lo:g}..{hi:g} is refused ({str(exc).splitlines()[0]})")
             continue
         if lo < hi:
-            factors.append(Factor(key, float(lo), float(hi), float(value), integer, "assumed"))
+            factors.append(Factor(key, float(lo), float(hi), float(value), "assumed"))
     return factors, notes
 
 
-def _walk(node: Any, path: str, out: list[tuple[str, float, bool]]) -> None:
+def _walk(node: Any, path: str, out: list[tuple[str, float]]) -> None:
     if isinstance(node, dict):
         note = node.get("assumed")
         sourced = node.get("source") is not None
@@ -122,7 +120,7 @@ def _walk(node: Any, path: str, out: list[tuple[str, float, bool]]) -> None:
             # with a source as well, only the numbers the note names are assumed ("assumed: rate")
             assumed = note is not None and (not sourced or str(k) in words)
             if assumed and k not in _NOT_FACTORS and isinstance(v, (int, float)) and not isinstance(v, bool):
-                out.append((key, float(v), False))  # YAML's 1 may be a float field: ranges are continuous
+                out.append((key, float(v)))  # ranges are continuous (YAML's 1 may be a float field)
             elif isinstance(v, (dict, list)):
                 _walk(v, key, out)
     elif isinstance(node, list):
@@ -145,10 +143,6 @@ def _value_at(loaded: Loaded, key: str) -> Any:
         if node is None:
             raise InputError(f"--param {key}: the rulebook has no number at {key}", file="command line")
     return node
-
-
-def _fmt(v: float, integer: bool) -> str:
-    return str(int(round(v))) if integer else repr(float(v))
 
 
 # ------------------------------------------------------------------ sampling and analysis
@@ -177,8 +171,8 @@ def sample(method: str, prob: dict[str, Any], samples: int, seed: int = 0) -> np
 
 
 def points(factors: list[Factor], design: np.ndarray) -> dict[str, list[float | int]]:
-    """The sweep (``design: points``) that runs a design: the dummy column is dropped, integers rounded."""
-    return {f.key: [int(round(v)) if f.integer else float(v) for v in design[:, k]] for k, f in enumerate(factors)}
+    """The sweep (``design: points``) that runs a design: the dummy column is dropped."""
+    return {f.key: [float(v) for v in design[:, k]] for k, f in enumerate(factors)}
 
 
 def analyse(method: str, prob: dict[str, Any], design: np.ndarray, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
@@ -220,10 +214,8 @@ class Sensitivity:
 def experiment_spec(source: str, factors: list[Factor], design: np.ndarray, *, method: str, measures: list[str],
                     seeds: int, persons: int | None, days: int | None, overrides: list[str], name: str) -> dict[str, Any]:  # fmt: skip
     """The experiment that runs a design: every sample point for the same seeds (common random numbers)."""
-    sets: dict[str, Any] = {}
-    for text in overrides:
-        key, _, value = text.partition("=")
-        sets[key.strip()] = _yaml_scalar(value.strip())
+    # kept as text: the rulebook's override parser reads it, as for a single run (see spec.ensemble_spec)
+    sets = {key.strip(): value.strip() for key, _, value in (text.partition("=") for text in overrides)}
     spec: dict[str, Any] = {
         "name": name,
         "title": f"{method} sensitivity of {source}",
@@ -239,15 +231,6 @@ def experiment_spec(source: str, factors: list[Factor], design: np.ndarray, *, m
     if days is not None:
         spec["days"] = days
     return spec
-
-
-def _yaml_scalar(text: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 def indices_from(folder: Any, method: str, factors: list[Factor], design: np.ndarray, measures: list[str]) -> pd.DataFrame:
@@ -285,8 +268,6 @@ def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: l
     Rerunning the same command in the same folder runs only what is missing
     (the design is seeded, so it is the same design).
     """
-    from pathlib import Path
-
     import duckdb
 
     from socialcredit.experiments.runner import run_experiment
@@ -329,8 +310,6 @@ def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: l
 
 def read_sensitivity(folder: Any) -> pd.DataFrame | None:
     """The stored indices of an experiment folder written by ``socialcredit sensitivity``, or None."""
-    from pathlib import Path
-
     import duckdb
 
     db = Path(folder) / "results.duckdb"

@@ -346,7 +346,7 @@ def draw_day(sim: Sim, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     x_back = np.empty(total, np.uint8)
     keys = [rng.key(plan.seed, "rating", day, sub) for sub in (1, 2, 3)]
     interact_kernel(
-        *keys, offsets, net.indptr, net.indices, pers.region, pers.region_offsets, st.score, book.trait, st.event, rp.harmful,
+        *keys, offsets, net.indptr, net.indices, pers.region, pers.region_offsets, st.score, book.trait, st.event, plan.behaviours.harmful,
         rp.strangers, rp.stranger_penalty, rp.mean, rp.ratee_weight, rp.rater_weight, rp.noise, rp.harmful_penalty, ratee, x_out, x_back,
     )  # fmt: skip
     return offsets, ratee, x_out, x_back

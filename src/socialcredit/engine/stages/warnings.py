@@ -40,17 +40,9 @@ def warn_kernel(key: np.uint64, event: np.ndarray, harmful: np.ndarray, coverage
                 risk[i] += w
 
 
-def harmful_behaviours(sim: Sim) -> np.ndarray:
-    """bool (256,): behaviour index -> a person's harmful behaviour (index 255, no event, is False)."""
-    out = np.zeros(256, np.bool_)
-    for k, b in enumerate(sim.rulebook.behaviours):
-        out[k] = b.kind == "harmful" and b.actor == "person"
-    return out
-
-
 def run(sim: Sim) -> None:
     w = sim.rulebook.institutions.warnings  # two scalars: read from the rulebook, no plan entry needed
     if w.coverage <= 0.0 or w.weight <= 0.0:
         return
     st = sim.state
-    warn_kernel(rng.key(sim.plan.seed, "warnings", st.day), st.event, harmful_behaviours(sim), w.coverage, w.weight, st.risk)
+    warn_kernel(rng.key(sim.plan.seed, "warnings", st.day), st.event, sim.plan.behaviours.harmful, w.coverage, w.weight, st.risk)
