@@ -705,6 +705,63 @@ def sensitivity(
     out.print(f"indices in [bold]{_lit(result.folder)}[/] (table sensitivity of results.duckdb); ranked by {key}")
 
 
+@app.command()
+def calibrate(
+    scenario: str = typer.Argument(..., help="A shipped scenario name or a rulebook .yaml file."),
+    targets: list[Path] = typer.Option(..., "--targets", metavar="CSV", help="Published figures with their measure, scale and weight (repeat; docs/calibration.md)."),
+    param: Optional[list[str]] = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A value to fit and its range (repeat); log scale when LO > 0 and HI/LO >= 10."),
+    trials: int = typer.Option(100, "--trials", min=1, max=100_000, help="Finished trials the study should hold (a resumed study counts those it has)."),
+    seeds: int = typer.Option(1, "--seeds", min=1, max=1000, help="Seeds per trial (the same in every trial: common random numbers); the objective is averaged over them."),
+    holdout_after: Optional[str] = typer.Option(None, "--holdout-after", metavar="DATE", help="Fit the targets up to DATE (YYYY-MM-DD) only and report the forecast error on the later ones."),
+    sampler: str = typer.Option("tpe", "--sampler", help="Optuna sampler: tpe, cmaes or random."),
+    batch: int = typer.Option(4, "--batch", min=1, max=1000, help="Trials asked at once (run in parallel); fixed, so the study does not depend on the worker count."),
+    study_seed: int = typer.Option(0, "--study-seed", min=0, help="Seed of the sampler."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+    persons: Optional[int] = typer.Option(None, help="Shortcut for --set population.persons=N."),
+    days: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.days=N."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="Calibration folder (default calibrations/<scenario>-<timestamp>); an unfinished one is resumed."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    as_json: bool = typer.Option(False, "--json", help="Print the best values and the fit as JSON (for scripts)."),
+) -> None:
+    """Fit rulebook values to published figures (Optuna, runs on Dask); writes the fitted rulebook and a fit report."""
+    from socialcredit.experiments.calibration import build_problem, run_calibration
+    from socialcredit.experiments.sensitivity import parse_factor
+    from socialcredit.report.calibration import write_calibration_report
+
+    params = [parse_factor(text) for text in (param or [])]
+    problem = build_problem(scenario, [str(t) for t in targets], params, trials=trials, seeds=seeds,
+                            holdout_after=holdout_after, persons=persons, days=days, overrides=list(set_ or []),
+                            sampler=sampler, batch=batch, seed=study_seed)  # fmt: skip
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out_path = out_dir or Path("calibrations") / f"{Path(scenario).stem}-{stamp}"
+    quiet = as_json or not err.is_terminal
+    say = None if quiet else err.print
+    for note in problem.notes if not quiet else ():
+        err.print(f"[dim]note: {_lit(note)}[/]")
+    cal = run_calibration(problem, out_path, workers=workers, scheduler=scheduler, progress=not quiet, on_message=say)
+    report = write_calibration_report(cal.folder)
+    if as_json:
+        _print_json({"folder": str(cal.folder), "best": cal.best, "objective": cal.study.best_value,
+                     "fit": cal.fit.to_dict(orient="records"), "report": str(report)})  # fmt: skip
+        return
+    t = Table(title="simulated against published (best values, mean over seeds)", header_style="bold")
+    for c in ("target", "role", "published", "simulated", "error"):
+        t.add_column(c, justify="left" if c in ("target", "role") else "right")
+    for r in cal.fit.itertuples(index=False):
+        err_txt = "-" if r.error != r.error else f"{r.error:+.1%}"
+        t.add_row(_lit(f"{r.series} {r.date or r.day}"), r.role, _figure(r.value), "-" if r.simulated != r.simulated else _figure(r.simulated), err_txt)
+    out.print(t)
+    for k, v in cal.best.items():
+        out.print(f"  {_lit(k)} = {v:.4g}")
+    out.print(f"fitted rulebook: [bold]{_lit(cal.folder / 'fitted.yaml')}[/]; report: [bold]{_lit(report)}[/]")
+
+
+def _figure(x: float) -> str:
+    """A published or simulated figure: whole numbers with thousands separators, small ones to 3 digits."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
 def _experiment_status(folder: Path, as_json: bool) -> None:
     from socialcredit.experiments import read_experiment
 

@@ -174,3 +174,67 @@ def sensitivity(indices: Any, dummy: str, top: int = 12) -> Figure:
         ax.axvline(0, color="black", lw=0.5)
     fig.tight_layout()
     return fig
+
+
+@figures
+def calibration_fit(fit: Any, curves: Any, start: str | None = None) -> Figure:
+    """One panel per fitted measure: the fitted curve (mean over seeds) and the published figures, fitted ones
+    filled, forecast ones open, with the range across seeds as error bars."""
+    import pandas as pd
+
+    fit = fit[fit["measure"].fillna("").astype(str) != ""]
+    groups = list(dict.fromkeys(zip(fit["measure"], fit["series"])))
+    fig, axes = _grid(max(1, len(groups)), ncols=2, height=3.2)
+    day0 = pd.Timestamp(start) if start else None
+
+    def x(days: Any) -> Any:
+        return day0 + pd.to_timedelta(np.asarray(days), unit="D") if day0 is not None else np.asarray(days)
+
+    for ax, (measure, series_name) in zip(axes.ravel(), groups):
+        rows = fit[(fit["measure"] == measure) & (fit["series"] == series_name)]
+        curve = curves[curves["measure"] == measure] if " / " not in measure else None
+        if curve is not None and len(curve):
+            ax.plot(x(curve["day"]), curve["value"], color=COLOURS[0], lw=1.4, label="simulated (best fit)")
+        for role, face in (("fitted", "black"), ("forecast", "white"), ("shown", "#bbbbbb")):
+            r = rows[rows["role"] == role]
+            if len(r):
+                ax.scatter(x(r["day"]), r["value"], facecolor=face, edgecolor="black", zorder=3, s=28, label=f"published ({role})")
+        ax.errorbar(x(rows["day"]), rows["simulated"], yerr=[rows["simulated"] - rows["simulated_min"], rows["simulated_max"] - rows["simulated"]],
+                    fmt="x", color=COLOURS[1], ms=6, capsize=2, label="simulated at the date")  # fmt: skip
+        ax.set_title(f"{series_name} ({measure})", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8)
+    axes.ravel()[0].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+@figures
+def calibration_history(history: Any) -> Figure:
+    """Each trial's objective and the best so far; with a holdout, the forecast error of each trial too."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    ok = history[history["state"] == "COMPLETE"]
+    ax.scatter(ok["trial"], ok["objective"], s=10, color=COLOURS[0], alpha=0.6, label="trial (fitted targets)")
+    ax.plot(ok["trial"], ok["best_so_far"], color="black", lw=1.4, drawstyle="steps-post", label="best so far")
+    if "forecast_error" in ok and ok["forecast_error"].notna().any():
+        ax.scatter(ok["trial"], ok["forecast_error"], s=10, color=COLOURS[1], alpha=0.5, marker="^", label="forecast error (held-out targets)")
+    ax.set_yscale("log")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("weighted mean relative error")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@figures
+def calibration_importance(importance: dict[str, float]) -> Figure:
+    """Which parameters mattered to the objective (fANOVA importance, summing to 1), largest first."""
+    items = sorted(importance.items(), key=lambda kv: kv[1])
+    fig, ax = plt.subplots(figsize=(9, 0.35 * len(items) + 1.2))
+    ax.barh(np.arange(len(items)), [v for _, v in items], color=COLOURS[0], alpha=0.85)
+    ax.set_yticks(np.arange(len(items)), [k for k, _ in items], fontsize=8)
+    ax.set_xlabel("importance for the objective (fANOVA; sums to 1)")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.comments import CommentedKeyMap, CommentedKeySeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
@@ -200,9 +201,18 @@ def load_document(path: str | os.PathLike[str]) -> Document:
     return parse_document(text, filename)
 
 
+class _Constructor(RoundTripConstructor):
+    """Reads dates as text, so the schema checks them (a bad date is a located error, not a crash)."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+
+
 def _yaml() -> YAML:
     """A round-trip parser: it keeps the line/column of every key and item."""
-    return YAML(typ="rt")
+    y = YAML(typ="rt")
+    y.Constructor = _Constructor
+    return y
 
 
 def parse_document(text: str, filename: str = "<string>") -> Document:

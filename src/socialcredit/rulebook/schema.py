@@ -11,6 +11,8 @@ relative to the model, so the loader can point at the exact key.
 
 from __future__ import annotations
 
+import datetime
+
 import re
 import types
 from collections.abc import Mapping, Sequence
@@ -582,6 +584,7 @@ class Simulation(Strict):
     seed: int = Field(0, ge=0, le=2**63 - 1)
     audit_sample: int = Field(1000, ge=0, le=1_000_000, description="persons whose full history is kept")
     scale_to: float | None = Field(None, gt=0, le=1e11, description="real population the simulated one stands for")
+    start: datetime.date | None = Field(None, description="the calendar date of day 0 (YYYY-MM-DD); dated targets of a calibration need it")
 
 
 # ---------------------------------------------------------------- the rulebook

@@ -1,0 +1,65 @@
+"""Write new values into a rulebook file, keeping its comments, order and layout, and say why beside them.
+
+Used to save a fitted rulebook (``socialcredit calibrate``): each changed
+number gets a note in the ``assumed:`` of the mapping that holds it, naming
+the keys that changed and how they were found, in front of what the note said
+before (an earlier ``fitted: ... |`` part is replaced, not stacked).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from socialcredit.rulebook.document import _yaml
+from socialcredit.rulebook.overrides import _dict_key, _list_index, _split_override_key
+
+FITTED = "fitted: "
+SEPARATOR = " | "
+
+
+def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
+    """``text`` with every ``--set``-style key in ``values`` set, and a note ``fitted: KEYS how`` beside them."""
+    yaml = _yaml()
+    yaml.width = 4096  # long flow lines stay on one line
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of the shipped rulebooks
+    yaml.preserve_quotes = True
+    data = yaml.load(text)
+    holders: dict[int, tuple[Any, list[str]]] = {}
+    for key, value in values.items():
+        holder, relative = _set(data, key, value)
+        holders.setdefault(id(holder), (holder, []))[1].append(relative)
+    for holder, keys in holders.values():
+        old = str(holder.get("assumed") or "")
+        if old.startswith(FITTED):
+            old = old.split(SEPARATOR, 1)[1] if SEPARATOR in old else ""
+        note = f"{FITTED}{', '.join(keys)} {how}"
+        holder["assumed"] = note + (SEPARATOR + old if old else "")
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
+
+
+def _set(data: Any, key: str, value: float) -> tuple[Any, str]:
+    """Set one value; returns the innermost mapping on its path and the key relative to it."""
+    segments = _split_override_key(key, f"{key}={value}")
+    current, holder, relative = data, data, []
+    for depth, segment in enumerate(segments):
+        last = depth == len(segments) - 1
+        if isinstance(current, dict):
+            holder, relative = current, []
+            k = _dict_key(current, segment)
+            relative.append(str(k))
+            if last:
+                current[k] = value
+            else:
+                current = current[k]
+        else:
+            i = _list_index(current, segment, key, key)
+            relative.append(str(i))
+            if last:
+                current[i] = value
+            else:
+                current = current[i]
+    return holder, ".".join(relative)
