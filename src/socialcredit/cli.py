@@ -735,7 +735,7 @@ def calibrate(
                             sampler=sampler, batch=batch, seed=study_seed)  # fmt: skip
     stamp = time.strftime("%Y%m%d-%H%M%S")
     out_path = out_dir or Path("calibrations") / f"{Path(scenario).stem}-{stamp}"
-    quiet = as_json or not err.is_terminal
+    quiet = as_json  # messages go to stderr, also into a log file; the progress bar only to a terminal
     say = None if quiet else err.print
     for note in problem.notes if not quiet else ():
         err.print(f"[dim]note: {_lit(note)}[/]")

@@ -133,7 +133,7 @@ def _value_at(loaded: Loaded, key: str) -> Any:
     """The validated rulebook's value at a ``--set`` key (defaults included); list items by name or index."""
     node: Any = loaded.rulebook
     for part in key.split("."):
-        if isinstance(node, list):
+        if isinstance(node, (list, tuple)):
             match = [x for x in node if getattr(x, "name", None) == part]
             node = match[0] if match else (node[int(part)] if part.isdigit() and int(part) < len(node) else None)
         elif isinstance(node, dict):

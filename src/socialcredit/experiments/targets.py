@@ -75,7 +75,7 @@ class Target:
 
 def _error(path: str, line: int, column: str, columns: list[str], message: str, hint: str | None = None) -> InputError:
     where = f"column {columns.index(column) + 1} ({column})" if column in columns else f"column {column}"
-    return InputError(f"{where}: {message}", file=f"{path}, line {line}", hint=hint)
+    return InputError(message, file=f"{path}, line {line}, {where}", hint=hint)
 
 
 def read_targets(path: str | Path) -> list[Target]:
