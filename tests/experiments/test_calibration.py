@@ -150,7 +150,8 @@ def test_measures_and_dates_are_checked_against_the_rulebook(tmp_path: Path) -> 
         place(read_targets(path), None, 60, ["all"], [], None, 100)
     path.write_text("date,series,value,measure\n2021-01-05,a,1,blacklisted\n2020-01-05,b,1,\n", encoding="utf-8")
     placed, notes = place(read_targets(path), START, 60, ["all"], [], None, 100)
-    assert [t.series for t in placed] == ["b"] and "after the last simulated day" in notes[0] and "not fitted" in notes[1]
+    assert [t.series for t in placed] == ["b"] and "not fitted: b 2020-01-05" in notes[0]
+    assert "1 target(s) after the last simulated day (59), left out: a 2021-01-05" in notes[1]
 
 
 # ------------------------------------------------------------------ the study

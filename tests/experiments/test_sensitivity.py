@@ -118,3 +118,40 @@ def test_bad_factors_exit_2_and_write_nothing(tmp_path) -> None:
         done = cli("sensitivity", "smalltown", *args, "--out", str(tmp_path / "never"))
         assert done.returncode == 2 and text in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_a_declared_range_beside_the_reason_is_the_factor_range(tmp_path) -> None:
+    """``assumed: {reason, range}`` gives the range; a plain reason keeps the default (value x 0.5 to 1.5)."""
+    from socialcredit.rulebook import resolve
+
+    text = resolve("smalltown").read_text(encoding="utf-8")
+    old = "assumed: cameras at crossings; a small deduction}"
+    assert old in text
+    path = tmp_path / "ranged.yaml"
+    path.write_text(text.replace(old, "assumed: {reason: cameras at crossings, range: {rate: [1, 9]}}}"), encoding="utf-8")
+    factors = {f.key: f for f in assumed_factors(str(path))[0]}
+    f = factors["behaviours.jaywalking.rate"]
+    assert (f.low, f.high, f.origin) == (1.0, 9.0, "assumed range")
+    assert factors["behaviours.jaywalking.points"].low == pytest.approx(-3.0)  # still the default range
+    plain = {f.key: f for f in assumed_factors("smalltown")[0]}
+    assert (plain["behaviours.jaywalking.rate"].low, plain["behaviours.jaywalking.rate"].high) == (1.5, 4.5)
+
+
+@pytest.mark.parametrize(
+    "note, message",
+    [
+        ("{reason: x, range: [1, 5]}", "[low, high] is for an item with one number; this one has 3"),
+        ("{reason: x, range: {rat: [1, 5]}}", "'rat' is not a number of this item"),
+        ("{reason: x, range: {rate: [5, 1]}}", "the low end must be below the high end"),
+        ("{range: {rate: [1, 5]}}", "reason"),
+    ],
+)
+def test_a_bad_declared_range_is_a_located_error(tmp_path, note: str, message: str) -> None:
+    from socialcredit.rulebook import load_rulebook, resolve
+
+    text = resolve("smalltown").read_text(encoding="utf-8").replace("assumed: cameras at crossings; a small deduction}", f"assumed: {note}}}")
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SocialCreditError) as info:
+        load_rulebook(str(path))
+    assert message in str(info.value) and "bad.yaml:55:" in str(info.value) and "behaviours[jaywalking].assumed" in str(info.value)

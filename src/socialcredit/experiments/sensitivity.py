@@ -89,16 +89,19 @@ def assumed_factors(source: str, overrides: list[str] = (), spread: float = DEFA
     rulebook refuses at either end, or whose value is 0, is left out with a note.
     """
     base = load_rulebook(source, list(overrides))
-    found: list[tuple[str, float]] = []
+    found: list[tuple[str, float, tuple[float, float] | None]] = []
     _walk(base.document.data, "", found)
     factors, notes = [], []
-    for key, value in found:
-        if value == 0:
+    for key, value, declared in found:
+        if declared is not None:  # the rulebook's own plausible range
+            lo, hi = (float(x) for x in declared)
+        elif value == 0:
             notes.append(f"{key}: 0, no relative range")
             continue
-        lo, hi = sorted((value * (1 - spread), value * (1 + spread)))
-        if key.rsplit(".", 1)[-1] in _UNIT:
-            hi = min(hi, 1.0)
+        else:
+            lo, hi = sorted((value * (1 - spread), value * (1 + spread)))
+            if key.rsplit(".", 1)[-1] in _UNIT:
+                hi = min(hi, 1.0)
         try:
             for end in (lo, hi):
                 load_rulebook(source, [*overrides, f"{key}={end!r}"])
@@ -106,21 +109,27 @@ def assumed_factors(source: str, overrides: list[str] = (), spread: float = DEFA
             notes.append(f"{key}: the range {lo:g}..{hi:g} is refused ({str(exc).splitlines()[0]})")
             continue
         if lo < hi:
-            factors.append(Factor(key, float(lo), float(hi), float(value), "assumed"))
+            factors.append(Factor(key, float(lo), float(hi), float(value), "assumed" if declared is None else "assumed range"))
     return factors, notes
 
 
-def _walk(node: Any, path: str, out: list[tuple[str, float]]) -> None:
+def _walk(node: Any, path: str, out: list[tuple[str, float, tuple[float, float] | None]]) -> None:
     if isinstance(node, dict):
         note = node.get("assumed")
+        ranges: dict[str, Any] = {}
+        if isinstance(note, dict):  # {reason, range}: the range of the one number, or of each named key
+            rng = note.get("range")
+            ranges = dict(rng) if isinstance(rng, dict) else {"": rng} if rng is not None else {}
+            note = " ".join([str(note.get("reason", "")), *ranges])
         sourced = node.get("source") is not None
         words = set(re.findall(r"[a-z_]+", str(note).lower())) if note is not None else set()
         for k, v in node.items():
             key = f"{path}.{k}" if path else str(k)
             # with a source as well, only the numbers the note names are assumed ("assumed: rate")
-            assumed = note is not None and (not sourced or str(k) in words)
+            assumed = note is not None and (not sourced or str(k) in words or str(k) in ranges)
             if assumed and k not in _NOT_FACTORS and isinstance(v, (int, float)) and not isinstance(v, bool):
-                out.append((key, float(v)))  # ranges are continuous (YAML's 1 may be a float field)
+                declared = ranges.get(str(k), ranges.get(""))
+                out.append((key, float(v), tuple(declared) if declared is not None else None))  # continuous ranges
             elif isinstance(v, (dict, list)):
                 _walk(v, key, out)
     elif isinstance(node, list):

@@ -185,7 +185,9 @@ def place(targets: list[Target], start: datetime.date | None, days: int, tiers: 
     """Give every target its day and check its measure against the rulebook; returns the usable targets and notes
     on those left out (no measure, or after the last simulated day)."""
     columns = set(ms.daily_columns(tiers))
-    kept, notes = [], []
+    kept: list[Target] = []
+    unmapped: list[str] = []
+    late: list[str] = []
     for t in targets:
         day = t.day
         if t.date:
@@ -198,17 +200,22 @@ def place(targets: list[Target], start: datetime.date | None, days: int, tiers: 
                 raise InputError(f"line {t.line}: {t.date} is before day 0 ({start.isoformat()})", file=t.file)
         t = replace(t, day=day)
         if not t.measure:
-            notes.append(f"{t.label}: no measure; shown, not fitted")
+            unmapped.append(t.label)
             kept.append(t)
             continue
         for name in t.measure.split(" / "):
             _check_name(t, name, columns, services)
         if day is not None and day >= days:
-            notes.append(f"{t.label}: day {day} is after the last simulated day ({days - 1}); left out")
+            late.append(t.label)
             continue
         if t.scale == POPULATION and scale_to is None:
             raise InputError(f"line {t.line}: scale 'population' needs simulation.scale_to in the rulebook", file=t.file)
         kept.append(t)
+    notes = []
+    if unmapped:
+        notes.append(f"{len(unmapped)} target(s) without a measure, shown but not fitted: {', '.join(unmapped)}")
+    if late:
+        notes.append(f"{len(late)} target(s) after the last simulated day ({days - 1}), left out: {', '.join(late)}")
     return kept, notes
 
 

@@ -121,11 +121,51 @@ def _non_number(tp: Any, value: Any) -> tuple[tuple[str | int, ...], Any, str] |
     return None
 
 
+Range = tuple[float, float]
+
+
+class Assumed(Strict):
+    """An assumption with the range its value plausibly takes (read by ``socialcredit sensitivity``)."""
+
+    reason: str = Field(description="why the value was assumed")
+    range: Range | dict[str, Range] | None = Field(
+        None, description="[low, high] for the item's one number, or {key: [low, high]} for several")
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value: Any) -> Any:
+        pairs = value.items() if isinstance(value, dict) else [((), value)] if value is not None else []
+        for key, (lo, hi) in pairs:
+            if not lo < hi:
+                raise located(key if isinstance(key, tuple) else (key,), "the low end must be below the high end",
+                              found=[lo, hi], allowed="[low, high] with low < high")  # fmt: skip
+        return value
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 class Sourced(Strict):
     """An item whose numbers come from a published source or an explicit assumption."""
 
     source: str | None = Field(None, description="id of an entry in meta.sources")
-    assumed: str | None = Field(None, description="why the value was assumed")
+    assumed: str | Assumed | None = Field(None, description="why the value was assumed: a reason, or {reason, range}")
+
+    @model_validator(mode="after")
+    def _ranges_name_numbers(self) -> "Sourced":
+        note = self.assumed
+        if not isinstance(note, Assumed) or note.range is None:
+            return self
+        numbers = [k for k in sorted(self.model_fields_set) if isinstance(getattr(self, k), (int, float)) and not isinstance(getattr(self, k), bool)]
+        if isinstance(note.range, dict):
+            for key in note.range:
+                if key not in numbers:
+                    raise located(("assumed", "range", key), f"{key!r} is not a number of this item",
+                                  found=key, allowed=", ".join(numbers) or "nothing (the item holds no number)")  # fmt: skip
+        elif len(numbers) != 1:
+            raise located(("assumed", "range"), "[low, high] is for an item with one number; this one has "
+                          f"{len(numbers)}", allowed="{key: [low, high]}, e.g. {" + (numbers[0] if numbers else "rate") + ": [0.1, 0.5]}")  # fmt: skip
+        return self
 
 
 def _check_name(value: str) -> str:

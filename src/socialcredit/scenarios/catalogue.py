@@ -69,11 +69,25 @@ def _basis(item: dict[str, Any], inherited: tuple[str, str], titles: dict[str, s
         sid = str(item["source"])
         detail = f"{sid}: {titles.get(sid, '(not in meta.sources)')}"
         if item.get("assumed"):  # a sourced item can also say what in it is assumed
-            detail += f" [assumed: {item['assumed']}]"
+            detail += f" [assumed: {note_text(item['assumed'])}]"
         return "source", detail
     if "assumed" in item and item["assumed"] is not None:
-        return "assumed", str(item["assumed"])
+        return "assumed", note_text(item["assumed"])
     return inherited
+
+
+def note_text(note: Any) -> str:
+    """An ``assumed:`` note as words: the reason, and the declared range if any."""
+    if isinstance(note, dict):
+        rng = note.get("range")
+        if isinstance(rng, dict):
+            extra = "; ".join(f"{k} {lo:g} to {hi:g}" for k, (lo, hi) in rng.items())
+        elif isinstance(rng, (list, tuple)) and len(rng) == 2:
+            extra = f"{rng[0]:g} to {rng[1]:g}"
+        else:
+            extra = ""
+        return str(note.get("reason", "")) + (f" (plausible range: {extra})" if extra else "")
+    return str(note)
 
 
 def _walk(node: Any, key: str, inherited: tuple[str, str], titles: dict[str, str], out: list[Value]) -> None:
