@@ -421,7 +421,8 @@ def importances(study: Any) -> dict[str, float]:
     import optuna
 
     try:
-        return {k: float(v) for k, v in optuna.importance.get_param_importances(study).items()}
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)  # its forest is seeded: the same study, the same figures
+        return {k: float(v) for k, v in optuna.importance.get_param_importances(study, evaluator=evaluator).items()}
     except (RuntimeError, ValueError, ZeroDivisionError):
         return {}
 
