@@ -1,6 +1,6 @@
 """Benchmark a calibration: wall time of fitting ``national-blacklist`` to the published court-list figures.
 
-    python benchmarks/bench_calibration.py                          # 9 values, 150 trials at 400,000 persons
+    python benchmarks/bench_calibration.py                          # 9 values, 150 trials at 200,000 persons
     python benchmarks/bench_calibration.py --trials 20 --persons 100000
     python benchmarks/bench_calibration.py --holdout-after 2016-12-31 --fit-only-flows --out calibrations/to-2016
     python benchmarks/bench_calibration.py --json benchmarks/calibration-mine.json
@@ -45,7 +45,8 @@ DEMANDS = ("services.",)  # not identified before 2017: no denial figure was pub
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--persons", type=int, default=400_000)
+    ap.add_argument("--scenario", default="national-blacklist", help="the scenario, or a rulebook file of it (e.g. a fitted.yaml to start from)")
+    ap.add_argument("--persons", type=int, default=200_000)
     ap.add_argument("--trials", type=int, default=150)
     ap.add_argument("--seeds", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
@@ -58,7 +59,7 @@ def main() -> None:
     params = [p for p in PARAMS if not (args.fit_only_flows and p.startswith(DEMANDS))]
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp) / "calibration"
-        cmd = [sys.executable, "-m", "socialcredit.cli", "calibrate", "national-blacklist", "--json",
+        cmd = [sys.executable, "-m", "socialcredit.cli", "calibrate", args.scenario, "--json",
                *[a for t in TARGETS for a in ("--targets", str(t))], *[a for p in params for a in ("--param", p)],
                "--persons", str(args.persons), "--trials", str(args.trials), "--seeds", str(args.seeds), "--out", str(out)]  # fmt: skip
         if args.workers:
@@ -80,7 +81,7 @@ def main() -> None:
     fit = pd.DataFrame(result["fit"])
     errors = {role: float(fit.loc[fit["role"] == role, "error"].abs().mean()) for role in ("fitted", "forecast") if (fit["role"] == role).any()}
     figures = {
-        "scenario": "national-blacklist", "persons": args.persons, "trials": args.trials, "seeds": args.seeds,
+        "scenario": args.scenario, "persons": args.persons, "trials": args.trials, "seeds": args.seeds,
         "params": len(params), "holdout_after": args.holdout_after, "wall_seconds": round(wall, 1),
         "seconds_per_trial": round(wall / args.trials, 2),
         "best_objective": round(result["objective"], 4), "mean_abs_error": {k: round(v, 4) for k, v in errors.items()},

@@ -35,8 +35,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT / "src"))
 
-import socialcredit as sc  # noqa: E402
-from socialcredit.experiments.targets import Target, place, read_targets, relative_errors, series_of, simulated  # noqa: E402
+import socialcredit as sc
+from socialcredit.experiments.targets import (
+    Target,
+    place,
+    read_targets,
+    relative_errors,
+    series_of,
+    simulated,
+)
 
 SCENARIO = ROOT / "src" / "socialcredit" / "scenarios" / "national-blacklist.yaml"
 TARGETS = (ROOT / "data" / "national_blacklist_targets.csv", ROOT / "data" / "national_blacklist_flows.csv")
@@ -126,8 +133,16 @@ def plot(run: Run, rows: pd.DataFrame, path: Path = OUT_PNG) -> None:
     from socialcredit.experiments import plots
     from socialcredit.report.figures import png_bytes
 
-    scale = {m: (1.0 if "/" in m else run.scale) for m in run.curves}
-    curves = pd.concat([pd.DataFrame({"measure": m, "day": np.arange(len(s)), "value": s * scale[m]}) for m, s in run.curves.items()])
+    frames = []
+    for measure in dict.fromkeys(t.measure for t in run.targets if t.measure):
+        parts = measure.split(" / ")
+        if len(parts) == 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                curve = np.where(run.curves[parts[1]] > 0, run.curves[parts[0]] / run.curves[parts[1]], np.nan)
+        else:
+            curve = run.curves[measure] * run.scale
+        frames.append(pd.DataFrame({"measure": measure, "day": np.arange(len(curve)), "value": curve}))
+    curves = pd.concat(frames, ignore_index=True)
     fig = plots.calibration_fit(rows, curves, "2013-10-01")
     fig.suptitle(f"Court list of dishonest judgment debtors, 2013-2017: simulated ({run.persons:,} persons, seed {run.seed}) "
                  "against published", fontsize=10)  # fmt: skip

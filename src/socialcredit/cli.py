@@ -10,7 +10,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -18,7 +18,9 @@ from rich.table import Table
 
 from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES, SUMMARY_LABELS
 from socialcredit.errors import SocialCreditError
-from socialcredit.literal import terminal as _lit  # rulebook, file and path text, printed literally
+from socialcredit.literal import (
+    terminal as _lit,  # rulebook, file and path text, printed literally
+)
 from socialcredit.strict_json import dumps
 
 # the heavy modules (the numba engine, the pydantic rulebook, pandas, duckdb, matplotlib, dask) are
@@ -57,17 +59,17 @@ SET_HELP = "Override a rulebook value, e.g. --set services.flight.demand=1 (repe
 @app.command()
 def run(
     scenario: str = typer.Argument(DEFAULT_SCENARIO, help="A shipped scenario name or a rulebook .yaml file."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Run folder to write (default runs/<scenario>-<timestamp>)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
-    persons: Optional[int] = typer.Option(None, help="Shortcut for --set population.persons=N."),
-    days: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.days=N."),
-    seed: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.seed=N."),
-    threads: Optional[int] = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Run folder to write (default runs/<scenario>-<timestamp>)."),
+    set_: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
+    persons: int | None = typer.Option(None, help="Shortcut for --set population.persons=N."),
+    days: int | None = typer.Option(None, help="Shortcut for --set simulation.days=N."),
+    seed: int | None = typer.Option(None, help="Shortcut for --set simulation.seed=N."),
+    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
     profile: bool = typer.Option(False, "--profile", help="Print the time spent in each stage."),
     final_state: bool = typer.Option(False, "--final-state", help="Also write every person's final state as Parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts)."),
     plot: bool = typer.Option(True, "--plot/--no-plot", help="Draw the main series to figures/main.png in the run folder."),
-    checkpoint_every: Optional[int] = typer.Option(
+    checkpoint_every: int | None = typer.Option(
         None, "--checkpoint-every", min=1, metavar="DAYS",
         help="Save the full state every DAYS days; continue a killed run with 'socialcredit resume RUN_DIR'.",
     ),  # fmt: skip
@@ -79,18 +81,18 @@ def run(
         False, "--baseline",
         help="Also run the same rulebook and seed with the behavioural responses off into RUN_DIR/baseline (the report's effect sizes).",
     ),  # fmt: skip
-    seeds: Optional[int] = typer.Option(
+    seeds: int | None = typer.Option(
         None, "--seeds", min=1, max=1_000_000,
         help="Run an ensemble of N seeds (1..N, or from --seed) into an experiment folder; report means with 95% intervals.",
     ),  # fmt: skip
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="With --seeds: worker processes of the local cluster (default: one per usable core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="With --seeds: send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=4096, help="With --seeds: worker processes of the local cluster (default: one per usable core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="With --seeds: send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
     keep_runs: bool = typer.Option(False, "--keep-runs", help="With --seeds: also keep each run's own folder under DIR/runs/."),
 ) -> None:
     """Run a scenario, print its summary and write a run folder (with --seeds N: an ensemble into an experiment folder)."""
-    from socialcredit.results import checkpoint
     from socialcredit.engine import memory
     from socialcredit.engine.sim import Sim
+    from socialcredit.results import checkpoint
     from socialcredit.results.runfolder import check_target, default_run_dir
     from socialcredit.rulebook import load_rulebook
 
@@ -170,7 +172,7 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
 
 
 def _run_with_progress(sim, quiet: bool, label: str = "", checkpoint_every: int | None = None,
-                       checkpoint_dir: str | None = None) -> "Results":  # fmt: skip
+                       checkpoint_dir: str | None = None) -> Results:  # fmt: skip
     """Set up (unless resuming) and step to the last day under a progress bar; returns the results.
 
     With ``checkpoint_every``, the full state is saved to ``checkpoint_dir``
@@ -195,7 +197,13 @@ def _run_with_progress(sim, quiet: bool, label: str = "", checkpoint_every: int 
 
 
 def _progress(quiet: bool):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     return Progress(
         TextColumn("{task.description}"),
@@ -288,7 +296,7 @@ def print_profile(sim) -> None:
 @app.command()
 def validate(
     file: str = typer.Argument(..., help="A rulebook .yaml file or a shipped scenario name."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
+    set_: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check a rulebook without running it."""
@@ -427,11 +435,11 @@ def scenarios_copy(
 @app.command()
 def resume(
     run_dir: Path = typer.Argument(..., help="The folder of a run started with --checkpoint-every."),
-    threads: Optional[int] = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
+    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
 ) -> None:
     """Continue a run that was stopped or killed, from its latest checkpoint (results equal an uninterrupted run)."""
-    from socialcredit.results import checkpoint
     from socialcredit.engine.sim import Sim, check_threads
+    from socialcredit.results import checkpoint
     from socialcredit.rulebook import load_rulebook
 
     t_start = time.perf_counter()
@@ -478,18 +486,22 @@ def _records(df) -> list[dict[str, Any]]:
 @app.command()
 def explain(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run'."),
-    person: Optional[int] = typer.Option(None, "--person", help="A sampled person: print their history in order and plot their score."),
+    person: int | None = typer.Option(None, "--person", help="A sampled person: print their history in order and plot their score."),
     list_: bool = typer.Option(False, "--list", help="List the sampled persons (what happens without --person)."),
-    where: Optional[str] = typer.Option(None, "--where", help="List only the persons meeting a condition, e.g. \"blacklisted and group == 'minority'\"."),
+    where: str | None = typer.Option(None, "--where", help="List only the persons meeting a condition, e.g. \"blacklisted and group == 'minority'\"."),
     limit: int = typer.Option(50, "--limit", min=1, help="List at most this many persons."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Where to save the score plot (default RUN_DIR/figures/person-ID.png)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Where to save the score plot (default RUN_DIR/figures/person-ID.png)."),
     no_plot: bool = typer.Option(False, "--no-plot", help="Do not draw the score plot."),
     all_rows: bool = typer.Option(False, "--all", help="Show every small score change instead of folding them into one row."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON (for scripts)."),
 ) -> None:
     """Explain what happened to one sampled person (--person ID), or list the sampled persons (--list, --where)."""
 
-    from socialcredit.analysis.history import audited_persons, person_history, plot_person
+    from socialcredit.analysis.history import (
+        audited_persons,
+        person_history,
+        plot_person,
+    )
     from socialcredit.results.reader import read_results
 
     if person is not None and (list_ or where is not None):
@@ -610,10 +622,10 @@ def compare(
 @app.command()
 def experiment(
     spec: str = typer.Argument(..., metavar="SPEC.yaml | status", help="An experiment file, or 'status' followed by an experiment folder."),
-    folder: Optional[Path] = typer.Argument(None, metavar="[DIR]", help="With 'status': the experiment folder."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Experiment folder (default experiments/<name>-<timestamp>); an unfinished one is completed."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    folder: Path | None = typer.Argument(None, metavar="[DIR]", help="With 'status': the experiment folder."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Experiment folder (default experiments/<name>-<timestamp>); an unfinished one is completed."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
     keep_runs: bool = typer.Option(False, "--keep-runs", help="Also keep each run's own folder under DIR/runs/."),
     report: bool = typer.Option(False, "--report", help="Write DIR/report.html at the end."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (for scripts)."),
@@ -666,16 +678,16 @@ def _run_experiment(loaded, out_dir: Path | None, workers: int | None, scheduler
 def sensitivity(
     scenario: str = typer.Argument(DEFAULT_SCENARIO, help="A shipped scenario name or a rulebook .yaml file."),
     method: str = typer.Option("morris", "--method", help="morris (screening: mu*, sigma) or sobol (first-order and total indices)."),
-    param: Optional[list[str]] = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A factor and its range (repeat); default: every number marked assumed:."),
-    measure: Optional[list[str]] = typer.Option(None, "--measure", metavar="NAME", help="A summary measure to explain (repeat); default: blacklisted, blacklisted_wrongly, records_false."),
+    param: list[str] | None = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A factor and its range (repeat); default: every number marked assumed:."),
+    measure: list[str] | None = typer.Option(None, "--measure", metavar="NAME", help="A summary measure to explain (repeat); default: blacklisted, blacklisted_wrongly, records_false."),
     seeds: int = typer.Option(2, "--seeds", min=1, max=10_000, help="Seeds per sample point (the same for every point: common random numbers)."),
     samples: int = typer.Option(10, "--samples", min=2, max=100_000, help="Morris trajectories, or Saltelli base points (a power of two) for sobol."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
-    persons: Optional[int] = typer.Option(None, help="Shortcut for --set population.persons=N."),
-    days: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.days=N."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Experiment folder (default experiments/sensitivity-<scenario>-<timestamp>); an unfinished one is completed."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    set_: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
+    persons: int | None = typer.Option(None, help="Shortcut for --set population.persons=N."),
+    days: int | None = typer.Option(None, help="Shortcut for --set simulation.days=N."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Experiment folder (default experiments/sensitivity-<scenario>-<timestamp>); an unfinished one is completed."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
     as_json: bool = typer.Option(False, "--json", help="Print the indices as JSON (for scripts)."),
 ) -> None:
     """Which assumptions drive a result: global sensitivity indices (SALib) over runs on Dask."""
@@ -709,19 +721,19 @@ def sensitivity(
 def calibrate(
     scenario: str = typer.Argument(..., help="A shipped scenario name or a rulebook .yaml file."),
     targets: list[Path] = typer.Option(..., "--targets", metavar="CSV", help="Published figures with their measure, scale and weight (repeat; docs/calibration.md)."),
-    param: Optional[list[str]] = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A value to fit and its range (repeat); log scale when LO > 0 and HI/LO >= 10."),
+    param: list[str] | None = typer.Option(None, "--param", metavar="KEY=LO:HI", help="A value to fit and its range (repeat); log scale when LO > 0 and HI/LO >= 10."),
     trials: int = typer.Option(100, "--trials", min=1, max=100_000, help="Finished trials the study should hold (a resumed study counts those it has)."),
     seeds: int = typer.Option(1, "--seeds", min=1, max=1000, help="Seeds per trial (the same in every trial: common random numbers); the objective is averaged over them."),
-    holdout_after: Optional[str] = typer.Option(None, "--holdout-after", metavar="DATE", help="Fit the targets up to DATE (YYYY-MM-DD) only and report the forecast error on the later ones."),
+    holdout_after: str | None = typer.Option(None, "--holdout-after", metavar="DATE", help="Fit the targets up to DATE (YYYY-MM-DD) only and report the forecast error on the later ones."),
     sampler: str = typer.Option("tpe", "--sampler", help="Optuna sampler: tpe, cmaes or random."),
     batch: int = typer.Option(4, "--batch", min=1, max=1000, help="Trials asked at once (run in parallel); fixed, so the study does not depend on the worker count."),
     study_seed: int = typer.Option(0, "--study-seed", min=0, help="Seed of the sampler."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help=SET_HELP),
-    persons: Optional[int] = typer.Option(None, help="Shortcut for --set population.persons=N."),
-    days: Optional[int] = typer.Option(None, help="Shortcut for --set simulation.days=N."),
-    out_dir: Optional[Path] = typer.Option(None, "--out", help="Calibration folder (default calibrations/<scenario>-<timestamp>); an unfinished one is resumed."),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
+    set_: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
+    persons: int | None = typer.Option(None, help="Shortcut for --set population.persons=N."),
+    days: int | None = typer.Option(None, help="Shortcut for --set simulation.days=N."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Calibration folder (default calibrations/<scenario>-<timestamp>); an unfinished one is resumed."),
+    workers: int | None = typer.Option(None, "--workers", min=1, max=4096, help="Worker processes of the local cluster (default: one per usable core)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Send the runs to an existing Dask cluster, e.g. tcp://10.0.0.5:8786."),
     as_json: bool = typer.Option(False, "--json", help="Print the best values and the fit as JSON (for scripts)."),
 ) -> None:
     """Fit rulebook values to published figures (Optuna, runs on Dask); writes the fitted rulebook and a fit report."""
@@ -946,7 +958,7 @@ def _write_report(run_dir: Path, as_json: bool = False) -> Path:
 @app.command()
 def report(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'socialcredit run', or an experiment folder."),
-    baseline: Optional[Path] = typer.Option(
+    baseline: Path | None = typer.Option(
         None, "--baseline",
         help="A run of the same rulebook and seed with the behavioural responses off (default: RUN_DIR/baseline when present).",
     ),  # fmt: skip

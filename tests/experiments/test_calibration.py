@@ -19,7 +19,13 @@ import socialcredit as sc
 from socialcredit.errors import InputError
 from socialcredit.experiments.calibration import build_problem, history, run_calibration
 from socialcredit.experiments.sensitivity import parse_factor
-from socialcredit.experiments.targets import objective, place, read_targets, series_of, simulated
+from socialcredit.experiments.targets import (
+    objective,
+    place,
+    read_targets,
+    series_of,
+    simulated,
+)
 
 from .conftest import ENV, cli
 

@@ -33,9 +33,10 @@ import os
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,17 @@ import pandas as pd
 from socialcredit import strict_json
 from socialcredit.errors import InputError, SocialCreditError
 from socialcredit.experiments.sensitivity import Factor, check_factors
-from socialcredit.experiments.targets import Target, as_rows, objective, place, read_targets, relative_errors, series_of
-from socialcredit.experiments.targets import scale_of, simulated
+from socialcredit.experiments.targets import (
+    Target,
+    as_rows,
+    objective,
+    place,
+    read_targets,
+    relative_errors,
+    scale_of,
+    series_of,
+    simulated,
+)
 from socialcredit.files import read_json, write_atomic
 from socialcredit.rulebook import load_rulebook
 
@@ -285,13 +295,8 @@ class Calibration:
 
 
 def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | None = None, scheduler: str | None = None,
-                    progress: bool = True, on_message: Callable[[str], None] | None = None,
-                    stop_after: int | None = None) -> Calibration:  # fmt: skip
-    """Run (or resume) the study until it holds ``problem.trials`` finished trials; then fit, save and return.
-
-    ``stop_after`` (for tests and benchmarks) ends the process's work after that many batches, as a kill would.
-    """
-    import optuna
+                    progress: bool = True, on_message: Callable[[str], None] | None = None) -> Calibration:  # fmt: skip
+    """Run (or resume) the study until it holds ``problem.trials`` finished trials; then fit, save and return."""
     from optuna.trial import TrialState
 
     from socialcredit.experiments.executor import Executor
@@ -310,13 +315,19 @@ def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | 
     if resumed or done:
         say(f"resuming: {done} trials finished before" + (f", {resumed} interrupted trials run again" if resumed else ""))
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
                    disable=not progress or not console.is_terminal)  # fmt: skip
-    batches = 0
     with Executor(workers=workers, scheduler=scheduler) as ex:
         if done < problem.trials:
             say(f"fitting {len(problem.params)} values to {int(problem.use.sum())} targets on {ex.describe()}")
@@ -324,8 +335,6 @@ def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | 
         with bar:
             job = bar.add_task("calibrating", total=problem.trials, completed=done)
             while done < problem.trials:
-                if stop_after is not None and batches >= stop_after:
-                    break
                 k = min(problem.batch, problem.trials - done)
                 study.sampler = _sampler(problem, len(study.get_trials(deepcopy=False)))
                 asked = [study.ask() for _ in range(k)]
@@ -340,7 +349,6 @@ def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | 
                 for t in asked:  # told in trial order, so the study does not depend on which run finished first
                     _tell(study, problem, t, results[t.number])
                 done = _complete(study)
-                batches += 1
                 failed = len([t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)) if "error" in t.user_attrs])
                 best = study.best_value if done else float("nan")
                 bar.update(job, completed=done, description=f"calibrating (best {best:.3g})" + (f", {failed} failed" if failed else ""))
@@ -348,8 +356,6 @@ def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | 
                     first = next(t for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)) if "error" in t.user_attrs)
                     raise SocialCreditError(f"{failed} of {done + failed} trials failed; first, trial {first.number}: "
                                             f"{first.user_attrs['error']}")  # fmt: skip
-        if done < problem.trials:
-            return Calibration(problem, study, {}, pd.DataFrame(), pd.DataFrame(), folder, resumed)
         say(f"best objective {study.best_value:.4g} (trial {study.best_trial.number}); running it for {len(problem.seeds)} seed(s) "
             "to draw the fitted curves")  # fmt: skip
         best = {p.key: float(study.best_trial.params[p.key]) for p in problem.params}
@@ -408,11 +414,17 @@ def _curves(problem: Problem, finals: list[TrialOutcome]) -> pd.DataFrame:
     """The fitted curve of every measure, scaled as its targets are, mean over seeds."""
     frames = []
     names = sorted({n for o in finals for n in o.curves})
-    for name in names:
-        arr = np.array([o.curves[name] for o in finals], dtype=np.float64)
-        t = next(t for t in problem.targets if t.measure == name or name in t.measure.split(" / "))
-        scale = scale_of(t, problem.scale_to, problem.persons) if t.measure == name else 1.0
-        frames.append(pd.DataFrame({"measure": name, "day": np.arange(arr.shape[1]), "value": arr.mean(axis=0) * scale}))
+    means = {n: np.array([o.curves[n] for o in finals], dtype=np.float64).mean(axis=0) for n in names}
+    for measure in dict.fromkeys(t.measure for t in problem.targets if t.measure):
+        t = next(t for t in problem.targets if t.measure == measure)
+        parts = measure.split(" / ")
+        if len(parts) == 2:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                curve = np.where(means[parts[1]] > 0, means[parts[0]] / means[parts[1]], np.nan)
+        else:
+            curve = means[measure]
+        curve = curve * scale_of(t, problem.scale_to, problem.persons)
+        frames.append(pd.DataFrame({"measure": measure, "day": np.arange(len(curve)), "value": curve}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["measure", "day", "value"])
 
 

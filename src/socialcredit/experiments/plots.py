@@ -146,9 +146,10 @@ def differences(res: Any, a: str, b: str, measures: list[str] | None = None) -> 
 
 
 @figures
-def sensitivity(indices: Any, dummy: str, top: int = 12) -> Figure:
+def sensitivity(indices: Any, dummy: str | tuple[str, ...], top: int = 12) -> Figure:
     """One panel per measure: each factor's index (Sobol total ST with S1, or Morris mu*) with its confidence
-    interval, the largest first; the ``dummy`` factor (the noise floor) in grey."""
+    interval, the largest first; the ``dummy`` rows (the noise floors: the dummy factor, the seed noise) in grey."""
+    floors = (dummy,) if isinstance(dummy, str) else tuple(dummy)
     measures = list(dict.fromkeys(indices["measure"]))
     sobol = "ST" in indices.columns
     key, conf = ("ST", "ST_conf") if sobol else ("mu_star", "mu_star_conf")
@@ -157,13 +158,11 @@ def sensitivity(indices: Any, dummy: str, top: int = 12) -> Figure:
     for ax, m in zip(axes.ravel(), measures):
         rows = indices[indices["measure"] == m].sort_values(key, ascending=False)
         shown = rows.head(top)
-        if dummy not in set(shown["factor"]):
-            shown = np.concatenate([shown.to_records(index=False), rows[rows["factor"] == dummy].to_records(index=False)])
-        else:
-            shown = shown.to_records(index=False)
+        missing = rows[rows["factor"].isin(floors) & ~rows["factor"].isin(shown["factor"])]
+        shown = np.concatenate([shown.to_records(index=False), missing.to_records(index=False)])
         y = np.arange(len(shown))[::-1]
-        colour = ["#999999" if f == dummy else COLOURS[0] for f in shown["factor"]]
-        ax.barh(y, shown[key], xerr=shown[conf], color=colour, alpha=0.85, capsize=2)
+        colour = ["#999999" if f in floors else COLOURS[0] for f in shown["factor"]]
+        ax.barh(y, shown[key], xerr=np.nan_to_num(shown[conf].astype(float)), color=colour, alpha=0.85, capsize=2)
         if sobol:
             ax.scatter(shown["S1"], y, color="black", s=12, zorder=3, label="first order S1")
             ax.legend(loc="lower right", fontsize=8)
@@ -192,9 +191,13 @@ def calibration_fit(fit: Any, curves: Any, start: str | None = None) -> Figure:
 
     for ax, (measure, series_name) in zip(axes.ravel(), groups):
         rows = fit[(fit["measure"] == measure) & (fit["series"] == series_name)]
-        curve = curves[curves["measure"] == measure] if " / " not in measure else None
-        if curve is not None and len(curve):
+        curve = curves[curves["measure"] == measure]
+        if len(curve):
             ax.plot(x(curve["day"]), curve["value"], color=COLOURS[0], lw=1.4, label="simulated (best fit)")
+        shown = np.concatenate([rows["value"].to_numpy(float), curve["value"].to_numpy(float)])
+        shown = shown[np.isfinite(shown) & (shown > 0)]
+        if " / " not in measure and len(shown) and shown.max() / shown.min() > 100:
+            ax.set_yscale("log")  # counts spanning orders of magnitude: the early figures stay visible
         for role, face in (("fitted", "black"), ("forecast", "white"), ("shown", "#bbbbbb")):
             r = rows[rows["role"] == role]
             if len(r):

@@ -31,6 +31,8 @@ from socialcredit.files import write_atomic
 from socialcredit.rulebook import Loaded, load_rulebook
 
 DUMMY = "dummy (noise floor)"
+NOISE = "seed noise (without common random numbers)"
+FLOORS = (DUMMY, NOISE)  # rows that are not factors: what an index reaches by chance
 DEFAULT_SPREAD = 0.5  # default range: the assumed value times 1 - spread .. 1 + spread, within the schema's limits
 _NOT_FACTORS = frozenset({"share", "seed", "days", "persons", "count", "min_days", "period", "delay", "window", "days_listed"})
 _UNIT = frozenset({"probability", "coverage", "false_attribution", "success_false", "success_true", "within_share", "employment",
@@ -263,9 +265,35 @@ def indices_from(folder: Any, method: str, factors: list[Factor], design: np.nda
         if not np.isfinite(y).all():
             raise InputError(f"measure {m} is not a number at some sample points", file=str(folder))
         df = analyse(method, prob, design, y, seed=SPEC_SEED)
+        se = wide.groupby("point", sort=True)[m].sem().to_numpy(dtype=np.float64)
+        if np.isfinite(se).all():  # two seeds or more: the size of an index made of seed noise alone
+            df = pd.concat([df, pd.DataFrame([seed_noise(method, y, se)])], ignore_index=True)
+        df = df.sort_values("mu_star" if method == "morris" else "ST", ascending=False, kind="stable")
         df.insert(0, "measure", m)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+def seed_noise(method: str, y: np.ndarray, se: np.ndarray, levels: int = 4) -> dict[str, Any]:
+    """The index seed noise alone would give if the sample points did not share their seeds.
+
+    ``se`` is each point's standard error of its mean over seeds. Morris: an
+    elementary effect is a difference of two point means over the step
+    delta = levels / (2 (levels - 1)), so noise alone gives effects of standard
+    deviation sqrt(2) x SE / delta and a mean absolute effect (mu*) of
+    sqrt(2 / pi) times that. Sobol: the share of the measure's variance that
+    is noise, mean(SE^2) / var(y). Under common random numbers the noise of
+    two points is correlated and partly cancels, so this is an upper bound
+    on the noise in the indices (the dummy's index is the lower one).
+    """
+    noise = float(np.sqrt(np.mean(se**2)))
+    if method == "morris":
+        delta = levels / (2 * (levels - 1))
+        mu = math.sqrt(2 / math.pi) * math.sqrt(2) * noise / delta
+        return {"factor": NOISE, "mu_star": mu, "mu_star_conf": float("nan"), "sigma": math.sqrt(2) * noise / delta}
+    var = float(np.var(y))
+    share = min(1.0, noise**2 / var) if var > 0 else float("nan")
+    return {"factor": NOISE, "S1": share, "S1_conf": float("nan"), "ST": share, "ST_conf": float("nan")}
 
 
 def run_sensitivity(source: str, out: Any, *, method: str = "morris", factors: list[Factor] | None = None,

@@ -114,4 +114,4 @@ def write_calibration_report(folder: str | os.PathLike) -> Path:
     return path
 
 
-__all__ = ["write_calibration_report", "render_calibration_report"]
+__all__ = ["render_calibration_report", "write_calibration_report"]

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 
 from socialcredit.experiments import plots
 from socialcredit.experiments.results import ExperimentResults, read_experiment
-from socialcredit.experiments.sensitivity import DUMMY, read_sensitivity
+from socialcredit.experiments.sensitivity import FLOORS, read_sensitivity
 from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
 from socialcredit.report.html import CSS, _e, _num
@@ -34,10 +34,11 @@ def _figures(res: ExperimentResults) -> list[tuple[str, str, str, bytes]]:
     out = []
     indices = read_sensitivity(res.folder)
     if indices is not None:
-        fig = plots.sensitivity(indices, DUMMY)
+        fig = plots.sensitivity(indices, FLOORS)
         out.append(("sensitivity", "Which factors drive each measure",
                     "Global sensitivity indices, largest first, with their confidence intervals; in grey the dummy factor, "
-                    "which changes nothing: an index not clearly above it is noise.", png_bytes(fig)))  # fmt: skip
+                    "which changes nothing (an index not clearly above it is noise), and the seed noise: the index noise alone "
+                    "would reach if the points did not share their seeds.", png_bytes(fig)))  # fmt: skip
         plt.close(fig)
     if len(res.daily):
         fig = plots.series(res)
@@ -104,7 +105,8 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
     if indices is not None:
         parts.append('<h2 id="sensitivity">Which factors drive each measure</h2>')
         parts.append("<p>Global sensitivity analysis (<code>socialcredit sensitivity</code>): each factor's index, "
-                     "largest first; the dummy factor changes nothing, so its index is the noise floor.</p>")  # fmt: skip
+                     "largest first; the dummy factor changes nothing, so its index is the noise floor under common random numbers; "
+                     "the seed noise row is the index seed noise alone would reach if the points did not share their seeds (an upper bound).</p>")  # fmt: skip
         cols = [c for c in indices.columns if c not in ("measure",)]
         for m, rows in indices.groupby("measure", sort=False):
             parts.append(f"<h3>{_e(m)}</h3><table><tr>" + "".join(f"<th>{_e(c)}</th>" for c in cols) + "</tr>")

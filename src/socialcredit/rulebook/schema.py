@@ -12,13 +12,19 @@ relative to the model, so the loader can point at the exact key.
 from __future__ import annotations
 
 import datetime
-
 import re
 import types
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
@@ -152,7 +158,7 @@ class Sourced(Strict):
     assumed: str | Assumed | None = Field(None, description="why the value was assumed: a reason, or {reason, range}")
 
     @model_validator(mode="after")
-    def _ranges_name_numbers(self) -> "Sourced":
+    def _ranges_name_numbers(self) -> Sourced:
         note = self.assumed
         if not isinstance(note, Assumed) or note.range is None:
             return self
@@ -263,7 +269,7 @@ class NetworkSpec(Sourced):
     locality: bool = Field(True, description="renumber persons for memory locality within regions")
 
     @model_validator(mode="after")
-    def _path_for_edgelist(self) -> "NetworkSpec":
+    def _path_for_edgelist(self) -> NetworkSpec:
         if self.generator == "edgelist" and not self.path:
             raise located(("path",), "the edgelist generator needs 'path' (a CSV or Parquet file of integer pairs)")
         return self
@@ -278,7 +284,7 @@ class Population(Sourced):
     network: NetworkSpec = NetworkSpec()
 
     @model_validator(mode="after")
-    def _shares(self) -> "Population":
+    def _shares(self) -> Population:
         _unique(self.regions, "region")
         _unique(self.groups, "group")
         for what, items in (("regions", self.regions), ("groups", self.groups)):
@@ -405,7 +411,7 @@ class Social(Strict):
     composite: bool = Field(True, description="use friends' composite scores (propagates) rather than their own points")
 
     @model_validator(mode="after")
-    def _weights(self) -> "Social":
+    def _weights(self) -> Social:
         total = self.friends + self.partner + self.employer
         if total > 1.0 + 1e-9:
             raise located(("friends",), f"social weights add up to {total:g}; they must leave room for the own score (<= 1)")
@@ -424,7 +430,7 @@ class Score(Sourced):
     social: Social = Social()
 
     @model_validator(mode="after")
-    def _bounds(self) -> "Score":
+    def _bounds(self) -> Score:
         lo, hi = self.bounds
         if not lo < hi:
             raise located(("bounds",), "bounds must be [low, high] with low < high", found=list(self.bounds))
@@ -513,7 +519,7 @@ class Service(Sourced):
     _name = field_validator("name")(_check_name)
 
     @model_validator(mode="after")
-    def _one_rule(self) -> "Service":
+    def _one_rule(self) -> Service:
         if (self.denied_when is None) == (self.granted_when is None):
             raise located(
                 ("denied_when",),
@@ -649,7 +655,7 @@ class Rulebook(Strict):
     _network_location: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Rulebook":
+    def _cross_checks(self) -> Rulebook:
         regions = [r.name for r in self.population.regions]
         _check_in_list(self.behaviours, "behaviours", "behaviour")
         _check_in_list(self.services, "services", "service")
