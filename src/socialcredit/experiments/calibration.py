@@ -154,9 +154,8 @@ class Problem:
             "rulebook_sha256": hashlib.sha256(self.rulebook_yaml.encode("utf-8")).hexdigest(),
             "params": [f"{p.key}={p.low!r}:{p.high!r}" for p in self.params],
             "targets": [f"{t.file}:{t.line} {t.series} {t.date or t.day} {t.value!r} {t.measure} {t.scale} {t.weight!r}" for t in self.targets],
-            "seeds": self.seeds, "sampler": self.sampler, "batch": self.batch, "seed": self.seed,
-            "holdout_after": self.holdout_after,
-        }  # fmt: skip
+            "seeds": self.seeds, "holdout_after": self.holdout_after,
+        }  # fmt: skip  (the sampler, batch and study seed may change between sessions: they change how, not what)
 
 
 def is_log(p: Factor) -> bool:
@@ -224,14 +223,15 @@ def build_problem(source: str, targets_files: list[str], params: list[Factor], *
 
 # ------------------------------------------------------------------ the study
 
-def _sampler(problem: Problem, number: int) -> Any:
+def _sampler(problem: Problem, number: int, best: dict[str, float] | None = None) -> Any:
     """The sampler for the batch starting at trial ``number``, seeded from the study's seed and that number, so a
-    batch draws the same values whatever ran before it in this process."""
+    batch draws the same values whatever ran before it in this process. CMA-ES starts from ``best`` (the study's
+    best values so far) or else from the rulebook's values."""
     import optuna
 
     seed = (problem.seed * 1_000_003 + number) % 2**32
-    if problem.sampler == "cmaes":  # starts from the rulebook's values when they are within the ranges
-        x0 = {p.key: p.value for p in problem.params if p.value is not None and p.low <= p.value <= p.high}
+    if problem.sampler == "cmaes":
+        x0 = best or {p.key: p.value for p in problem.params if p.value is not None and p.low <= p.value <= p.high}
         return optuna.samplers.CmaEsSampler(seed=seed, x0=x0 if len(x0) == len(problem.params) else None)
     if problem.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
@@ -247,7 +247,7 @@ def open_study(problem: Problem, folder: Path) -> Any:
     if about_path.exists():
         old = read_json(about_path, "a calibration record").get("fingerprint", {})
         new = json.loads(strict_json.dumps(problem.fingerprint()))
-        diff = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+        diff = [k for k in sorted(new) if old.get(k) != new.get(k)]
         if diff:
             raise InputError(f"the folder holds a different calibration (differs in: {', '.join(diff)})", file=str(folder),
                              hint="give another --out, or the same command as before to resume it")  # fmt: skip
@@ -336,7 +336,8 @@ def run_calibration(problem: Problem, out: str | os.PathLike, *, workers: int | 
             job = bar.add_task("calibrating", total=problem.trials, completed=done)
             while done < problem.trials:
                 k = min(problem.batch, problem.trials - done)
-                study.sampler = _sampler(problem, len(study.get_trials(deepcopy=False)))
+                best = dict(study.best_trial.params) if done else None
+                study.sampler = _sampler(problem, len(study.get_trials(deepcopy=False)), best)
                 asked = [study.ask() for _ in range(k)]
                 values = {t.number: _suggest(t, problem.params) for t in asked}
                 tasks = [TrialTask(t.number, s, _rulebook_with(problem, values[t.number]), problem.base_dir, tuple(problem.targets))
