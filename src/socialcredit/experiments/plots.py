@@ -175,6 +175,15 @@ def sensitivity(indices: Any, dummy: str | tuple[str, ...], top: int = 12) -> Fi
     return fig
 
 
+def _plain_log(ax: Any) -> None:
+    """A log y axis with plain tick labels (the figures do not parse math text, so 10^k would show as code)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.10g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 @figures
 def calibration_fit(fit: Any, curves: Any, start: str | None = None) -> Figure:
     """One panel per fitted measure: the fitted curve (mean over seeds) and the published figures, fitted ones
@@ -197,7 +206,7 @@ def calibration_fit(fit: Any, curves: Any, start: str | None = None) -> Figure:
         shown = np.concatenate([rows["value"].to_numpy(float), curve["value"].to_numpy(float)])
         shown = shown[np.isfinite(shown) & (shown > 0)]
         if " / " not in measure and len(shown) and shown.max() / shown.min() > 100:
-            ax.set_yscale("log")  # counts spanning orders of magnitude: the early figures stay visible
+            _plain_log(ax)  # counts spanning orders of magnitude: the early figures stay visible
         for role, face in (("fitted", "black"), ("forecast", "white"), ("shown", "#bbbbbb")):
             r = rows[rows["role"] == role]
             if len(r):
@@ -221,7 +230,7 @@ def calibration_history(history: Any) -> Figure:
     ax.plot(ok["trial"], ok["best_so_far"], color="black", lw=1.4, drawstyle="steps-post", label="best so far")
     if "forecast_error" in ok and ok["forecast_error"].notna().any():
         ax.scatter(ok["trial"], ok["forecast_error"], s=10, color=COLOURS[1], alpha=0.5, marker="^", label="forecast error (held-out targets)")
-    ax.set_yscale("log")
+    _plain_log(ax)
     ax.set_xlabel("trial")
     ax.set_ylabel("weighted mean relative error")
     ax.grid(alpha=0.3)
