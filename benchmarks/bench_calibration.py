@@ -49,6 +49,7 @@ def main() -> None:
     ap.add_argument("--persons", type=int, default=200_000)
     ap.add_argument("--trials", type=int, default=150)
     ap.add_argument("--seeds", type=int, default=1)
+    ap.add_argument("--sampler", default="tpe", help="tpe, cmaes or random (a folder's study can go on with another sampler)")
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--holdout-after", default=None, help="fit up to this date, forecast after it")
     ap.add_argument("--fit-only-flows", action="store_true", help="leave the service demands out (nothing before 2017 identifies them)")
@@ -62,12 +63,17 @@ def main() -> None:
         cmd = [sys.executable, "-m", "socialcredit.cli", "calibrate", args.scenario, "--json",
                *[a for t in TARGETS for a in ("--targets", str(t))], *[a for p in params for a in ("--param", p)],
                "--persons", str(args.persons), "--trials", str(args.trials), "--seeds", str(args.seeds), "--out", str(out)]  # fmt: skip
+        cmd += ["--sampler", args.sampler]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
         if args.holdout_after:
             cmd += ["--holdout-after", args.holdout_after]
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
         load = os.getloadavg()[0]
+        import pandas as pd
+
+        before = pd.read_csv(out / "history.csv") if (out / "history.csv").exists() else None
+        done_before = int((before["state"] == "COMPLETE").sum()) if before is not None else _complete(out)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         wall = time.perf_counter() - t0
@@ -75,25 +81,35 @@ def main() -> None:
             sys.exit(proc.stderr)
         result = json.loads(proc.stdout)
         about = json.loads((out / "calibration.json").read_text())
-        import pandas as pd
-
         hist = pd.read_csv(out / "history.csv")
+    ran = args.trials - done_before
     fit = pd.DataFrame(result["fit"])
     errors = {role: float(fit.loc[fit["role"] == role, "error"].abs().mean()) for role in ("fitted", "forecast") if (fit["role"] == role).any()}
     figures = {
         "scenario": args.scenario, "persons": args.persons, "trials": args.trials, "seeds": args.seeds,
-        "params": len(params), "holdout_after": args.holdout_after, "wall_seconds": round(wall, 1),
-        "seconds_per_trial": round(wall / args.trials, 2),
+        "params": len(params), "holdout_after": args.holdout_after, "sampler": args.sampler,
+        "trials_this_session": ran, "wall_seconds": round(wall, 1), "seconds_per_trial": round(wall / max(ran, 1), 2),
         "best_objective": round(result["objective"], 4), "mean_abs_error": {k: round(v, 4) for k, v in errors.items()},
         "best": result["best"], "importance": about.get("importance", {}),
         "trials_failed": int((hist["state"] == "FAIL").sum()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_before": load},
     }  # fmt: skip
-    print(f"national-blacklist: {len(params)} values, {args.trials} trials at {args.persons:,} persons in {wall:.0f} s "
-          f"({wall / args.trials:.1f} s per trial); best objective {result['objective']:.3f}; "
+    print(f"national-blacklist: {len(params)} values, {ran} trials ({args.sampler}) at {args.persons:,} persons in {wall:.0f} s "
+          f"({wall / max(ran, 1):.1f} s per trial); best objective {result['objective']:.3f}; "
           + ", ".join(f"{k} targets within {v:.1%} on average" for k, v in errors.items()))  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def _complete(folder: Path) -> int:
+    """Finished trials of a study left without a history (a killed calibration), 0 for a new folder."""
+    if not (folder / "study.db").exists():
+        return 0
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name="calibration", storage=f"sqlite:///{folder / 'study.db'}")
+    return sum(t.state.name == "COMPLETE" for t in study.get_trials(deepcopy=False))
 
 
 if __name__ == "__main__":

@@ -231,8 +231,12 @@ def _sampler(problem: Problem, number: int, best: dict[str, float] | None = None
 
     seed = (problem.seed * 1_000_003 + number) % 2**32
     if problem.sampler == "cmaes":
+        import warnings
+
         x0 = best or {p.key: p.value for p in problem.params if p.value is not None and p.low <= p.value <= p.high}
-        return optuna.samplers.CmaEsSampler(seed=seed, x0=x0 if len(x0) == len(problem.params) else None)
+        with warnings.catch_warnings():  # x0 is deprecated from Optuna 4.9 (removal planned for 6.0) but still honoured
+            warnings.simplefilter("ignore", FutureWarning)
+            return optuna.samplers.CmaEsSampler(seed=seed, x0=x0 if len(x0) == len(problem.params) else None)
     if problem.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
@@ -430,13 +434,13 @@ def _curves(problem: Problem, finals: list[TrialOutcome]) -> pd.DataFrame:
 
 
 def importances(study: Any) -> dict[str, float]:
-    """Which parameters mattered to the objective (Optuna's fANOVA importance); empty when it cannot be computed."""
+    """Which parameters mattered to the objective (Optuna's PED-ANOVA importance); empty when it cannot be computed."""
     import optuna
 
-    try:
-        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=0)  # its forest is seeded: the same study, the same figures
+    try:  # PED-ANOVA (Optuna's default): no random forest, so the same study gives the same figures
+        evaluator = optuna.importance.PedAnovaImportanceEvaluator()
         return {k: float(v) for k, v in optuna.importance.get_param_importances(study, evaluator=evaluator).items()}
-    except (RuntimeError, ValueError, ZeroDivisionError):
+    except (RuntimeError, ValueError, ZeroDivisionError, ImportError):
         return {}
 
 

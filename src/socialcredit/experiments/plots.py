@@ -241,12 +241,12 @@ def calibration_history(history: Any) -> Figure:
 
 @figures
 def calibration_importance(importance: dict[str, float]) -> Figure:
-    """Which parameters mattered to the objective (fANOVA importance, summing to 1), largest first."""
+    """Which parameters mattered to the objective (PED-ANOVA importance, summing to 1), largest first."""
     items = sorted(importance.items(), key=lambda kv: kv[1])
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(items) + 1.2))
     ax.barh(np.arange(len(items)), [v for _, v in items], color=COLOURS[0], alpha=0.85)
     ax.set_yticks(np.arange(len(items)), [k for k, _ in items], fontsize=8)
-    ax.set_xlabel("importance for the objective (fANOVA; sums to 1)")
+    ax.set_xlabel("importance for the objective (PED-ANOVA; sums to 1)")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

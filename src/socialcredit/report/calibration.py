@@ -37,8 +37,8 @@ def _figures(cal: dict[str, Any]) -> list[tuple[str, str, str, bytes]]:
         plt.close(fig)
     if cal.get("importance"):
         fig = plots.calibration_importance(cal["importance"])
-        out.append(("importance", "Which parameters mattered", "Optuna's fANOVA importance of each parameter for the objective "
-                    "over the finished trials: the share of the objective's variance it explains.", png_bytes(fig)))  # fmt: skip
+        out.append(("importance", "Which parameters mattered", "Optuna's PED-ANOVA importance of each parameter for the objective "
+                    "over the finished trials (how much the best trials differ from the rest in it; the importances sum to 1).", png_bytes(fig)))  # fmt: skip
         plt.close(fig)
     return out
 
