@@ -3,7 +3,8 @@
 Used to save a fitted rulebook (``socialcredit calibrate``): each changed
 number gets a note in the ``assumed:`` of the mapping that holds it, naming
 the keys that changed and how they were found, in front of what the note said
-before (an earlier ``fitted: ... |`` part is replaced, not stacked).
+before. An earlier ``fitted: KEYS by ... |`` part loses the keys fitted now,
+and is dropped when none is left, so a note says how each value was last fitted.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
         holder, relative = _set(data, key, value)
         holders.setdefault(id(holder), (holder, []))[1].append(relative)
     for holder, keys in holders.values():
-        old = str(holder.get("assumed") or "")
-        if old.startswith(FITTED):
-            old = old.split(SEPARATOR, 1)[1] if SEPARATOR in old else ""
-        note = f"{FITTED}{', '.join(keys)} {how}"
-        holder["assumed"] = note + (SEPARATOR + old if old else "")
+        parts = str(holder.get("assumed") or "").split(SEPARATOR) if holder.get("assumed") else []
+        kept = []  # earlier fits of keys not fitted now stay; those of keys fitted now are replaced
+        while parts and parts[0].startswith(FITTED):
+            earlier, _, rest = parts.pop(0).removeprefix(FITTED).partition(" by ")
+            left = [k for k in earlier.split(", ") if k not in keys]
+            if left:
+                kept.append(f"{FITTED}{', '.join(left)} by {rest}")
+        holder["assumed"] = SEPARATOR.join([f"{FITTED}{', '.join(keys)} {how}", *kept, *parts])
     buf = io.StringIO()
     yaml.dump(data, buf)
     return buf.getvalue()
