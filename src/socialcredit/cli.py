@@ -1002,7 +1002,8 @@ def main() -> None:
         if isinstance(exc, abort):
             sys.stderr.write("aborted\n")
             sys.exit(1)
-        if type(exc).__name__ == "InterruptException":  # DuckDB's own exception for Ctrl-C during a query
+        # Ctrl-C during a DuckDB query: its own InterruptException, or (some versions) a RuntimeError saying so
+        if type(exc).__name__ == "InterruptException" or (isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"):
             _interrupted()
         raise
 
