@@ -264,7 +264,7 @@ def test_a_calibration_killed_with_sigkill_resumes_without_repeating_finished_tr
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--param", "behaviours.litering.rate=0.5:3"], "litering"),
+        (["--param", "behaviours.litering.rate=0.5:3"], "did you mean 'littering'?"),
         (["--param", "detection.channels.camera.coverage=0.2:1.5"], "coverage"),
         (["--param", "behaviours.littering.rate=3:1"], "LO must be a finite number below HI"),
         (["--param", "behaviours.littering.rate=0.5:3", "--holdout-after", "2020-02-30"], "--holdout-after"),

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit import strict_json
-from socialcredit.errors import InputError, SocialCreditError
+from socialcredit.errors import InputError, SocialCreditError, did_you_mean
 from socialcredit.files import write_atomic
 from socialcredit.rulebook import Loaded, load_rulebook
 
@@ -144,6 +144,7 @@ def _value_at(loaded: Loaded, key: str) -> Any:
     """The validated rulebook's value at a ``--set`` key (defaults included); list items by name or index."""
     node: Any = loaded.rulebook
     for part in key.split("."):
+        here = node
         if isinstance(node, (list, tuple)):
             match = [x for x in node if getattr(x, "name", None) == part]
             node = match[0] if match else (node[int(part)] if part.isdigit() and int(part) < len(node) else None)
@@ -152,7 +153,16 @@ def _value_at(loaded: Loaded, key: str) -> Any:
         else:
             node = getattr(node, part, None) if part in getattr(type(node), "model_fields", {}) else None
         if node is None:
-            raise InputError(f"--param {key}: the rulebook has no number at {key}", file="command line")
+            if isinstance(here, (list, tuple)):
+                names = [str(getattr(x, "name", "")) for x in here if getattr(x, "name", None)]
+            elif isinstance(here, dict):
+                names = [str(k) for k in here]
+            else:
+                names = list(getattr(type(here), "model_fields", {}))
+            guess = did_you_mean(part, names)
+            raise InputError(f"--param {key}: the rulebook has no number at {key} (nothing named {part!r} there)",
+                             file="command line", hint=f"did you mean {guess!r}?" if guess else
+                             (f"there: {', '.join(names[:12])}" if names else None))  # fmt: skip
     return node
 
 
