@@ -38,6 +38,7 @@ if str(ROOT / "src") not in sys.path:  # run from a checkout without installing
 import socialcredit as sc
 from socialcredit.experiments.targets import (
     Target,
+    measure_curve,
     place,
     read_targets,
     relative_errors,
@@ -135,12 +136,7 @@ def plot(run: Run, rows: pd.DataFrame, path: Path = OUT_PNG) -> None:
 
     frames = []
     for measure in dict.fromkeys(t.measure for t in run.targets if t.measure):
-        parts = measure.split(" / ")
-        if len(parts) == 2:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                curve = np.where(run.curves[parts[1]] > 0, run.curves[parts[0]] / run.curves[parts[1]], np.nan)
-        else:
-            curve = run.curves[measure] * run.scale
+        curve = measure_curve(measure, run.curves) * (1.0 if " / " in measure else run.scale)
         frames.append(pd.DataFrame({"measure": measure, "day": np.arange(len(curve)), "value": curve}))
     curves = pd.concat(frames, ignore_index=True)
     fig = plots.calibration_fit(rows, curves, "2013-10-01")

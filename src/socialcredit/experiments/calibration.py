@@ -30,9 +30,7 @@ import hashlib
 import json
 import math
 import os
-import socket
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +45,7 @@ from socialcredit.experiments.sensitivity import Factor, check_factors
 from socialcredit.experiments.targets import (
     Target,
     as_rows,
+    measure_curve,
     objective,
     place,
     read_targets,
@@ -86,40 +85,24 @@ class TrialOutcome:
     curves: dict[str, list[float]] = field(default_factory=dict)
     error: str | None = None
     seconds: float = 0.0
-    worker: str = ""
 
 
 def evaluate(task: TrialTask) -> TrialOutcome:
     """Run one simulation and read the simulated value at every target; failures come back as messages."""
-    from socialcredit.engine.sim import Sim
-    from socialcredit.results import Results
-    from socialcredit.rulebook.document import parse_document
-    from socialcredit.rulebook.overrides import apply_overrides
-    from socialcredit.rulebook.schema import Rulebook
-    from socialcredit.rulebook.validation import validate
+    from socialcredit.experiments.task import failure, run_text
 
     t0 = time.perf_counter()
-    worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        doc = apply_overrides(parse_document(task.rulebook_yaml, f"rulebook of trial {task.trial}"), [f"simulation.seed={task.seed}"])
-        rb = validate(Rulebook, doc)
-        base_dir = task.base_dir if task.base_dir and os.path.isdir(task.base_dir) else None
-        res = Results.from_sim(Sim(rb, base_dir=base_dir, threads=1).run())
-        persons, scale_to = rb.population.persons, rb.simulation.scale_to
-        values = simulated(list(task.targets), res.daily, res.services, scale_to, persons)
-        out = TrialOutcome(task.trial, task.seed, True, [float(v) for v in values], worker=worker)
+        _, rb, res = run_text(task.rulebook_yaml, task.seed, task.base_dir, name=f"rulebook of trial {task.trial}")
+        values = simulated(list(task.targets), res.daily, res.services, rb.simulation.scale_to, rb.population.persons)
+        out = TrialOutcome(task.trial, task.seed, True, [float(v) for v in values])
         if task.curves:
             for t in task.targets:
                 for name in t.measure.split(" / ") if t.measure else ():
                     if name not in out.curves:
                         out.curves[name] = series_of(name, res.daily, res.services).tolist()
-    except SocialCreditError as exc:
-        out = TrialOutcome(task.trial, task.seed, False, error=str(exc), worker=worker)
-    except MemoryError:
-        out = TrialOutcome(task.trial, task.seed, False, error="out of memory on the worker", worker=worker)
     except Exception as exc:  # noqa: BLE001 - recorded with the trial, the others go on
-        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        out = TrialOutcome(task.trial, task.seed, False, error=f"internal error: {tail}", worker=worker)
+        out = TrialOutcome(task.trial, task.seed, False, error=failure(exc))
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -422,13 +405,7 @@ def _curves(problem: Problem, finals: list[TrialOutcome]) -> pd.DataFrame:
     means = {n: np.array([o.curves[n] for o in finals], dtype=np.float64).mean(axis=0) for n in names}
     for measure in dict.fromkeys(t.measure for t in problem.targets if t.measure):
         t = next(t for t in problem.targets if t.measure == measure)
-        parts = measure.split(" / ")
-        if len(parts) == 2:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                curve = np.where(means[parts[1]] > 0, means[parts[0]] / means[parts[1]], np.nan)
-        else:
-            curve = means[measure]
-        curve = curve * scale_of(t, problem.scale_to, problem.persons)
+        curve = measure_curve(measure, means) * scale_of(t, problem.scale_to, problem.persons)
         frames.append(pd.DataFrame({"measure": measure, "day": np.arange(len(curve)), "value": curve}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["measure", "day", "value"])
 

@@ -258,6 +258,16 @@ def series_of(name: str, daily: pd.DataFrame, services: pd.DataFrame) -> np.ndar
     return np.cumsum(values) if ms.is_flow(name) else values
 
 
+def measure_curve(measure: str, series: dict[str, np.ndarray]) -> np.ndarray:
+    """A measure's series from the series of its parts: the part itself, or a ratio (NaN where the denominator is 0)."""
+    parts = measure.split(" / ")
+    if len(parts) == 1:
+        return series[measure]
+    num, den = series[parts[0]], series[parts[1]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
 def simulated(targets: list[Target], daily: pd.DataFrame, services: pd.DataFrame, scale_to: float | None,
               persons: int) -> np.ndarray:  # fmt: skip
     """The simulated value (scaled) at each target; NaN for targets without a measure."""

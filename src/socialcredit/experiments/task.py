@@ -128,16 +128,29 @@ def kept_daily(daily: pd.DataFrame, keep: Keep) -> pd.DataFrame:
     return out
 
 
+def run_text(rulebook_yaml: str, seed: int, base_dir: str | None, threads: int = 1, name: str = "rulebook") -> tuple[Any, Rulebook, Results]:
+    """Validate a rulebook's text with its seed set, and run it: (its document, the rulebook, the results)."""
+    doc = apply_overrides(parse_document(rulebook_yaml, name), [f"simulation.seed={seed}"])
+    rb = validate(Rulebook, doc)
+    base = base_dir if base_dir and os.path.isdir(base_dir) else None
+    return doc, rb, Results.from_sim(Sim(rb, base_dir=base, threads=threads).run())
+
+
+def failure(exc: BaseException) -> str:
+    """A run's failure as one line: our own errors as they are, anything else as an internal error."""
+    if isinstance(exc, SocialCreditError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "out of memory on the worker"
+    return "internal error: " + traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
 def simulate(task: RunTask) -> RunOutcome:
     """Run one simulation; every failure comes back as an outcome with its message, never as an exception."""
     t0 = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
-        doc = apply_overrides(parse_document(task.rulebook_yaml, f"rulebook of {task.run_id}"), [f"simulation.seed={task.seed}"])
-        rb = validate(Rulebook, doc)
-        base_dir = task.base_dir if task.base_dir and os.path.isdir(task.base_dir) else None
-        sim = Sim(rb, base_dir=base_dir, threads=task.threads)
-        res = Results.from_sim(sim.run())
+        doc, _, res = run_text(task.rulebook_yaml, task.seed, task.base_dir, task.threads, f"rulebook of {task.run_id}")
         summary = run_summary(res)
         if task.keep.summary is not None:
             summary = {k: summary.get(k, float("nan")) for k in task.keep.summary}
@@ -146,12 +159,7 @@ def simulate(task: RunTask) -> RunOutcome:
         if task.keep_run:
             res.rulebook_yaml = dump_yaml(doc.data)
             outcome.results = res
-    except SocialCreditError as exc:
-        outcome = RunOutcome(task.run_id, False, error=str(exc), worker=worker)
-    except MemoryError:
-        outcome = RunOutcome(task.run_id, False, error="out of memory on the worker", worker=worker)
     except Exception as exc:  # noqa: BLE001 - recorded with the run, the others go on
-        tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        outcome = RunOutcome(task.run_id, False, error=f"internal error: {tail}", worker=worker)
+        outcome = RunOutcome(task.run_id, False, error=failure(exc), worker=worker)
     outcome.seconds = time.perf_counter() - t0
     return outcome

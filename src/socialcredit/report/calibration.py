@@ -8,7 +8,6 @@ calibration folder, each atomically.
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ import numpy as np
 
 from socialcredit.experiments import plots
 from socialcredit.experiments.calibration import read_calibration
-from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
-from socialcredit.report.html import CSS, _e, _num
+from socialcredit.report.html import CSS, _e, _num, figure_sections, save_page
 
 
 def _figures(cal: dict[str, Any]) -> list[tuple[str, str, str, bytes]]:
@@ -90,10 +88,7 @@ def render_calibration_report(cal: dict[str, Any], figures: list[tuple[str, str,
         parts.append("</table>")
     if cal.get("notes"):
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in cal["notes"]) + "</ul>")
-    for name, heading, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f'<section id="fig-{_e(name)}"><h2>{_e(heading)}</h2><figure><img class="figure" alt="{_e(heading)}" '
-                     f'src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure></section>')  # fmt: skip
+    parts.extend(figure_sections(figures))
     parts.append("<footer>Written by <code>socialcredit calibrate</code>. The fitted rulebook is <code>fitted.yaml</code>; "
                  "the tables are <code>fit.csv</code>, <code>curves.csv</code> and <code>history.csv</code>; the study is "
                  "<code>study.db</code> (Optuna).</footer></body></html>")  # fmt: skip
@@ -104,14 +99,7 @@ def write_calibration_report(folder: str | os.PathLike) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into a calibration folder; returns the report's path."""
     cal = read_calibration(folder)
     figures = _figures(cal)
-    page = render_calibration_report(cal, figures).encode("utf-8")
-    fig_dir = Path(folder) / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    for name, _, _, png in figures:
-        write_atomic(fig_dir / f"{name}.png", png)
-    path = Path(folder) / "report.html"
-    write_atomic(path, page)
-    return path
+    return save_page(Path(folder), render_calibration_report(cal, figures), figures)
 
 
 __all__ = ["render_calibration_report", "write_calibration_report"]

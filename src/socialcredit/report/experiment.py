@@ -9,7 +9,6 @@ and a rename, so the stored results are never touched.
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import matplotlib.pyplot as plt
 from socialcredit.experiments import plots
 from socialcredit.experiments.results import ExperimentResults, read_experiment
 from socialcredit.experiments.sensitivity import FLOORS, read_sensitivity
-from socialcredit.files import write_atomic
 from socialcredit.report.figures import png_bytes
-from socialcredit.report.html import CSS, _e, _num
+from socialcredit.report.html import CSS, _e, _num, figure_sections, save_page
 
 
 def _ci(mean: float, lo: float, hi: float) -> str:
@@ -158,10 +156,7 @@ def render_experiment_report(res: ExperimentResults, figures: list[tuple[str, st
         for r in failed.head(50).itertuples(index=False):
             parts.append(f"<tr><td>{_e(r.run_id)}</td><td><pre>{_e(r.error)}</pre></td></tr>")
         parts.append("</table>")
-    for name, heading, caption, png in figures:
-        data = base64.b64encode(png).decode("ascii")
-        parts.append(f'<section id="fig-{_e(name)}"><h2>{_e(heading)}</h2><figure><img class="figure" alt="{_e(heading)}" '
-                     f'src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure></section>')  # fmt: skip
+    parts.extend(figure_sections(figures))
     parts.append("<footer>Written by <code>socialcredit report</code>. The figures are also in <code>figures/</code>; "
                  "the data are in <code>results.duckdb</code> (tables runs, summary, daily).</footer></body></html>")  # fmt: skip
     return "\n".join(parts)
@@ -171,14 +166,7 @@ def write_experiment_report(folder: str | os.PathLike) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into an experiment folder; returns the report's path."""
     res = read_experiment(folder)
     figures = _figures(res)
-    page = render_experiment_report(res, figures).encode("utf-8")
-    fig_dir = res.folder / "figures"
-    fig_dir.mkdir(exist_ok=True)
-    for name, _, _, png in figures:
-        write_atomic(fig_dir / f"{name}.png", png)
-    path = res.folder / "report.html"
-    write_atomic(path, page)
-    return path
+    return save_page(res.folder, render_experiment_report(res, figures), figures)
 
 
 __all__ = ["write_experiment_report", "render_experiment_report"]

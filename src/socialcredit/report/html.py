@@ -54,6 +54,27 @@ footer { margin-top: 3em; color: #666; font-size: 0.9em; }
 """
 
 
+def figure_sections(figures: list[tuple[str, str, str, bytes]]) -> list[str]:
+    """One ``<section>`` per (name, heading, caption, png) figure, the PNG embedded as base64."""
+    out = []
+    for name, heading, caption, png in figures:
+        data = base64.b64encode(png).decode("ascii")
+        out.append(f'<section id="fig-{_e(name)}"><h2>{_e(heading)}</h2><figure><img class="figure" alt="{_e(heading)}" '
+                   f'src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure></section>')  # fmt: skip
+    return out
+
+
+def save_page(folder: Path, page: str, figures: list[tuple[str, str, str, bytes]]) -> Path:
+    """Write ``figures/<name>.png`` and ``report.html`` into ``folder``, each atomically; returns the page's path."""
+    fig_dir = folder / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    for name, _, _, png in figures:
+        write_atomic(fig_dir / f"{name}.png", png)
+    path = folder / "report.html"
+    write_atomic(path, page.encode("utf-8"))
+    return path
+
+
 def scenario_meta(res) -> dict[str, Any]:
     """The rulebook's ``meta`` section (title, description, sources) as plain data; empty when the run kept no rulebook."""
     if not res.rulebook_yaml:

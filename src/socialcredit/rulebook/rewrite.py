@@ -26,6 +26,8 @@ def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
     yaml.width = 4096  # long flow lines stay on one line
     yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of the shipped rulebooks
     yaml.preserve_quotes = True
+    # the project's round-trip loader (as for every rulebook): plain mappings, lists and scalars only; it constructs
+    # no Python object a file names (unknown tags stay tagged scalars), and nothing of the file is executed
     data = yaml.load(text)
     holders: dict[int, tuple[Any, list[str]]] = {}
     for key, value in values.items():
