@@ -979,6 +979,34 @@ def report(
     out.print(f"report: [bold]{_lit(path)}[/] (figures in {_lit(path.parent / 'figures')})")
 
 
+@app.command()
+def dashboard(
+    port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port to listen on (default: a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but 127.0.0.1 lets other machines in."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the page in a browser."),
+) -> None:
+    """Explore a scenario in the browser: move its levers, run, compare with a baseline, meet the people, take it away."""
+    from socialcredit.dashboard import server
+
+    if host not in ("127.0.0.1", "localhost"):
+        err.print(f"[bold yellow]warning:[/] listening on {_lit(host)}: other machines that reach it can use the dashboard "
+                  "and run simulations on this one (it has no login)")  # fmt: skip
+    try:
+        port = port if port is not None else server.free_port("127.0.0.1" if host == "localhost" else host)
+    except OSError as exc:
+        raise SocialCreditError(f"cannot listen on {host}: {exc.strerror or exc}") from None
+    out.print(f"dashboard: [bold]http://{_lit(host)}:{port}[/] (Ctrl-C stops it)")
+    proc = server.start(port, host, browser=not no_browser)
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        proc.wait()
+        raise
+    if code:
+        raise SocialCreditError(f"the dashboard's server stopped with status {code}")
+
+
 def main() -> None:
     """Entry point: run the app, turning our errors into exit status 2 without a traceback."""
     try:

@@ -34,6 +34,7 @@ _COUNTS: dict[str, tuple[str, str | None]] = {
     "appeals_won": ("appeal_won", None),
     "friends_lost": ("friend_lost", None),
     "blacklist_entries": ("blacklist_enter", None),
+    "wrongful_blacklistings": ("blacklist_enter", "wrongful"),
 }
 _TIER_COLUMNS = ("tier_start", "tier_end")
 _SMALL_DRIFT = 0.001  # score changes no record caused, below this share of the starting score, fold together
@@ -54,7 +55,7 @@ def audited_persons(res, where: str | None = None) -> pd.DataFrame:
     counts from their audit trail: ``records``, ``false_records``,
     ``denials``, ``wrongful_denials``, ``rewards``, ``rewards_lost``,
     ``appeals``, ``appeals_won``, ``friends_lost``, ``blacklist_entries``,
-    ``days_blacklisted`` and ``blacklisted`` (ever on the blacklist during
+    ``wrongful_blacklistings`` (entries that false records alone caused), ``days_blacklisted`` and ``blacklisted`` (ever on the blacklist during
     the run).
 
     ``where`` keeps the rows that meet a condition written in the rulebook's

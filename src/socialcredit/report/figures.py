@@ -478,7 +478,8 @@ def network(res, baseline=None) -> Figure | None:
 # --------------------------------------------------------------------------- behaviour
 
 
-def _events_per_1000(res, window: int = 7) -> pd.DataFrame:
+def events_per_1000(res, window: int = 7) -> pd.DataFrame:
+    """Behaviour events per 1,000 persons a day by kind (a ``window``-day mean): day and one column per kind."""
     d = _daily(res)
     n = _persons(res)
     out = pd.DataFrame({"day": d["day"]})
@@ -498,7 +499,7 @@ def behaviour(res, baseline=None) -> Figure | None:
     d = _daily(res)
     if sum(d[f"events_{k}"].sum() for k in KINDS) == 0:
         return None
-    ev = _events_per_1000(res)
+    ev = events_per_1000(res)
     if baseline is None:
         fig, axes = _figure(height=4.6)
         ax = axes[0, 0]
@@ -515,7 +516,7 @@ def behaviour(res, baseline=None) -> Figure | None:
         return fig
 
     change = behaviour_change(res, baseline)
-    base = _events_per_1000(baseline)
+    base = events_per_1000(baseline)
     fig, axes = _figure(1, 2, height=4.8, gridspec_kw={"width_ratios": [1.6, 1]})
     ax = axes[0, 0]
     for k in KINDS:

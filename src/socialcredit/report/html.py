@@ -200,8 +200,8 @@ def _sources(meta: dict[str, Any]) -> str:
     return "<ul>" + "\n".join(items) + "</ul>"
 
 
-def render_report(res, figures: dict[str, bytes | None], baseline=None) -> str:
-    """The report page as one HTML string, figures embedded as base64 PNG."""
+def render_report(res, figures: dict[str, bytes | None], baseline=None, preface: list[str] = ()) -> str:
+    """The report page as one HTML string, figures embedded as base64 PNG; ``preface``: HTML put before the summary."""
     meta = scenario_meta(res)
     title = meta.get("title") or res.meta.get("title") or res.meta.get("scenario") or "run"
     description = " ".join(str(meta.get("description") or "").split())
@@ -221,6 +221,7 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None) -> str:
     if description:
         parts.append(f'<p><b>The scenario.</b> {_e(description)} <span class="sub">(The scenario\'s own description; '
                      f'this run\'s size is given above.)</span></p>')  # fmt: skip
+    parts.extend(preface)
     links = [("summary", "Summary")] + [(f"fig-{s.name}", s.heading) for s in FIGURES] + [("sources", "Sources")]
     parts.append("<nav>" + "".join(f'<a href="#{i}">{_e(h)}</a>' for i, h in links) + "</nav>")
     parts.append('<h2 id="summary">Summary</h2><table>')

@@ -22,12 +22,7 @@ SEPARATOR = " | "
 
 def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
     """``text`` with every ``--set``-style key in ``values`` set, and a note ``fitted: KEYS how`` beside them."""
-    yaml = _yaml()
-    yaml.width = 4096  # long flow lines stay on one line
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of the shipped rulebooks
-    yaml.preserve_quotes = True
-    # the project's round-trip loader (as for every rulebook): plain mappings, lists and scalars only; it constructs
-    # no Python object a file names (unknown tags stay tagged scalars), and nothing of the file is executed
+    yaml = _round_trip()
     data = yaml.load(text)
     holders: dict[int, tuple[Any, list[str]]] = {}
     for key, value in values.items():
@@ -47,7 +42,28 @@ def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
     return buf.getvalue()
 
 
-def _set(data: Any, key: str, value: float) -> tuple[Any, str]:
+def set_values(text: str, values: Mapping[str, Any], header: str) -> str:
+    """``text`` with every ``--set``-style key in ``values`` set (missing mappings made), ``header`` as comment lines on top."""
+    yaml = _round_trip()
+    data = yaml.load(text)
+    for key, value in values.items():
+        _set(data, key, value)
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) + buf.getvalue()
+
+
+def _round_trip():
+    yaml = _yaml()
+    yaml.width = 4096  # long flow lines stay on one line
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of the shipped rulebooks
+    yaml.preserve_quotes = True
+    # the project's round-trip loader (as for every rulebook): plain mappings, lists and scalars only; it constructs
+    # no Python object a file names (unknown tags stay tagged scalars), and nothing of the file is executed
+    return yaml
+
+
+def _set(data: Any, key: str, value: Any) -> tuple[Any, str]:
     """Set one value; returns the innermost mapping on its path and the key relative to it."""
     segments = _split_override_key(key, f"{key}={value}")
     current, holder, relative = data, data, []
@@ -60,6 +76,8 @@ def _set(data: Any, key: str, value: float) -> tuple[Any, str]:
             if last:
                 current[k] = value
             else:
+                if k not in current:  # a section the rulebook leaves to its defaults (institutions.appeals)
+                    current[k] = type(current)()
                 current = current[k]
         else:
             i = _list_index(current, segment, key, key)

@@ -107,8 +107,12 @@ def _walk(node: Any, key: str, inherited: tuple[str, str], titles: dict[str, str
 
 def values(name: str) -> tuple[dict[str, Any], list[Value]]:
     """The scenario's meta and every value with its basis (meta itself excluded)."""
-    data = _load(name)
-    meta = data.get("meta", {})
+    return values_of(_load(name))
+
+
+def values_of(data: dict[str, Any]) -> tuple[dict[str, Any], list[Value]]:
+    """A rulebook's meta and every value with its basis (meta itself excluded), from its parsed YAML."""
+    meta = data.get("meta", {}) or {}
     titles = {str(s.get("id")): str(s.get("title", "")) for s in meta.get("sources", []) or []}
     out: list[Value] = []
     for section, node in data.items():

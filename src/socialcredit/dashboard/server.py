@@ -1,0 +1,56 @@
+"""Start the dashboard: Streamlit serving ``dashboard/app.py`` on 127.0.0.1, offline, without usage statistics.
+
+The options are passed on Streamlit's command line, so they win over any
+``~/.streamlit/config.toml`` of the user: the address, the port, no usage
+statistics, no file watcher, and no error details (a failure shows our own
+message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+APP = Path(__file__).with_name("app.py")
+LOCAL = "127.0.0.1"
+
+
+def free_port(host: str = LOCAL) -> int:
+    """A port nobody listens on now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def command(port: int, host: str = LOCAL, browser: bool = True) -> list[str]:
+    """The command line that serves the dashboard."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "false" if browser else "true",
+        "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", host if host not in ("0.0.0.0", "::") else LOCAL,
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+        "--client.showErrorDetails", "none",
+        "--client.toolbarMode", "minimal",
+        "--global.developmentMode", "false",
+        "--theme.base", "light",
+    ]  # fmt: skip
+
+
+def environment() -> dict[str, str]:
+    """The server's environment: no usage statistics even from an older Streamlit's config."""
+    env = dict(os.environ)
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    return env
+
+
+def start(port: int, host: str = LOCAL, browser: bool = True, quiet: bool = False) -> subprocess.Popen:
+    """Start the server as a child process."""
+    out = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(command(port, host, browser), env=environment(), stdout=out, stderr=out)

@@ -1,0 +1,70 @@
+"""Drive the dashboard in Chromium: the few moves the browser tests make (Playwright, Debian's chromium)."""
+
+from __future__ import annotations
+
+import shutil
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+# the flags a closed machine needs: no background connections to Google's hosts, no sandbox as root
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
+READY = "Ready (kernels warm"
+TIMEOUT = 240_000  # ms: the first page warms the kernels (from Numba's cache, or compiling them on a cold machine)
+
+
+def sidebar(page):
+    return page.get_by_test_id("stSidebar")
+
+
+def slider(page, label: str):
+    return sidebar(page).locator(f'input[type=range][aria-label="{label}"]')
+
+
+def press(page, label: str, *keys: str) -> str:
+    """Focus a slider, press keys (Home, End, ArrowRight...), return its new value."""
+    s = slider(page, label)
+    s.focus()
+    for key in keys:
+        s.press(key)
+    return s.input_value()
+
+
+def open_section(page, name: str) -> None:
+    sidebar(page).get_by_text(name, exact=True).click()
+
+
+def choose(page, label: str, option: str) -> None:
+    sidebar(page).get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def small_run(page) -> None:
+    """5,000 persons for 120 days: quick, and large enough for the effects the tests look for."""
+    assert press(page, "persons (synthetic residents)", "Home", *["ArrowRight"] * 4) == "5000"
+    assert press(page, "days", "Home", *["ArrowRight"] * 18) == "120"
+
+
+def run(page, number: int) -> None:
+    """Press Run and wait until run ``number`` of the session is on the page and the page is idle."""
+    page.get_by_role("button", name="Run", exact=True).click()
+    idle(page, f"Run {number}: ran in ")
+
+
+def idle(page, text: str) -> None:
+    """Wait for ``text`` on the page, then for Streamlit to finish drawing it (its running indicator gone)."""
+    page.get_by_text(text).first.wait_for(timeout=TIMEOUT)
+    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=TIMEOUT)
+
+
+def key_table(page) -> dict[str, tuple[float, float]]:
+    """The key measures on the page: measure -> (baseline, changed)."""
+    out = {}
+    rows = page.get_by_test_id("stTable").first.locator("tbody tr")
+    for i in range(rows.count()):
+        cells = [c.strip() for c in rows.nth(i).locator("th, td").all_inner_texts()]
+        out[cells[0]] = (_number(cells[1]), _number(cells[2]))
+    return out
+
+
+def _number(text: str) -> float:
+    return float("nan") if text in ("–", "") else float(text.replace(",", ""))
