@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+from playwright.sync_api import expect
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 # the flags a closed machine needs: no background connections to Google's hosts, no sandbox as root
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -23,6 +25,7 @@ def slider(page, label: str):
 def press(page, label: str, *keys: str) -> str:
     """Focus a slider, press keys (Home, End, ArrowRight...), return its new value."""
     s = slider(page, label)
+    expect(s).to_have_count(1, timeout=TIMEOUT)  # after a change of scenario, once the old page is gone
     s.focus()
     for key in keys:
         s.press(key)
@@ -33,9 +36,13 @@ def open_section(page, name: str) -> None:
     sidebar(page).get_by_text(name, exact=True).click()
 
 
-def choose(page, label: str, option: str) -> None:
-    sidebar(page).get_by_role("combobox", name=label).click()
+def choose(page, label: str, option: str, where=None) -> None:
+    """Pick an option of a select box: type it, take the first match, check it was taken."""
+    box = (where or sidebar(page)).get_by_role("combobox", name=label)
+    box.click()
+    box.fill(option)
     page.get_by_role("option", name=option, exact=True).click()
+    assert box.input_value() == option
 
 
 def small_run(page) -> None:

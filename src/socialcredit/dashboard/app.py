@@ -51,7 +51,7 @@ KEY_MEASURES = ("blacklisted", "blacklisted_wrongly", "records_true", "records_f
 def warm_kernels() -> float:
     """Compile (or load from Numba's cache) every kernel with a tiny run, once per server."""
     t0 = time.perf_counter()
-    run_rulebook(Source.scenario("full-system").path, ["population.persons=2000", "simulation.days=20"])
+    run_rulebook(Source.scenario(DEFAULT_SCENARIO).path, ["population.persons=2000", "simulation.days=20"])
     return time.perf_counter() - t0
 
 
@@ -331,10 +331,15 @@ def main() -> None:
     if result is None:
         st.info("Move the levers in the sidebar (each one's **?** gives its source or why it was assumed), then press **Run**.")
         return
-    st.caption(f"Run {st.session_state.get('runs', 0)}: ran in {st.session_state.get('seconds', 0):.1f} s.")
     if "ensemble" in result:
         show_ensemble(result["ensemble"])
-        return
+    else:
+        show_result(result, rb.meta.name)
+    # last on the page, so that it shows once everything above it is drawn
+    st.caption(f"Run {st.session_state.get('runs', 0)}: ran in {st.session_state.get('seconds', 0):.1f} s.")
+
+
+def show_result(result: dict[str, Any], name: str) -> None:
     show_summary(result["baseline"], result["changed"], result["changes"], result["was"])
     show_pair(result["baseline"], result["changed"])
     st.subheader("Meet the people")
@@ -342,11 +347,11 @@ def main() -> None:
     st.subheader("Take it away")
     a, b = st.columns(2)
     a.download_button("the rulebook with these values (.yaml)", changed_rulebook(result["source"], result["changes"], result["was"]),
-                      file_name=f"{rb.meta.name}-changed.yaml", mime="text/yaml")  # fmt: skip
+                      file_name=f"{name}-changed.yaml", mime="text/yaml")  # fmt: skip
     if b.button("prepare the report of what is on screen (.html)"):
         with st.spinner("drawing the report's figures"):
             page = report_page(result["baseline"], result["changed"], result["changes"], result["was"], result["baseline_kind"])
-        b.download_button("download the report", page, file_name=f"{rb.meta.name}-dashboard-report.html", mime="text/html")
+        b.download_button("download the report", page, file_name=f"{name}-dashboard-report.html", mime="text/html")
 
 
 main()

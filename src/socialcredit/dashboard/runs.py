@@ -60,7 +60,7 @@ class Source:
         """Save an uploaded rulebook under its file name (so error messages name it) in ``folder``."""
         safe = Path(name).name or "rulebook.yaml"
         if not safe.lower().endswith((".yaml", ".yml")):
-            raise InputError("a rulebook is a .yaml file", file=safe, found=safe, allowed="a file ending in .yaml or .yml")
+            raise InputError("a rulebook is a .yaml file", file=safe, hint="upload a file ending in .yaml or .yml")
         path = Path(folder) / safe
         path.write_bytes(data)
         return cls(f"file {safe}", path)

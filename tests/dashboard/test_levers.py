@@ -1,0 +1,53 @@
+"""The dashboard's levers: generated from any rulebook, valid at both ends of their range, each with its basis."""
+
+from __future__ import annotations
+
+import pytest
+
+from socialcredit.dashboard.levers import MAX_PERSONS, RUN_KEYS, as_overrides, changes, levers
+from socialcredit.rulebook import load_rulebook, scenario_names
+
+
+@pytest.mark.parametrize("name", scenario_names())
+def test_every_lever_is_valid_at_both_ends_of_its_range(name: str) -> None:
+    all_levers = levers(load_rulebook(name))
+    assert {lv.key for lv in all_levers} >= {"population.persons", "simulation.days", "institutions.transparency"}
+    # tier thresholds must stay in order, so they move one at a time; everything else moves together
+    together = [lv for lv in all_levers if lv.kind != "choice" and not lv.key.startswith("tiers.")]
+    for end in ("low", "high"):
+        load_rulebook(name, as_overrides({lv.key: getattr(lv, end) if lv.kind == "number" else int(getattr(lv, end)) for lv in together}))
+    for lv in all_levers:
+        if lv.kind == "choice":
+            for choice in lv.choices:
+                load_rulebook(name, [f"{lv.key}={choice}"])
+        assert lv.low <= (lv.value if lv.kind != "choice" else lv.low) <= lv.high
+
+
+def test_levers_cover_what_people_argue_about_and_say_where_each_value_comes_from() -> None:
+    by_key = {lv.key: lv for lv in levers(load_rulebook("smalltown"))}
+    for region in ("old_town", "new_district", "villages"):
+        assert f"detection.channels.camera.coverage.{region}" in by_key
+    assert by_key["population.groups.minority.misidentification"].value == 10
+    assert by_key["population.groups.minority.misidentification"].help().startswith("source: nist8280: NIST")
+    assert by_key["detection.channels.camera.coverage.villages"].help().startswith("assumed: coverage by district density")
+    assert by_key["institutions.appeals.probability"].help() == "not set in the rulebook: the model's default"
+    assert by_key["behaviours.drunk_driving.points"].value == -160
+    assert by_key["lists.blacklist.min_days"].value == 180 and by_key["tiers.C.min"].value == 600
+    for key in ("responses.unfriending.probability", "institutions.shaming.probability", "institutions.appeals.success_false"):
+        assert key in by_key
+
+
+def test_the_population_is_capped_so_that_a_run_stays_interactive() -> None:
+    persons = {lv.key: lv for lv in levers(load_rulebook("national-blacklist"))}["population.persons"]
+    assert persons.rulebook_value == load_rulebook("national-blacklist").rulebook.population.persons > MAX_PERSONS
+    assert persons.value <= persons.high == MAX_PERSONS
+
+
+def test_changes_are_the_moved_rule_levers_only() -> None:
+    all_levers = levers(load_rulebook("smalltown"))
+    values = {lv.key: lv.value for lv in all_levers}
+    assert changes(all_levers, values) == {}
+    values.update({"population.persons": 1000, "simulation.days": 30, "institutions.transparency": "secret",
+                   "detection.channels.camera.coverage.villages": 0.9})  # fmt: skip
+    assert changes(all_levers, values) == {"institutions.transparency": "secret", "detection.channels.camera.coverage.villages": 0.9}
+    assert not set(changes(all_levers, values)) & set(RUN_KEYS)
