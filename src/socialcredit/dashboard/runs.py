@@ -39,6 +39,10 @@ BASELINE_UNCHANGED = "the unchanged rulebook"
 BASELINE_CONTROL = "control (no scoring at all)"
 BASELINES = (BASELINE_UNCHANGED, BASELINE_CONTROL)
 MAX_SEEDS = 10
+# one thread: the browser and the server share the machine with the run, and parallel kernels wait at their
+# barriers for a thread the system has descheduled (issue 19): a 50,000-person year took 3.0 s on 2 threads in
+# the dashboard (1.1 s alone) and 1.5 s on 1 thread (benchmarks/bench_dashboard.py)
+THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -106,8 +110,8 @@ def run_pair(source: Source, values: dict[str, Any], changed: dict[str, Any], se
 
     base = cached_baseline
     if base is None:
-        base = run_rulebook(baseline_path(source, baseline), size, progress("baseline"))
-    run = run_rulebook(source.path, size + as_overrides(changed), progress("changed"))
+        base = run_rulebook(baseline_path(source, baseline), size, progress("baseline"), threads=THREADS)
+    run = run_rulebook(source.path, size + as_overrides(changed), progress("changed"), threads=THREADS)
     return base, run
 
 

@@ -53,4 +53,5 @@ def environment() -> dict[str, str]:
 def start(port: int, host: str = LOCAL, browser: bool = True, quiet: bool = False) -> subprocess.Popen:
     """Start the server as a child process."""
     out = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(command(port, host, browser), env=environment(), stdout=out, stderr=out)
+    # no stdin: the server reads none, and a terminal closed under it must not stop it
+    return subprocess.Popen(command(port, host, browser), env=environment(), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
