@@ -132,3 +132,14 @@ def test_measures_missing_from_one_run(a) -> None:
     table = compare(fewer_services, a).set_index("measure")
     assert np.isnan(table.loc["deposit_free_bike.attempts", "a"]) and table.loc["deposit_free_bike.attempts", "b"] > 0
     assert np.isnan(table.loc["deposit_free_bike.attempts", "difference"])
+
+
+def test_misidentification_weights_change_no_draw_of_the_society() -> None:
+    """Stated: a group's misidentification weight is read at detection only (who a false match names), so two runs
+    that differ only there build the same persons and network and share their design."""
+    a = sc.run("smalltown", persons=3000, days=30, seed=4)
+    b = sc.run("smalltown", persons=3000, days=30, seed=4, **{"population.groups.minority.misidentification": 50})
+    assert same_design(a, b) and design_differences(a, b) == []
+    cols = ["person", "region", "group", "income", "friends_start"]
+    assert a.audit_persons[cols].equals(b.audit_persons[cols])
+    assert a.summary()["records_false"] == b.summary()["records_false"]  # as many false records, on other persons

@@ -28,17 +28,20 @@ PAIRED_SERIES = (
     "denials", "denials_wrongful", "rewards", "appeals_filed", "events_harmful", "events_benign", "events_prosocial",
 )  # fmt: skip
 _NOT_MODEL = ("assumed", "source")  # notes on where a value comes from; they change nothing in a run
+# values of the population section that no draw of the society reads: the misidentification weight of a group
+# picks who a false camera match names, at detection; two runs that differ only there build the same society
+_NOT_DRAWN = ("misidentification",)
 
 
 def _population(res) -> dict[str, Any] | None:
-    """The rulebook's population section without ``persons`` and without source notes (None: no rulebook)."""
+    """The rulebook's population section without ``persons``, source notes and misidentification (None: no rulebook)."""
     if not res.rulebook_yaml:
         return None
     data = parse_document(res.rulebook_yaml, "rulebook.yaml of the run").data  # alias and size limits: a run folder may come from anyone
 
     def strip(x: Any) -> Any:
         if isinstance(x, dict):
-            return {k: strip(v) for k, v in x.items() if k not in _NOT_MODEL}
+            return {k: strip(v) for k, v in x.items() if k not in _NOT_MODEL + _NOT_DRAWN}
         if isinstance(x, list):
             return [strip(v) for v in x]
         return x
