@@ -992,9 +992,10 @@ def dashboard(
         err.print(f"[bold yellow]warning:[/] listening on {_lit(host)}: other machines that reach it can use the dashboard "
                   "and run simulations on this one (it has no login)")  # fmt: skip
     try:
-        port = port if port is not None else server.free_port("127.0.0.1" if host == "localhost" else host)
+        port = server.free_port("127.0.0.1" if host == "localhost" else host, port or 0)
     except OSError as exc:
-        raise SocialCreditError(f"cannot listen on {host}: {exc.strerror or exc}") from None
+        where = f"{host}:{port}" if port else host
+        raise SocialCreditError(f"cannot listen on {where}: {exc.strerror or exc}" + (" (choose another --port)" if port else "")) from None
     out.print(f"dashboard: [bold]http://{_lit(host)}:{port}[/] (Ctrl-C stops it)")
     proc = server.start(port, host, browser=not no_browser)
     try:

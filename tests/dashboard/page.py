@@ -66,7 +66,11 @@ def idle(page, text: str) -> None:
 def key_table(page) -> dict[str, tuple[float, float]]:
     """The key measures on the page: measure -> (baseline, changed)."""
     out = {}
-    rows = page.get_by_test_id("stTable").first.locator("tbody tr")
+    box = page.get_by_test_id("stExpander").filter(has_text="Every key measure")
+    if box.locator("details").get_attribute("open") is None:
+        box.get_by_text("Every key measure").click()
+    rows = box.get_by_test_id("stTable").locator("tbody tr")
+    rows.first.wait_for()
     for i in range(rows.count()):
         cells = [c.strip() for c in rows.nth(i).locator("th, td").all_inner_texts()]
         out[cells[0]] = (_number(cells[1]), _number(cells[2]))

@@ -93,3 +93,27 @@ def test_the_report_to_take_away_leads_with_the_changes_and_the_comparison(pair)
     assert "Changed on the dashboard" in page and "detection.channels.camera.coverage.villages" in page
     assert "Against the baseline (the unchanged rulebook" in page and "true records (over the run)" in page
     assert page.count("data:image/png;base64,") >= 4  # the report's own figures, embedded
+
+
+def test_a_port_in_use_is_refused_with_a_clear_message() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "socialcredit.cli", "dashboard", "--port", str(port), "--no-browser"],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in r.stderr and "choose another --port" in r.stderr
+
+
+def test_the_server_is_started_offline_on_127_0_0_1() -> None:
+    from socialcredit.dashboard.server import command
+
+    line = " ".join(command(8501, browser=False))
+    for option in ("--server.address 127.0.0.1", "--browser.gatherUsageStats false", "--client.showErrorDetails none",
+                   "--server.headless true"):  # fmt: skip
+        assert option in line

@@ -129,7 +129,7 @@ def choose_source() -> Source | Path | None:
 # ------------------------------------------------------------------ views
 
 
-def show_summary(baseline, changed, changed_values: dict[str, Any], was: dict[str, Any]) -> None:
+def show_summary(baseline, changed, changed_values: dict[str, Any], was: dict[str, Any]) -> pd.DataFrame:
     if changed_values:
         st.markdown("**Changed:** " + "; ".join(f"`{k}` {was.get(k)} → {v}" for k, v in changed_values.items()))
     else:
@@ -141,20 +141,29 @@ def show_summary(baseline, changed, changed_values: dict[str, Any], was: dict[st
         if len(row):
             r = row.iloc[0]
             col.metric(r["measure"], fmt(r["changed"]), None if not r["difference"] else fmt(r["difference"]), delta_color="off")
-    shown = table.assign(**{c: table[c].map(fmt) for c in ("baseline", "changed", "difference")})
-    shown["change %"] = table["change %"].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "–")
-    st.table(shown.drop(columns="key").set_index("measure"))
     if not table.attrs.get("same_design", True):
         st.warning("The baseline does not share this rulebook's design, so the difference includes chance: "
                    + "; ".join(table.attrs.get("design_differences", [])))  # fmt: skip
+    return table
+
+
+def show_table(table: pd.DataFrame) -> None:
+    shown = table.assign(**{c: table[c].map(fmt) for c in ("baseline", "changed", "difference")})
+    shown["change %"] = table["change %"].map(lambda x: f"{x:+.1f}%" if pd.notna(x) else "–")
+    with st.expander("Every key measure, baseline and changed"):
+        st.table(shown.drop(columns="key").set_index("measure"))
 
 
 def show_pair(baseline, changed) -> None:
     runs = {"baseline": baseline, "changed": changed}
     tabs = st.tabs(["Tiers", "Blacklist", "Denials", "Groups", "Friends", "Behaviour"])
     with tabs[0]:
-        st.caption("Share of persons in each tier, day by day: the baseline dashed, the changed run solid.")
-        st.altair_chart(panels.tier_chart(panels.tier_frame(runs)), use_container_width=True)
+        frame = panels.tier_frame(runs)
+        first = frame[(frame["run"] == "baseline") & (frame["day"] == frame["day"].min())]
+        common = str(first.loc[first["share"].idxmax(), "tier"]) if len(first) else ""
+        st.caption(f"Share of persons in each tier, day by day: the baseline dashed, the changed run solid. Tier {common}, "
+                   "where most persons start, is left out so that the others show (its share is in the table below).")  # fmt: skip
+        st.altair_chart(panels.tier_chart(frame[frame["tier"] != common]), use_container_width=True)
     with tabs[1]:
         st.caption("Persons on the blacklist, and those on it only because of false records (without them they would not be listed).")
         st.altair_chart(panels.list_chart(panels.list_frame(runs)), use_container_width=True)
@@ -229,8 +238,9 @@ def show_folder(folder: Path) -> None:
     st.subheader(f"Run of {res.meta.get('scenario')}: {int(res.meta.get('persons', 0)):,} persons, {int(res.meta.get('days', 0)):,} days, seed {res.meta.get('seed')}")
     base = folder / "baseline"
     baseline = read_results(base) if base.is_dir() else res
-    show_summary(baseline, res, {}, {})
+    table = show_summary(baseline, res, {}, {})
     show_pair(baseline, res)
+    show_table(table)
     show_people(res, "folder")
 
 
@@ -340,8 +350,9 @@ def main() -> None:
 
 
 def show_result(result: dict[str, Any], name: str) -> None:
-    show_summary(result["baseline"], result["changed"], result["changes"], result["was"])
+    table = show_summary(result["baseline"], result["changed"], result["changes"], result["was"])
     show_pair(result["baseline"], result["changed"])
+    show_table(table)
     st.subheader("Meet the people")
     show_people(result["changed"], "changed")
     st.subheader("Take it away")

@@ -18,10 +18,10 @@ APP = Path(__file__).with_name("app.py")
 LOCAL = "127.0.0.1"
 
 
-def free_port(host: str = LOCAL) -> int:
-    """A port nobody listens on now (the system picks it)."""
+def free_port(host: str = LOCAL, port: int = 0) -> int:
+    """``port`` if nobody listens on it now, or any free port (the system picks it) when ``port`` is 0; OSError if taken."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
+        s.bind((host, port))
         return int(s.getsockname()[1])
 
 
