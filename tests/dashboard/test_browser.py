@@ -28,7 +28,14 @@ def test_the_page_loads_offline_with_no_console_error_and_runs(dashboard, browse
     assert table["true records (over the run)"][0] > 0
     assert all(a == b for a, b in table.values() if a == a)  # nothing moved: the run is its baseline exactly
     page.get_by_role("tab", name="Blacklist").click()
-    page.locator(".vega-embed:visible canvas, .vega-embed:visible svg").first.wait_for()
+    chart = page.locator(".vega-embed:visible .marks").first
+    chart.wait_for()
+    box = chart.bounding_box()
+    # anywhere over the chart: the nearest point answers
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3, steps=5)
+    page.locator("#vg-tooltip-element.visible").wait_for()
+    tip = page.locator("#vg-tooltip-element").inner_text()
+    assert "day" in tip and "share of persons (%)" in tip  # values on hover
     assert refused == [], f"the page asked for addresses beyond this machine: {refused}"
     assert errors == [], errors
 
@@ -37,10 +44,13 @@ def test_each_lever_shows_its_source_or_why_it_was_assumed(dashboard, browser_pa
     page, _, _ = browser_page
     start(page, dashboard[0])
     P.open_section(page, "Cameras and data")
-    P.sidebar(page).get_by_role("button", name="Help for misidentification of minority (x the reference)").hover()
-    page.get_by_text(re.compile("source: nist8280: NIST NISTIR 8280")).wait_for()
-    P.sidebar(page).get_by_role("button", name="Help for camera: coverage in villages").hover()
-    page.get_by_text(re.compile("assumed: coverage by district density")).wait_for()
+    for lever, basis in (("misidentification of minority (x the reference)", "source: nist8280: NIST NISTIR 8280"),
+                         ("camera: coverage in villages", "assumed: coverage by district density")):  # fmt: skip
+        page.mouse.move(0, 0)  # away from the last tooltip
+        button = P.sidebar(page).get_by_role("button", name=f"Help for {lever}")
+        button.scroll_into_view_if_needed()
+        button.hover()
+        page.get_by_text(re.compile(re.escape(basis))).wait_for()
 
 
 def test_more_camera_coverage_gives_more_records(dashboard, browser_page) -> None:
@@ -148,6 +158,11 @@ def test_a_small_ensemble_shows_bands_and_paired_intervals(dashboard, browser_pa
     P.run(page, 1)
     page.get_by_text("2 seeds: changed minus baseline, paired by seed").wait_for()
     page.locator(".vega-embed:visible canvas, .vega-embed:visible svg").first.wait_for()
+    page.get_by_role("button", name="prepare the report of what is on screen (.html)").click()
+    with page.expect_download(timeout=P.TIMEOUT) as download:
+        page.get_by_role("button", name="download the report").click(timeout=P.TIMEOUT)
+    html = Path(download.value.path()).read_text()
+    assert "baseline" in html and "changed" in html and "data:image/png;base64," in html
 
 
 def test_the_server_listens_on_127_0_0_1_only(dashboard) -> None:

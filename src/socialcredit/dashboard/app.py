@@ -22,6 +22,7 @@ from socialcredit.analysis.history import audited_persons, person_history, score
 from socialcredit.dashboard import panels
 from socialcredit.dashboard.levers import Lever, changes, levers
 from socialcredit.dashboard.report import report_page
+from socialcredit.report.experiment import write_experiment_report
 from socialcredit.dashboard.runs import (
     BASELINE_UNCHANGED,
     BASELINES,
@@ -315,7 +316,7 @@ def main() -> None:
             if seeds > 1:
                 ens = run_ensemble(source, values, moved, int(seeds), baseline_kind, executor(), on_run=lambda done, total:
                                    bar.progress(done / total, text=f"run {done} of {total}"))  # fmt: skip
-                st.session_state["result"] = {"ensemble": ens, "changes": moved, "was": was}
+                st.session_state["result"] = {"ensemble": ens, "changes": moved, "was": was, "source": source}
             else:
                 key = (prefix, baseline_kind, tuple(run_overrides(values, int(seed))))
                 cache = st.session_state.get("baseline_cache", {})
@@ -345,6 +346,7 @@ def main() -> None:
         show_ensemble(result["ensemble"])
     else:
         show_result(result, rb.meta.name)
+    take_away(result, rb.meta.name)
     # last on the page, so that it shows once everything above it is drawn
     st.caption(f"Run {st.session_state.get('runs', 0)}: ran in {st.session_state.get('seconds', 0):.1f} s.")
 
@@ -355,13 +357,20 @@ def show_result(result: dict[str, Any], name: str) -> None:
     show_table(table)
     st.subheader("Meet the people")
     show_people(result["changed"], "changed")
+
+
+def take_away(result: dict[str, Any], name: str) -> None:
+    """Downloads: the rulebook with the changed values, and the report of what is on screen."""
     st.subheader("Take it away")
     a, b = st.columns(2)
     a.download_button("the rulebook with these values (.yaml)", changed_rulebook(result["source"], result["changes"], result["was"]),
                       file_name=f"{name}-changed.yaml", mime="text/yaml")  # fmt: skip
     if b.button("prepare the report of what is on screen (.html)"):
         with st.spinner("drawing the report's figures"):
-            page = report_page(result["baseline"], result["changed"], result["changes"], result["was"], result["baseline_kind"])
+            if "ensemble" in result:  # the experiment's own report: its arms with their intervals
+                page = write_experiment_report(result["ensemble"].folder).read_text(encoding="utf-8")
+            else:
+                page = report_page(result["baseline"], result["changed"], result["changes"], result["was"], result["baseline_kind"])
         b.download_button("download the report", page, file_name=f"{name}-dashboard-report.html", mime="text/html")
 
 

@@ -155,21 +155,21 @@ def band_frame(ens: ExperimentResults, measures: list[str]) -> pd.DataFrame:
 
 
 def _lines(frame: pd.DataFrame, y: str, colour: str, y_title: str, fmt: str = ".2f") -> alt.Chart:
+    """Lines by ``colour``, the baseline dashed; hovering anywhere shows the values of the nearest point."""
     tooltip = [alt.Tooltip("run:N"), alt.Tooltip(f"{colour}:N"), alt.Tooltip("day:Q"), alt.Tooltip(f"{y}:Q", format=fmt, title=y_title)]
-    return (
-        alt.Chart(frame)
-        .mark_line()
-        .encode(
-            x=alt.X("day:Q", title="day of the run"),
-            y=alt.Y(f"{y}:Q", title=y_title),
-            color=alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
-            strokeDash=alt.StrokeDash("run:N", scale=RUN_DASH, title="run", legend=alt.Legend(orient="bottom")),
-            detail="run:N",
-            tooltip=tooltip,
-        )
-        .properties(height=HEIGHT)
-        .interactive(bind_y=False)
+    nearest = alt.selection_point(nearest=True, on="pointerover", fields=["day", colour, "run"], empty=False)
+    base = alt.Chart(frame).encode(
+        x=alt.X("day:Q", title="day of the run"),
+        y=alt.Y(f"{y}:Q", title=y_title),
+        color=alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
     )
+    lines = base.mark_line().encode(
+        strokeDash=alt.StrokeDash("run:N", scale=RUN_DASH, title="run", legend=alt.Legend(orient="bottom")), detail="run:N"
+    )
+    points = base.mark_point(filled=True, size=50).encode(
+        opacity=alt.condition(nearest, alt.value(1.0), alt.value(0.0)), tooltip=tooltip
+    ).add_params(nearest)
+    return (lines + points).properties(height=HEIGHT)
 
 
 def tier_chart(frame: pd.DataFrame) -> alt.Chart:
