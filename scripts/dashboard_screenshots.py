@@ -58,8 +58,8 @@ def main() -> None:
             P.run(page, 1)
             shot(page, "overview")
             main_area = page.get_by_test_id("stMain")
-            for tab in ("Groups", "Blacklist"):
-                page.get_by_role("tab", name=tab).click()
+            for tab, text in (("Groups", "Rates by group"), ("Blacklist", "Persons on the blacklist")):
+                P.open_tab(page, tab, text)
                 shot(page.get_by_test_id("stTabs"), tab.lower())
             P.choose(page, "group", "minority", where=main_area)
             P.idle(page, "where group == 'minority'")

@@ -990,7 +990,7 @@ def dashboard(
 
     if host not in ("127.0.0.1", "localhost"):
         err.print(f"[bold yellow]warning:[/] listening on {_lit(host)}: other machines that reach it can use the dashboard "
-                  "and run simulations on this one (it has no login)")  # fmt: skip
+                  "run simulations on this one and read the run folders it can reach (it has no login)")  # fmt: skip
     try:
         port = server.free_port("127.0.0.1" if host == "localhost" else host, port or 0)
     except OSError as exc:

@@ -46,9 +46,9 @@ def choose(page, label: str, option: str, where=None) -> None:
 
 
 def small_run(page) -> None:
-    """5,000 persons for 120 days: quick, and large enough for the effects the tests look for."""
-    assert press(page, "persons (synthetic residents)", "Home", *["ArrowRight"] * 4) == "5000"
-    assert press(page, "days", "Home", *["ArrowRight"] * 18) == "120"
+    """3,000 persons for 90 days: quick, and large enough for the effects the tests look for."""
+    assert press(page, "persons (synthetic residents)", "Home", "ArrowRight", "ArrowRight") == "3000"
+    assert press(page, "days", "Home", *["ArrowRight"] * 12) == "90"
 
 
 def run(page, number: int) -> None:
@@ -63,18 +63,35 @@ def idle(page, text: str) -> None:
     page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=TIMEOUT)
 
 
+def open_tab(page, name: str, text: str) -> None:
+    """Open a panel's tab (only the open tab is drawn: the page reruns) and wait until ``text`` of it is drawn."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    idle(page, text)
+
+
+def hover_tooltip(page, chart) -> str:
+    """Move over a chart until Vega shows its tooltip; return the tooltip's text."""
+    tip = page.locator("#vg-tooltip-element.visible")
+    for k in range(20):
+        box = chart.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * (0.3 + 0.02 * k), box["y"] + box["height"] * 0.3, steps=5)
+        try:
+            tip.wait_for(timeout=500)
+            break
+        except Exception:  # noqa: BLE001 - not drawn yet, or between points: move again
+            continue
+    return tip.inner_text()
+
+
 def key_table(page) -> dict[str, tuple[float, float]]:
     """The key measures on the page: measure -> (baseline, changed)."""
-    out = {}
     box = page.get_by_test_id("stExpander").filter(has_text="Every key measure")
     if box.locator("details").get_attribute("open") is None:
         box.get_by_text("Every key measure").click()
     rows = box.get_by_test_id("stTable").locator("tbody tr")
     rows.first.wait_for()
-    for i in range(rows.count()):
-        cells = [c.strip() for c in rows.nth(i).locator("th, td").all_inner_texts()]
-        out[cells[0]] = (_number(cells[1]), _number(cells[2]))
-    return out
+    cells = rows.evaluate_all("rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.innerText.trim()))")
+    return {c[0]: (_number(c[1]), _number(c[2])) for c in cells}
 
 
 def _number(text: str) -> float:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import psutil
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import socialcredit as sc
 from socialcredit.rulebook import load_rulebook, scenario_path
@@ -19,22 +20,23 @@ def start(page, url: str) -> None:
     page.get_by_text(P.READY).wait_for(timeout=P.TIMEOUT)
 
 
-def test_the_page_loads_offline_with_no_console_error_and_runs(dashboard, browser_page) -> None:
+def test_the_page_works_offline_and_more_camera_coverage_gives_more_records(dashboard, browser_page) -> None:
+    """With every request beyond 127.0.0.1 refused (and none attempted), no console error: a lever moved, a run,
+    figures that changed in the expected direction, values on hover."""
     page, refused, errors = browser_page
     start(page, dashboard[0])
     P.small_run(page)
+    P.open_section(page, "Cameras and data")
+    for region in ("old_town", "new_district", "villages"):
+        assert P.press(page, f"camera: coverage in {region}", "End") == "1"
     P.run(page, 1)
     table = P.key_table(page)
-    assert table["true records (over the run)"][0] > 0
-    assert all(a == b for a, b in table.values() if a == a)  # nothing moved: the run is its baseline exactly
-    page.get_by_role("tab", name="Blacklist").click()
-    chart = page.locator(".vega-embed:visible .marks").first
-    chart.wait_for()
-    box = chart.bounding_box()
-    # anywhere over the chart: the nearest point answers
-    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3, steps=5)
-    page.locator("#vg-tooltip-element.visible").wait_for()
-    tip = page.locator("#vg-tooltip-element").inner_text()
+    baseline, changed = table["true records (over the run)"]
+    assert changed > 1.3 * baseline  # coverage 0.7 / 0.5 / 0.15 -> 1 everywhere
+    assert table["flight: attempts"][0] == table["flight: attempts"][1]  # common random numbers: demand is the same
+    page.get_by_text(re.compile(r"Changed:.*detection\.channels\.camera\.coverage\.villages")).wait_for()
+    P.open_tab(page, "Blacklist", "Persons on the blacklist, and those on it only because of false records")
+    tip = P.hover_tooltip(page, page.locator(".vega-embed:visible .marks").first)  # anywhere: the nearest point answers
     assert "day" in tip and "share of persons (%)" in tip  # values on hover
     assert refused == [], f"the page asked for addresses beyond this machine: {refused}"
     assert errors == [], errors
@@ -48,23 +50,16 @@ def test_each_lever_shows_its_source_or_why_it_was_assumed(dashboard, browser_pa
                          ("camera: coverage in villages", "assumed: coverage by district density")):  # fmt: skip
         page.mouse.move(0, 0)  # away from the last tooltip
         button = P.sidebar(page).get_by_role("button", name=f"Help for {lever}")
-        button.scroll_into_view_if_needed()
-        button.hover()
-        page.get_by_text(re.compile(re.escape(basis))).wait_for()
-
-
-def test_more_camera_coverage_gives_more_records(dashboard, browser_page) -> None:
-    page, _, errors = browser_page
-    start(page, dashboard[0])
-    P.small_run(page)
-    P.open_section(page, "Cameras and data")
-    for region in ("old_town", "new_district", "villages"):
-        assert P.press(page, f"camera: coverage in {region}", "End") == "1"
-    P.run(page, 1)
-    baseline, changed = P.key_table(page)["true records (over the run)"]
-    assert changed > 1.3 * baseline  # coverage 0.7 / 0.5 / 0.15 -> 1 everywhere
-    page.get_by_text(re.compile(r"Changed:.*detection\.channels\.camera\.coverage\.villages")).wait_for()
-    assert errors == []
+        tip = page.get_by_text(re.compile(re.escape(basis)))
+        for _ in range(20):  # the section may still be opening and move the button: hover again until it answers
+            button.scroll_into_view_if_needed()
+            button.hover()
+            try:
+                tip.wait_for(timeout=1000)
+                break
+            except PlaywrightTimeout:
+                page.mouse.move(0, 0)
+        tip.wait_for(timeout=1000)
 
 
 def test_secret_rules_lower_benign_behaviour(dashboard, browser_page) -> None:
@@ -78,25 +73,11 @@ def test_secret_rules_lower_benign_behaviour(dashboard, browser_page) -> None:
     P.run(page, 1)
     baseline, changed = P.key_table(page)["benign behaviour events (over the run)"]
     assert changed < 0.97 * baseline
+    P.choose(page, "scenario", "smalltown")  # another rulebook: the last run's figures are not shown as its own
+    page.get_by_text("The last run was of scenario sesame. Press Run to run scenario smalltown.").wait_for()
 
 
-def test_people_can_be_filtered_and_one_story_read(dashboard, browser_page) -> None:
-    page, _, errors = browser_page
-    start(page, dashboard[0])
-    P.small_run(page)
-    P.run(page, 1)
-    count = page.get_by_text(re.compile(r"^[\d,]+ of [\d,]+ audited persons"))
-    everyone = int(count.inner_text().split()[0].replace(",", ""))
-    P.choose(page, "group", "minority", where=page.get_by_test_id("stMain"))
-    P.idle(page, "where group == 'minority'")
-    minority = int(page.get_by_text(re.compile(r"audited persons where group == 'minority'")).inner_text().split()[0].replace(",", ""))
-    assert 0 < minority < everyone / 3  # a tenth of the population
-    story = page.get_by_test_id("stTable").last.inner_text()
-    assert "what" in story and "details" in story and ("record" in story or "reward" in story or "score drift" in story)
-    assert errors == []
-
-
-def test_the_rulebook_and_the_report_can_be_taken_away(dashboard, browser_page, tmp_path: Path) -> None:
+def test_the_rulebook_and_the_report_can_be_taken_away_and_the_people_met(dashboard, browser_page, tmp_path: Path) -> None:
     page, _, _ = browser_page
     start(page, dashboard[0])
     P.small_run(page)
@@ -117,6 +98,15 @@ def test_the_rulebook_and_the_report_can_be_taken_away(dashboard, browser_page, 
     download.value.save_as(report)
     html = report.read_text()
     assert "Changed on the dashboard" in html and "institutions.transparency" in html and "data:image/png;base64," in html
+    # the people of the run: filtered, and one person's story
+    count = page.get_by_text(re.compile(r"^[\d,]+ of [\d,]+ audited persons"))
+    everyone = int(count.inner_text().split()[0].replace(",", ""))
+    P.choose(page, "group", "minority", where=page.get_by_test_id("stMain"))
+    P.idle(page, "where group == 'minority'")
+    minority = int(page.get_by_text(re.compile(r"audited persons where group == 'minority'")).inner_text().split()[0].replace(",", ""))
+    assert 0 < minority < everyone / 3  # a tenth of the population
+    story = page.get_by_test_id("stTable").last.inner_text()
+    assert "what" in story and "details" in story and ("record" in story or "reward" in story or "score drift" in story)
 
 
 def test_an_invalid_rulebook_shows_the_located_message_never_a_traceback(dashboard, browser_page, tmp_path: Path) -> None:

@@ -155,41 +155,61 @@ def show_table(table: pd.DataFrame) -> None:
         st.table(shown.drop(columns="key").set_index("measure"))
 
 
+def tiers_panel(runs: panels.Runs) -> None:
+    frame = panels.tier_frame(runs)
+    first = frame[(frame["run"] == "baseline") & (frame["day"] == frame["day"].min())]
+    common = str(first.loc[first["share"].idxmax(), "tier"]) if len(first) else ""
+    st.caption(f"Share of persons in each tier, day by day: the baseline dashed, the changed run solid. Tier {common}, "
+               "where most persons start, is left out so that the others show (its share is in the table below).")  # fmt: skip
+    st.altair_chart(panels.tier_chart(frame[frame["tier"] != common]), use_container_width=True)
+
+
+def blacklist_panel(runs: panels.Runs) -> None:
+    st.caption("Persons on the blacklist, and those on it only because of false records (without them they would not be listed).")
+    st.altair_chart(panels.list_chart(panels.list_frame(runs)), use_container_width=True)
+
+
+def denials_panel(runs: panels.Runs) -> None:
+    frame = panels.denial_frame(runs)
+    if frame["denials"].sum() == 0:
+        st.info("No service refused anyone in either run.")
+        return
+    st.caption("Denials of each punishing service over the run; red: refused only because of false records.")
+    st.altair_chart(panels.denial_chart(frame))
+
+
+def groups_panel(runs: panels.Runs) -> None:
+    for by in ("group", "region"):
+        frame = panels.disparity_frame(runs, by)
+        if len(frame):
+            st.caption(f"Rates by {by}, per 1,000 of its persons over the run (hover for the ratio to the best-treated {by}).")
+            st.altair_chart(panels.disparity_chart(frame))
+
+
+def friends_panel(runs: panels.Runs) -> None:
+    lost = {name: panels.friends_lost(res) for name, res in runs.items()}
+    a, b = st.columns(2)
+    a.metric("friendships ended (baseline)", f"{lost['baseline']:,}")
+    b.metric("friendships ended (changed)", f"{lost['changed']:,}", f"{lost['changed'] - lost['baseline']:+,}", delta_color="off")
+    st.altair_chart(panels.friends_chart(panels.friends_frame(runs)), use_container_width=True)
+
+
+def behaviour_panel(runs: panels.Runs) -> None:
+    st.caption("Behaviour events per 1,000 persons a day by kind: secret rules chill benign acts, deterrence lowers harmful ones.")
+    st.altair_chart(panels.behaviour_chart(panels.behaviour_frame(runs)), use_container_width=True)
+
+
+PANELS = {"Tiers": tiers_panel, "Blacklist": blacklist_panel, "Denials": denials_panel, "Groups": groups_panel,
+          "Friends": friends_panel, "Behaviour": behaviour_panel}  # fmt: skip
+
+
 def show_pair(baseline, changed) -> None:
+    """The panels as tabs; only the open one is drawn (a tab's change reruns the page without running anything)."""
     runs = {"baseline": baseline, "changed": changed}
-    tabs = st.tabs(["Tiers", "Blacklist", "Denials", "Groups", "Friends", "Behaviour"])
-    with tabs[0]:
-        frame = panels.tier_frame(runs)
-        first = frame[(frame["run"] == "baseline") & (frame["day"] == frame["day"].min())]
-        common = str(first.loc[first["share"].idxmax(), "tier"]) if len(first) else ""
-        st.caption(f"Share of persons in each tier, day by day: the baseline dashed, the changed run solid. Tier {common}, "
-                   "where most persons start, is left out so that the others show (its share is in the table below).")  # fmt: skip
-        st.altair_chart(panels.tier_chart(frame[frame["tier"] != common]), use_container_width=True)
-    with tabs[1]:
-        st.caption("Persons on the blacklist, and those on it only because of false records (without them they would not be listed).")
-        st.altair_chart(panels.list_chart(panels.list_frame(runs)), use_container_width=True)
-    with tabs[2]:
-        frame = panels.denial_frame(runs)
-        if frame["denials"].sum() == 0:
-            st.info("No service refused anyone in either run.")
-        else:
-            st.caption("Denials of each punishing service over the run; red: refused only because of false records.")
-            st.altair_chart(panels.denial_chart(frame))
-    with tabs[3]:
-        for by in ("group", "region"):
-            frame = panels.disparity_frame(runs, by)
-            if len(frame):
-                st.caption(f"Rates by {by}, per 1,000 of its persons over the run (hover for the ratio to the best-treated {by}).")
-                st.altair_chart(panels.disparity_chart(frame))
-    with tabs[4]:
-        lost = {name: panels.friends_lost(res) for name, res in runs.items()}
-        a, b = st.columns(2)
-        a.metric("friendships ended (baseline)", f"{lost['baseline']:,}")
-        b.metric("friendships ended (changed)", f"{lost['changed']:,}", f"{lost['changed'] - lost['baseline']:+,}", delta_color="off")
-        st.altair_chart(panels.friends_chart(panels.friends_frame(runs)), use_container_width=True)
-    with tabs[5]:
-        st.caption("Behaviour events per 1,000 persons a day by kind: secret rules chill benign acts, deterrence lowers harmful ones.")
-        st.altair_chart(panels.behaviour_chart(panels.behaviour_frame(runs)), use_container_width=True)
+    for (name, draw), tab in zip(PANELS.items(), st.tabs(list(PANELS), key="panel", on_change="rerun")):
+        if tab.open:
+            with tab:
+                draw(runs)
 
 
 def show_people(res, which: str) -> None:
@@ -339,6 +359,9 @@ def main() -> None:
         st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 
     result = st.session_state.get("result")
+    if result is not None and result["source"] != source:  # the last run was of another rulebook
+        st.info(f"The last run was of {result['source'].label}. Press **Run** to run {source.label}.")
+        return
     if result is None:
         st.info("Move the levers in the sidebar (each one's **?** gives its source or why it was assumed), then press **Run**.")
         return
@@ -346,7 +369,7 @@ def main() -> None:
         show_ensemble(result["ensemble"])
     else:
         show_result(result, rb.meta.name)
-    take_away(result, rb.meta.name)
+    take_away(result, result["source"].path.stem)
     # last on the page, so that it shows once everything above it is drawn
     st.caption(f"Run {st.session_state.get('runs', 0)}: ran in {st.session_state.get('seconds', 0):.1f} s.")
 

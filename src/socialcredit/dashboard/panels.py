@@ -25,10 +25,21 @@ from socialcredit.report.figures import DISPARITY_MEASURES, events_per_1000
 Runs = dict[str, object]  # run name (baseline, changed) -> Results
 RUN_DASH = alt.Scale(domain=["baseline", "changed"], range=[[5, 3], [1, 0]])
 HEIGHT = 280
+POINTS = 180  # days drawn per line at most: enough for the eye, and the browser draws (and hovers) them fast
 
 
 def _daily(res) -> pd.DataFrame:
     return res.to_df("daily").sort_values("day").reset_index(drop=True)
+
+
+def _thin(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every k-th day (and the last), so that no line has more than about :data:`POINTS` points."""
+    days = frame["day"].to_numpy()
+    if not len(days):
+        return frame
+    step = max(1, -(-int(days.max() - days.min() + 1) // POINTS))
+    keep = ((days - days.min()) % step == 0) | (days == days.max())
+    return frame[keep].reset_index(drop=True)
 
 
 def label(name: str) -> str:
@@ -77,7 +88,7 @@ def tier_frame(runs: Runs) -> pd.DataFrame:
         d = _daily(res)
         for tier in res.meta.get("tiers", []):
             parts.append(pd.DataFrame({"day": d["day"], "run": name, "tier": tier, "share": d[f"share_{tier}"] * 100}))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["day", "run", "tier", "share"])
+    return _thin(pd.concat(parts, ignore_index=True)) if parts else pd.DataFrame(columns=["day", "run", "tier", "share"])
 
 
 def list_frame(runs: Runs) -> pd.DataFrame:
@@ -88,7 +99,7 @@ def list_frame(runs: Runs) -> pd.DataFrame:
         n = max(1, int(res.meta.get("persons", 1)))
         for col, words in (("blacklisted", "blacklisted"), ("blacklisted_wrongly", "blacklisted wrongly (only false records)")):
             parts.append(pd.DataFrame({"day": d["day"], "run": name, "series": words, "share": d[col] / n * 100, "persons": d[col]}))
-    return pd.concat(parts, ignore_index=True)
+    return _thin(pd.concat(parts, ignore_index=True))
 
 
 def denial_frame(runs: Runs) -> pd.DataFrame:
@@ -140,7 +151,7 @@ def behaviour_frame(runs: Runs) -> pd.DataFrame:
         ev = events_per_1000(res)
         for kind in BEHAVIOUR_KINDS:
             parts.append(pd.DataFrame({"day": ev["day"], "run": name, "kind": kind, "per_1000": ev[kind]}))
-    return pd.concat(parts, ignore_index=True)
+    return _thin(pd.concat(parts, ignore_index=True))
 
 
 def band_frame(ens: ExperimentResults, measures: list[str]) -> pd.DataFrame:
@@ -148,7 +159,7 @@ def band_frame(ens: ExperimentResults, measures: list[str]) -> pd.DataFrame:
     b = ens.series(measures, cumulative=True)
     b = b.rename(columns={"arm": "run"})
     b["measure"] = b["measure"].map(label)
-    return b[["day", "run", "measure", "mean", "lo", "hi"]]
+    return _thin(b[["day", "run", "measure", "mean", "lo", "hi"]])
 
 
 # ------------------------------------------------------------------ charts
