@@ -161,12 +161,12 @@ def tiers_panel(runs: panels.Runs) -> None:
     common = str(first.loc[first["share"].idxmax(), "tier"]) if len(first) else ""
     st.caption(f"Share of persons in each tier, day by day: the baseline dashed, the changed run solid. Tier {common}, "
                "where most persons start, is left out so that the others show (its share is in the table below).")  # fmt: skip
-    st.altair_chart(panels.tier_chart(frame[frame["tier"] != common]), use_container_width=True)
+    st.altair_chart(panels.tier_chart(frame[frame["tier"] != common]), width="stretch")
 
 
 def blacklist_panel(runs: panels.Runs) -> None:
     st.caption("Persons on the blacklist, and those on it only because of false records (without them they would not be listed).")
-    st.altair_chart(panels.list_chart(panels.list_frame(runs)), use_container_width=True)
+    st.altair_chart(panels.list_chart(panels.list_frame(runs)), width="stretch")
 
 
 def denials_panel(runs: panels.Runs) -> None:
@@ -191,12 +191,12 @@ def friends_panel(runs: panels.Runs) -> None:
     a, b = st.columns(2)
     a.metric("friendships ended (baseline)", f"{lost['baseline']:,}")
     b.metric("friendships ended (changed)", f"{lost['changed']:,}", f"{lost['changed'] - lost['baseline']:+,}", delta_color="off")
-    st.altair_chart(panels.friends_chart(panels.friends_frame(runs)), use_container_width=True)
+    st.altair_chart(panels.friends_chart(panels.friends_frame(runs)), width="stretch")
 
 
 def behaviour_panel(runs: panels.Runs) -> None:
     st.caption("Behaviour events per 1,000 persons a day by kind: secret rules chill benign acts, deterrence lowers harmful ones.")
-    st.altair_chart(panels.behaviour_chart(panels.behaviour_frame(runs)), use_container_width=True)
+    st.altair_chart(panels.behaviour_chart(panels.behaviour_frame(runs)), width="stretch")
 
 
 PANELS = {"Tiers": tiers_panel, "Blacklist": blacklist_panel, "Denials": denials_panel, "Groups": groups_panel,
@@ -236,7 +236,7 @@ def show_people(res, which: str) -> None:
         alt.Chart(path).mark_line(interpolate="step-after").encode(
             x=alt.X("day:Q", title="day of the run"), y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
             tooltip=["day:Q", alt.Tooltip("score:Q", format=",.1f"), "tier:N"]).properties(height=200),
-        use_container_width=True,
+        width="stretch",
     )  # fmt: skip
     story = person_history(res, int(person))
     st.table(story[["day", "what", "details"]].set_index("day"))

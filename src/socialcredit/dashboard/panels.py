@@ -170,12 +170,12 @@ def _lines(frame: pd.DataFrame, y: str, colour: str, y_title: str, fmt: str = ".
     tooltip = [alt.Tooltip("run:N"), alt.Tooltip(f"{colour}:N"), alt.Tooltip("day:Q"), alt.Tooltip(f"{y}:Q", format=fmt, title=y_title)]
     nearest = alt.selection_point(nearest=True, on="pointerover", fields=["day", colour, "run"], empty=False)
     base = alt.Chart(frame).encode(
-        x=alt.X("day:Q", title="day of the run"),
         y=alt.Y(f"{y}:Q", title=y_title),
-        color=alt.Color(f"{colour}:N", title=None, legend=alt.Legend(orient="bottom", columns=2)),
+        x=alt.X("day:Q", title="day of the run", scale=alt.Scale(nice=False)),
+        color=alt.Color(f"{colour}:N", title=None, sort=list(frame[colour].unique()), legend=alt.Legend(orient="right")),  # in the frame's order
     )
     lines = base.mark_line().encode(
-        strokeDash=alt.StrokeDash("run:N", scale=RUN_DASH, title="run", legend=alt.Legend(orient="bottom")), detail="run:N"
+        strokeDash=alt.StrokeDash("run:N", scale=RUN_DASH, title="run", legend=alt.Legend(orient="right")), detail="run:N"
     )
     points = base.mark_point(filled=True, size=50).encode(
         opacity=alt.condition(nearest, alt.value(1.0), alt.value(0.0)), tooltip=tooltip
