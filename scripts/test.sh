@@ -2,6 +2,7 @@
 # The test command: install everything the tests need, then run them. CI runs exactly this (.ci/run).
 #   bash scripts/test.sh              # the whole suite
 #   bash scripts/test.sh tests/experiments -x    # arguments go to pytest
+#   TEST_WORKERS=0 bash scripts/test.sh          # in one process (easier to read a failure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install --quiet --upgrade pip
@@ -16,4 +17,5 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 python -m pip install --quiet '.[test]'
-python -m pytest -q "$@"
+# two worker processes (pytest-xdist), each test file on one of them: the suite takes about 7 minutes on 2 cores
+python -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
