@@ -323,7 +323,7 @@ def main() -> None:
                                           "or the control society without scoring")  # fmt: skip
         seeds = st.number_input("seeds (1 = one run; more: an ensemble with bands)", 1, MAX_SEEDS, 1, key="seeds")
         seed = st.number_input("first seed", 0, 2**31, int(rb.simulation.seed), key="seed")
-        submitted = st.form_submit_button("Run", type="primary", use_container_width=True)
+        submitted = st.form_submit_button("Run", type="primary", width="stretch")
     for lever in all_levers:
         values.setdefault(lever.key, lever.value)
     was = {lv.key: lv.value for lv in all_levers}
