@@ -1000,10 +1000,11 @@ def dashboard(
     proc = server.start(port, host, browser=not no_browser)
     try:
         code = proc.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the usual way to stop it
         proc.terminate()
         proc.wait()
-        raise
+        out.print("dashboard stopped")
+        return
     if code:
         raise SocialCreditError(f"the dashboard's server stopped with status {code}")
 
