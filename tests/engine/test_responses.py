@@ -123,6 +123,35 @@ def test_secret_rules_chill_benign_behaviour_and_public_rules_do_not() -> None:
     assert events_by_behaviour(on)["littering"] < 0.85 * events_by_behaviour(off)["littering"]
 
 
+def test_a_behaviour_s_own_transparency_overrides_the_rulebook_s() -> None:
+    """Partly secret rules: ``behaviours[].transparency`` wins over ``institutions.transparency``.
+
+    Public rules with one secret behaviour: that behaviour is chilled by the factor of the penalised ones
+    (as under secret rules above: about 0.75, tolerance 0.03). Secret rules with one public behaviour: that
+    behaviour is not deterred; listed first, its events equal those of the run without deterrence, day by day.
+    """
+    criticism = {"name": "criticism", "rate": 4, "kind": "benign", "channel": "camera", "points": 0}
+
+    def pair(rules: str, own: str):
+        data = quiet_rulebook(persons=6000, days=150, seed=12)
+        data["behaviours"].insert(0, {**criticism, "transparency": own})
+        data["institutions"] = {"transparency": rules}
+        data["responses"]["deterrence"] = {"elasticity": 0.0, "half_life": 60, "points_scale": 20}
+        _, off = run(data)
+        data["responses"]["deterrence"]["elasticity"] = 2.0
+        _, on = run(data)
+        return events_by_behaviour(off), events_by_behaviour(on), off, on
+
+    b_off, b_on, _, _ = pair("public", "secret")
+    benign = b_on["criticism"] / b_off["criticism"]
+    harmful = (b_on["littering"] + b_on["fraud"]) / (b_off["littering"] + b_off["fraud"])
+    assert benign < 0.85 and abs(benign - harmful) < 0.03, (benign, harmful)
+
+    b_off, b_on, off, on = pair("secret", "public")
+    np.testing.assert_array_equal(daily_events(on, "criticism"), daily_events(off, "criticism"))
+    assert (b_on["littering"] + b_on["fraud"]) < 0.85 * (b_off["littering"] + b_off["fraud"])  # the rest is deterred
+
+
 # ---------------------------------------------------------------- 3. gaming
 def test_gaming_raises_rewarded_rates_under_public_rules_only() -> None:
     """Rewarded behaviours volunteering (+5, responses deterrence and gaming) and donating (+3, responses

@@ -278,9 +278,10 @@ def build_plan(rb: Rulebook) -> Plan:
     codes = []
     for b in rb.behaviours:
         pts = b.base_points()
-        if "deterrence" in b.responses and (pts < 0 or secret):
+        hidden = (b.transparency or rb.institutions.transparency) == "secret"  # a behaviour's own transparency wins
+        if "deterrence" in b.responses and (pts < 0 or hidden):
             code = DETERRED
-        elif "gaming" in b.responses and pts > 0 and not secret:
+        elif "gaming" in b.responses and pts > 0 and not hidden:
             code = GAMED
         else:
             code = NEUTRAL

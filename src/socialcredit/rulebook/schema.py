@@ -308,6 +308,9 @@ class Behaviour(Sourced):
     channel: str
     points: Points | dict[str, Points] = Field(description="points per record; a mapping gives them per region, with 'default'")
     responses: list[Literal["deterrence", "gaming", "income"]] = ["deterrence", "gaming"]
+    transparency: Literal["public", "secret"] | None = Field(
+        None, description="whether people know this behaviour is scored; default: institutions.transparency (partly secret rules)"
+    )
 
     _name = field_validator("name")(_check_name)
 
