@@ -2,6 +2,7 @@
 
     python benchmarks/bench_dashboard.py                        # smalltown, 50,000 persons, 365 days, 5 changes
     python benchmarks/bench_dashboard.py --changes 10 --json benchmarks/dashboard-mine.json
+    python benchmarks/bench_dashboard.py --threads 2          # simulations on two threads
 
 It starts ``socialcredit dashboard``'s server on a free port of 127.0.0.1,
 opens the page in Debian's chromium (Playwright), waits for the kernels to be
@@ -56,6 +57,7 @@ def rss_mb(pid: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--changes", type=int, default=5, help="lever changes to time (default 5)")
+    ap.add_argument("--threads", type=int, default=1, help="threads per simulation (socialcredit dashboard --threads; default 1)")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -63,7 +65,7 @@ def main() -> None:
     port = server.free_port()
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = server.start(port, browser=False, quiet=True)
+    proc = server.start(port, browser=False, quiet=True, threads=args.threads)
     try:
         wait_up(url, proc)
         up = time.perf_counter() - t0
@@ -97,6 +99,7 @@ def main() -> None:
     out = {
         "what": "dashboard: a lever moved and Run pressed until the updated figures are shown (Chromium, Playwright)",
         "scenario": "smalltown",
+        "threads": args.threads,
         "persons": int(persons),
         "days": int(days),
         "server_up_s": round(up, 2),

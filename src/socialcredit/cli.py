@@ -984,6 +984,7 @@ def dashboard(
     port: int | None = typer.Option(None, "--port", min=1, max=65535, help="Port to listen on (default: a free one)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but 127.0.0.1 lets other machines in."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open the page in a browser."),
+    threads: int = typer.Option(1, "--threads", min=1, max=1024, help="Threads per simulation (default 1: on two cores, beside the browser, one is fastest)."),
 ) -> None:
     """Explore a scenario in the browser: move its levers, run, compare with a baseline, meet the people, take it away."""
     from socialcredit.dashboard import server
@@ -997,7 +998,7 @@ def dashboard(
         where = f"{host}:{port}" if port else host
         raise SocialCreditError(f"cannot listen on {where}: {exc.strerror or exc}" + (" (choose another --port)" if port else "")) from None
     out.print(f"dashboard: [bold]http://{_lit(host)}:{port}[/] (Ctrl-C stops it)")
-    proc = server.start(port, host, browser=not no_browser)
+    proc = server.start(port, host, browser=not no_browser, threads=threads)
     try:
         code = proc.wait()
     except KeyboardInterrupt:  # the usual way to stop it

@@ -117,3 +117,15 @@ def test_the_server_is_started_offline_on_127_0_0_1() -> None:
     for option in ("--server.address 127.0.0.1", "--browser.gatherUsageStats false", "--client.showErrorDetails none",
                    "--server.headless true"):  # fmt: skip
         assert option in line
+
+
+def test_threads_per_simulation_reach_the_server_through_its_environment() -> None:
+    import subprocess
+    import sys
+
+    from socialcredit.dashboard.server import environment
+
+    code = "import socialcredit.dashboard.runs as r; print(r.THREADS)"
+    for threads in (1, 3):
+        got = subprocess.run([sys.executable, "-c", code], env=environment(threads), capture_output=True, text=True, check=True)
+        assert got.stdout.strip() == str(threads)

@@ -383,18 +383,18 @@ def show_result(result: dict[str, Any], name: str) -> None:
 
 
 def take_away(result: dict[str, Any], name: str) -> None:
-    """Downloads: the rulebook with the changed values, and the report of what is on screen."""
+    """Downloads: the rulebook with the changed values, and the report of what is on screen (both made on the click)."""
     st.subheader("Take it away")
     a, b = st.columns(2)
-    a.download_button("the rulebook with these values (.yaml)", changed_rulebook(result["source"], result["changes"], result["was"]),
+    a.download_button("the rulebook with these values (.yaml)", lambda: changed_rulebook(result["source"], result["changes"], result["was"]),
                       file_name=f"{name}-changed.yaml", mime="text/yaml")  # fmt: skip
-    if b.button("prepare the report of what is on screen (.html)"):
-        with st.spinner("drawing the report's figures"):
-            if "ensemble" in result:  # the experiment's own report: its arms with their intervals
-                page = write_experiment_report(result["ensemble"].folder).read_text(encoding="utf-8")
-            else:
-                page = report_page(result["baseline"], result["changed"], result["changes"], result["was"], result["baseline_kind"])
-        b.download_button("download the report", page, file_name=f"{name}-dashboard-report.html", mime="text/html")
+    b.download_button("the report of what is on screen (.html)", lambda: report_of(result), file_name=f"{name}-dashboard-report.html",
+                      mime="text/html", help="draws the report's figures when you click (a few seconds)")  # fmt: skip
 
+
+def report_of(result: dict[str, Any]) -> str:
+    if "ensemble" in result:  # the experiment's own report: its arms with their intervals
+        return write_experiment_report(result["ensemble"].folder).read_text(encoding="utf-8")
+    return report_page(result["baseline"], result["changed"], result["changes"], result["was"], result["baseline_kind"])
 
 main()

@@ -34,15 +34,17 @@ from socialcredit.rulebook import Loaded, load_rulebook, scenario_path
 from socialcredit.rulebook.rewrite import set_values
 
 from socialcredit.dashboard.levers import RUN_KEYS, as_overrides
+from socialcredit.dashboard.server import THREADS_VARIABLE
 
 BASELINE_UNCHANGED = "the unchanged rulebook"
 BASELINE_CONTROL = "control (no scoring at all)"
 BASELINES = (BASELINE_UNCHANGED, BASELINE_CONTROL)
 MAX_SEEDS = 10
-# one thread: the browser and the server share the machine with the run, and parallel kernels wait at their
-# barriers for a thread the system has descheduled (issue 19): a 50,000-person year took 3.0 s on 2 threads in
-# the dashboard (1.1 s alone) and 1.5 s on 1 thread (benchmarks/bench_dashboard.py)
-THREADS = 1
+# threads per simulation (socialcredit dashboard --threads, through the server's environment). One by default: the
+# browser and the server share the machine with the run, and parallel kernels wait at their barriers for a thread
+# the system has descheduled (issue 19): a 50,000-person year took 3.0 s on 2 threads in the dashboard on 2 cores
+# (1.1 s alone) and 1.5 s on 1 thread (benchmarks/bench_dashboard.py)
+THREADS = int(os.environ.get(THREADS_VARIABLE, "1"))
 
 
 @dataclass(frozen=True)

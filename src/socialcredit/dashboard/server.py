@@ -16,6 +16,7 @@ from pathlib import Path
 
 APP = Path(__file__).with_name("app.py")
 LOCAL = "127.0.0.1"
+THREADS_VARIABLE = "SOCIALCREDIT_DASHBOARD_THREADS"  # threads per simulation, read by dashboard/runs.py
 
 
 def free_port(host: str = LOCAL, port: int = 0) -> int:
@@ -43,15 +44,16 @@ def command(port: int, host: str = LOCAL, browser: bool = True) -> list[str]:
     ]  # fmt: skip
 
 
-def environment() -> dict[str, str]:
-    """The server's environment: no usage statistics even from an older Streamlit's config."""
+def environment(threads: int = 1) -> dict[str, str]:
+    """The server's environment: no usage statistics even from an older Streamlit's config; threads per simulation."""
     env = dict(os.environ)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    env[THREADS_VARIABLE] = str(threads)
     return env
 
 
-def start(port: int, host: str = LOCAL, browser: bool = True, quiet: bool = False) -> subprocess.Popen:
+def start(port: int, host: str = LOCAL, browser: bool = True, quiet: bool = False, threads: int = 1) -> subprocess.Popen:
     """Start the server as a child process."""
     out = subprocess.DEVNULL if quiet else None
     # no stdin: the server reads none, and a terminal closed under it must not stop it
-    return subprocess.Popen(command(port, host, browser), env=environment(), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    return subprocess.Popen(command(port, host, browser), env=environment(threads), stdin=subprocess.DEVNULL, stdout=out, stderr=out)
