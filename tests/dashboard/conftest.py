@@ -63,6 +63,7 @@ def browser_page(dashboard):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1100}, accept_downloads=True)
+        context.set_default_timeout(90_000)  # generous: the suite runs two test files at once on two cores
         context.route("**/*", route)
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

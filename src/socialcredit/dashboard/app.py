@@ -221,23 +221,14 @@ def show_people(res, which: str) -> None:
     group = c.selectbox("group", groups, key=f"group:{which}")
     where = [w for w, on in (("wrongful_blacklistings >= 1", wrongly), ("friends_lost >= 1", lost), (f"group == '{group}'", group != "any")) if on]
     people = audited_persons(res, " and ".join(where) or None)
-    st.write(f"{len(people):,} of {int(people.attrs.get('sample', '0').split()[0].replace(',', '') or 0):,} audited persons"
-             + (f" where {' and '.join(where)}" if where else ""))  # fmt: skip
+    st.write(f"{len(people):,} of {len(res.audit_persons):,} audited persons" + (f" where {' and '.join(where)}" if where else ""))
     cols = ["person", "region", "group", "tier_start", "tier_end", "score_start", "score_end", "records", "false_records",
             "denials", "wrongful_denials", "wrongful_blacklistings", "days_blacklisted", "friends_lost"]  # fmt: skip
     st.dataframe(people[cols], hide_index=True, height=240, key=f"people:{which}")
     if not len(people):
         return
     person = st.selectbox("read one person's story", people["person"].tolist(), key=f"person:{which}")
-    path = score_path(res, int(person))
-    import altair as alt
-
-    st.altair_chart(
-        alt.Chart(path).mark_line(interpolate="step-after").encode(
-            x=alt.X("day:Q", title="day of the run"), y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
-            tooltip=["day:Q", alt.Tooltip("score:Q", format=",.1f"), "tier:N"]).properties(height=200),
-        width="stretch",
-    )  # fmt: skip
+    st.altair_chart(panels.score_chart(score_path(res, int(person))), width="stretch")
     story = person_history(res, int(person))
     st.table(story[["day", "what", "details"]].set_index("day"))
 

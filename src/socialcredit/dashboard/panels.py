@@ -238,3 +238,17 @@ def band_chart(frame: pd.DataFrame) -> alt.Chart:
         y="mean:Q", tooltip=["run:N", "day:Q", alt.Tooltip("mean:Q", format=",.3f"), alt.Tooltip("lo:Q", format=",.3f"), alt.Tooltip("hi:Q", format=",.3f")]
     )
     return (band + line).properties(height=200, width=320).facet(facet=alt.Facet("measure:N", title=None), columns=2).resolve_scale(y="independent")
+
+
+def score_chart(path: pd.DataFrame) -> alt.Chart:
+    """One person's score day by day (``score_path``), as steps, with the tier on hover."""
+    return (
+        alt.Chart(path)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("day:Q", title="day of the run"),
+            y=alt.Y("score:Q", title="score", scale=alt.Scale(zero=False)),
+            tooltip=["day:Q", alt.Tooltip("score:Q", format=",.1f"), "tier:N"],
+        )
+        .properties(height=200)
+    )
