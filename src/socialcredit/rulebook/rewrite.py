@@ -5,6 +5,10 @@ number gets a note in the ``assumed:`` of the mapping that holds it, naming
 the keys that changed and how they were found, in front of what the note said
 before. An earlier ``fitted: KEYS by ... |`` part loses the keys fitted now,
 and is dropped when none is left, so a note says how each value was last fitted.
+
+:func:`set_values` is the plain form, for the dashboard's rulebook with changed
+values: the values set (sections the rulebook left to their defaults made),
+the changes listed as comment lines on top.
 """
 
 from __future__ import annotations
