@@ -25,8 +25,15 @@ def slider(page, label: str):
 def press(page, label: str, *keys: str) -> str:
     """Focus a slider, press keys (Home, End, ArrowRight...), return its new value."""
     s = slider(page, label)
-    expect(s).to_have_count(1, timeout=TIMEOUT)  # after a change of scenario, once the old page is gone
-    s.focus()
+    for _ in range(100):  # after a change of scenario, once the old page is gone (its sliders linger a moment)
+        expect(s).to_have_count(1, timeout=TIMEOUT)
+        try:
+            s.focus(timeout=2000)
+            break
+        except Exception:  # noqa: BLE001 - the old page's slider came back into view between the two calls
+            page.wait_for_timeout(100)
+    else:
+        s.focus()
     for key in keys:
         s.press(key)
     return s.input_value()

@@ -66,7 +66,7 @@ def test_secret_rules_lower_benign_behaviour(dashboard, browser_page) -> None:
     page, _, _ = browser_page
     start(page, dashboard[0])
     P.choose(page, "scenario", "sesame")  # its benign purchases earn points: only secret rules chill them
-    P.sidebar(page).get_by_text(load_rulebook("sesame").rulebook.meta.title, exact=True).wait_for()
+    P.idle(page, load_rulebook("sesame").rulebook.meta.title)  # the page of the new scenario, drawn to the end
     P.small_run(page)
     P.open_section(page, "Rules and appeals")
     P.choose(page, "rules are", "secret")
