@@ -129,3 +129,16 @@ def test_threads_per_simulation_reach_the_server_through_its_environment() -> No
     for threads in (1, 3):
         got = subprocess.run([sys.executable, "-c", code], env=environment(threads), capture_output=True, text=True, check=True)
         assert got.stdout.strip() == str(threads)
+
+
+def test_writing_values_into_a_rulebook_executes_nothing_it_holds(tmp_path: Path) -> None:
+    from socialcredit.rulebook.rewrite import set_values
+
+    marker = tmp_path / "ran"
+    text = Source.scenario("smalltown").path.read_text() + f'\nextra: !!python/object/apply:os.system ["touch {marker}"]\n'
+    out = set_values(text, {"institutions.transparency": "secret"}, "changed")
+    assert not marker.exists() and "!!python/object/apply:os.system" in out  # kept as a tagged scalar, never run
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                                                       for p, c in zip("abcdefgh", "bcdefghi"))  # fmt: skip
+    with pytest.raises(SocialCreditError):  # the rulebook's own limits: refused with a message, not expanded
+        set_values(bomb, {"a": 1}, "changed")

@@ -245,8 +245,9 @@ def parse_document(text: str, filename: str = "<string>") -> Document:
     return Document(data, filename, positions, {}, lines, value_positions)
 
 
-def _safe_load(text: str, filename: str, lines: list[str]) -> Any:
-    """Parse YAML text after checking its size, depth and numbers on the event stream.
+def _safe_load(text: str, filename: str, lines: list[str], yaml: YAML | None = None) -> Any:
+    """Parse YAML text after checking its size, depth and numbers on the event stream (``yaml``: a configured
+    round-trip parser of :func:`_yaml`, e.g. one that keeps quotes for rewriting).
 
     The event parser is iterative, so the checks work on input that would make
     the (recursive) constructor overflow the stack or expand aliases without end.
@@ -256,7 +257,7 @@ def _safe_load(text: str, filename: str, lines: list[str]) -> Any:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(max(limit, 20 * MAX_DEPTH + 1000))  # ruamel uses several frames per level
         try:
-            return _yaml().load(text)
+            return (yaml or _yaml()).load(text)
         finally:
             sys.setrecursionlimit(limit)
     except MarkedYAMLError as exc:

@@ -17,7 +17,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from socialcredit.rulebook.document import _yaml
+from socialcredit.rulebook.document import _safe_load, _yaml
 from socialcredit.rulebook.overrides import _dict_key, _list_index, _split_override_key
 
 FITTED = "fitted: "
@@ -27,7 +27,7 @@ SEPARATOR = " | "
 def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
     """``text`` with every ``--set``-style key in ``values`` set, and a note ``fitted: KEYS how`` beside them."""
     yaml = _round_trip()
-    data = yaml.load(text)
+    data = _load(text, yaml)
     holders: dict[int, tuple[Any, list[str]]] = {}
     for key, value in values.items():
         holder, relative = _set(data, key, value)
@@ -49,7 +49,7 @@ def rewrite_values(text: str, values: Mapping[str, float], how: str) -> str:
 def set_values(text: str, values: Mapping[str, Any], header: str) -> str:
     """``text`` with every ``--set``-style key in ``values`` set (missing mappings made), ``header`` as comment lines on top."""
     yaml = _round_trip()
-    data = yaml.load(text)
+    data = _load(text, yaml)
     for key, value in values.items():
         _set(data, key, value)
     buf = io.StringIO()
@@ -57,13 +57,19 @@ def set_values(text: str, values: Mapping[str, Any], header: str) -> str:
     return "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) + buf.getvalue()
 
 
+def _load(text: str, yaml: Any) -> Any:
+    """The rulebook's parse (the project's round-trip loader, as for every rulebook), with its size, depth and alias
+    checks and located errors: plain mappings, lists and scalars only; no Python object a file names is constructed
+    (unknown tags stay tagged scalars), and nothing of the file is executed."""
+    return _safe_load(text, "rulebook", text.splitlines(), yaml)
+
+
 def _round_trip():
+    """The dumper: the layout of the shipped rulebooks, long flow lines kept on one line."""
     yaml = _yaml()
-    yaml.width = 4096  # long flow lines stay on one line
-    yaml.indent(mapping=2, sequence=4, offset=2)  # the layout of the shipped rulebooks
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.preserve_quotes = True
-    # the project's round-trip loader (as for every rulebook): plain mappings, lists and scalars only; it constructs
-    # no Python object a file names (unknown tags stay tagged scalars), and nothing of the file is executed
     return yaml
 
 
