@@ -59,6 +59,8 @@ class PersonFields(Mapping):
             return self._take(st.friends_mean_cf if cf else st.friends_mean)
         if key == "risk":
             return self._take(st.risk)
+        if key == "day":
+            return np.full(len(self), day, np.int32)
         if key in ("represents_blacklisted", "employer_blacklisted"):
             return self._take(self._company_flag(key))
         plan = self.sim.plan

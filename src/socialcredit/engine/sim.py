@@ -32,10 +32,11 @@ from socialcredit.engine.stages import friends_mean
 from socialcredit.engine.stages.company import CompanyBook
 from socialcredit.engine.stages.daily import DailyAggregates
 from socialcredit.engine.stages.rating import RatingBook
-from socialcredit.engine.state import State, new_state
+from socialcredit.engine.state import State, class_rates, new_state
 from socialcredit.errors import SocialCreditError
 from socialcredit.population import Population, build_population
 from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.timeline import in_force_cached
 
 
 @dataclass
@@ -59,7 +60,12 @@ class Sim:
         self.threads = check_threads(threads)
         self.timings = Timings()
         self.plan: Plan = build_plan(rulebook)
-        self.steps = tuple(s for s in DAY if s.active(self.plan))
+        self.base_plan = self.plan
+        # the timeline: the plan in force from each day a dated change falls on (the base plan before the first)
+        self.changes: dict[int, Plan] = {day: build_plan(rb) for day, rb in in_force_cached(rulebook)}
+        plans = (self.plan, *self.changes.values())
+        self.steps = tuple(s for s in DAY if any(s.active(p) for p in plans))
+        self.switched_today = False  # a timeline change took effect today: every score and tier is recomputed
         self.pop: Population | None = None
         self.state: State | None = None
         self.handoffs = Handoffs()
@@ -134,10 +140,41 @@ class Sim:
         )
 
     # ---------------------------------------------------------------- the loop
+    def plan_on(self, day: int) -> Plan:
+        """The plan in force on ``day``: the latest timeline change on or before it, else the rulebook's own."""
+        in_force = self.base_plan
+        for d, p in self.changes.items():  # in day order
+            if d <= day:
+                in_force = p
+        return in_force
+
+    def switch_plan(self, new: Plan) -> None:
+        """Put a timeline change in force: derived arrays follow the new plan; every score is recomputed today."""
+        old, self.plan = self.plan, new
+        st, n = self.state, self.state.n
+        st.class_rate = class_rates(new, self.pop.persons.het)
+        if new.appeals_on and st.latest_penalty.size != n:
+            st.latest_penalty = np.full(n, -1, np.int64)  # records from before appeals began cannot be appealed
+        if new.score.w_partner > 0 and st.partner_score.size != n:
+            st.partner_score = np.full(n, np.nan, np.float32)
+            st.partner_score_cf = np.full(n, np.nan, np.float32)
+        self.buffers.chan_cum = None
+        if new.ties_change:
+            self.far_ties = None
+        elif new.needs_friends_mean and self.far_ties is None and n >= friends_mean.MIN_PERSONS and not old.ties_change:
+            self.far_ties = friends_mean.index_far_ties(self.pop.network.indptr, self.pop.network.indices, new.score.composite)
+        if new.score.recovery_mode == "expire" and not np.array_equal(old.behaviours.points, new.behaviours.points):
+            revalue_records(self, old, new)
+        self.switched_today = True
+
     def step(self) -> None:
         """Advance one day through the steps of :data:`DAY` the rulebook uses, timing each."""
         self.counters.reset()
         self.handoffs.new_day()
+        self.switched_today = False
+        change = self.changes.get(self.state.day)
+        if change is not None:
+            self.switch_plan(change)
         times = self.timings.stages
         for s in self.steps:
             t = time.perf_counter()
@@ -153,6 +190,8 @@ class Sim:
         """
         if self.state is None:
             self.setup()
+        if self.changes and self.state.day not in self.changes and self.plan_on(self.state.day) is not self.plan:
+            self.switch_plan(self.plan_on(self.state.day))  # resumed from a checkpoint after a change
         days = self.plan.days
         t0 = time.perf_counter()
         while self.state.day < days:
@@ -161,6 +200,21 @@ class Sim:
                 on_day(self)
         self.timings.setup["run"] = time.perf_counter() - t0
         return self
+
+
+def revalue_records(sim: Sim, old: Plan, new: Plan) -> None:
+    """Points changed under ``recovery: expire``: the records still counting now count at the new points.
+
+    A record's points are those of the table in force, so that its expiry removes exactly what it adds."""
+    from socialcredit.engine.stages.score import apply_records
+
+    st = sim.state
+    region = sim.pop.persons.region
+    for d in range(st.day - new.score.expire_days, st.day):
+        person, beh, flags = st.log.day(d)
+        if person.size:
+            apply_records(person, beh, flags, -1.0, region, old.behaviours.points, st.points, st.points_cf)
+            apply_records(person, beh, flags, 1.0, region, new.behaviours.points, st.points, st.points_cf)
 
 
 def check_threads(threads: int | None) -> int | None:

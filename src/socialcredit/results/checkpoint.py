@@ -94,7 +94,7 @@ _DTYPES = frozenset(
 # Attributes never saved: rebuilt from the rulebook, given at load time, or scratch that is fully
 # overwritten before being read (the recorder's per-thread partial sums have a machine-dependent shape).
 _SKIP: dict[str, frozenset[str]] = {
-    "Sim": frozenset(("rulebook", "plan", "steps", "base_dir", "threads", "buffers")),
+    "Sim": frozenset(("rulebook", "plan", "base_plan", "changes", "steps", "base_dir", "threads", "buffers")),
     "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.

@@ -18,6 +18,7 @@ from socialcredit.rulebook.feasibility import network_problem
 from socialcredit.rulebook.fields import compile_conditions
 from socialcredit.rulebook.overrides import apply_overrides
 from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.timeline import in_force
 from socialcredit.rulebook.validation import validate
 
 SCENARIO_PACKAGE = "socialcredit.scenarios"
@@ -97,6 +98,7 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
             loc.key = doc.key_name(tuple(where))
             exc.at(loc)
         raise
+    rb._timeline = in_force(rb, doc)  # every dated change checked like the rulebook, errors in the file
     return Loaded(rulebook=rb, document=doc, path=path)
 
 

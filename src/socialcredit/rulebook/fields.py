@@ -30,6 +30,7 @@ def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
         "risk": FieldSpec("number"),
         "represents_blacklisted": FieldSpec("bool"),
         "employer_blacklisted": FieldSpec("bool"),
+        "day": FieldSpec("number"),
     }
 
 
@@ -52,6 +53,8 @@ class CompiledConditions:
 
     services: list[Condition] = field(default_factory=list)
     lists: dict[str, tuple[Condition, Condition | None]] = field(default_factory=dict)
+    faults: list[Condition] = field(default_factory=list)
+    targeting: list[Condition] = field(default_factory=list)
 
 
 def compile_conditions(rb: Rulebook) -> CompiledConditions:
@@ -70,6 +73,9 @@ def compile_conditions(rb: Rulebook) -> CompiledConditions:
         enter = _compile(rule.enter, f, n, ("lists", name, "enter"))
         exit_ = _compile(rule.exit, f, n, ("lists", name, "exit")) if rule.exit else None
         out.lists[name] = (enter, exit_)
+    for section in ("faults", "targeting"):
+        for i, item in enumerate(getattr(rb, section)):
+            getattr(out, section).append(_compile(item.where, fields, names, (section, i, "where")))
     return out
 
 

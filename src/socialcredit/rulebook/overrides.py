@@ -59,6 +59,17 @@ def _apply_one(data: dict[Any, Any], text: str, recorded: dict[Path, str]) -> No
     key, _, raw = text.partition("=")
     segments = _split_override_key(key.strip(), text)
     value = _parse_override_value(raw.strip(), text)
+    path, created = set_value(data, segments, value, text)
+    for old in [p for p in recorded if p[: len(path)] == path]:
+        del recorded[old]  # a later override replaces what earlier ones set beneath it
+    for p in created:
+        recorded[p] = text
+    recorded[path] = text
+
+
+def set_value(data: dict[Any, Any], segments: Sequence[str], value: Any, text: str) -> tuple[Path, list[Path]]:
+    """Set ``value`` at the key path ``segments`` of ``data`` (list items by name or index; missing mapping
+    keys are created). Returns the path set and the paths created on the way; errors name ``text``."""
     current: Any = data
     path: Path = ()
     created: list[Path] = []
@@ -88,11 +99,7 @@ def _apply_one(data: dict[Any, Any], text: str, recorded: dict[Path, str]) -> No
                 f"it is {_yaml_type(current)}, not a mapping or list",
                 found=current,
             )
-    for old in [p for p in recorded if p[: len(path)] == path]:
-        del recorded[old]  # a later override replaces what earlier ones set beneath it
-    for p in created:
-        recorded[p] = text
-    recorded[path] = text
+    return path, created
 
 
 def _split_override_key(key: str, text: str) -> list[str]:

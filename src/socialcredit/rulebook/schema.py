@@ -330,6 +330,48 @@ class Behaviour(Sourced):
 
 
 # ---------------------------------------------------------------- detection
+def _check_ramp(v: list[tuple[int, float]] | None) -> list[tuple[int, float]] | None:
+    """[[day, multiplier], ...]: days increasing from 0, multipliers between 0 and 1."""
+    if v is None:
+        return v
+    if not v:
+        raise ValueError("a ramp needs at least one [day, multiplier] point")
+    days = [d for d, _ in v]
+    if any(b <= a for a, b in zip(days, days[1:])):
+        raise ValueError(f"ramp days must increase; got {days}")
+    for d, m in v:
+        if d < 0 or not 0.0 <= m <= 1.0:
+            raise ValueError(f"ramp points need day >= 0 and a multiplier between 0 and 1; got [{d}, {m}]")
+    return v
+
+
+def _ramp_value(ramp: list[tuple[int, float]] | None, day: int) -> float:
+    """A piecewise-linear ramp's value on ``day`` (1 without a ramp; held flat outside its points)."""
+    if not ramp:
+        return 1.0
+    import numpy as np
+
+    days, mult = zip(*ramp)
+    return float(np.interp(day, days, mult))
+
+
+class FollowsFindings(Sourced):
+    """Surveillance that follows its findings (Ensign et al. 2018): coverage goes where records were found.
+
+    Every ``period`` days the channel's total coverage (summed over persons, so a fixed
+    number of cameras or officers) is shared between regions: a ``uniform`` share in
+    proportion to the regions' populations, the rest in proportion to ``found_r ** sharpness``,
+    the channel's records in region r over the last ``memory`` days (divided by the region's
+    coverage when ``per_coverage``, which estimates the true rate instead).
+    """
+
+    period: int = Field(7, ge=1, le=3650, description="days between reallocations")
+    memory: int = Field(28, ge=1, le=3650, description="days of records a reallocation counts")
+    uniform: float = Field(0.0, ge=0, le=1, description="share of the coverage kept in proportion to population (damping)")
+    sharpness: float = Field(1.0, ge=0, le=20, description="allocation in proportion to found ** sharpness: 1 proportional, above 1 toward hot spots")
+    per_coverage: bool = Field(False, description="count records per unit of coverage (an estimate of the true rate) instead of records")
+
+
 class Channel(Sourced):
     """A way the system learns of behaviour: cameras, records, platform data, informants."""
 
@@ -342,30 +384,15 @@ class Channel(Sourced):
         description="[[day, multiplier], ...]: coverage is multiplied by a piecewise-linear function of the day "
         "(held constant before the first and after the last point), e.g. a system being rolled out",
     )
+    follows_findings: FollowsFindings | None = Field(
+        None, description="the coverage by region is reallocated on a period in proportion to the records the channel found there"
+    )
 
-    @field_validator("ramp")
-    @classmethod
-    def _ramp_points(cls, v: list[tuple[int, float]] | None) -> list[tuple[int, float]] | None:
-        if v is None:
-            return v
-        if not v:
-            raise ValueError("a ramp needs at least one [day, multiplier] point")
-        days = [d for d, _ in v]
-        if any(b <= a for a, b in zip(days, days[1:])):
-            raise ValueError(f"ramp days must increase; got {days}")
-        for d, m in v:
-            if d < 0 or not 0.0 <= m <= 1.0:
-                raise ValueError(f"ramp points need day >= 0 and a multiplier between 0 and 1; got [{d}, {m}]")
-        return v
+    _ramp = field_validator("ramp")(_check_ramp)
 
     def ramp_at(self, day: int) -> float:
         """The coverage multiplier on ``day`` (1 without a ramp)."""
-        if not self.ramp:
-            return 1.0
-        import numpy as np
-
-        days, mult = zip(*self.ramp)
-        return float(np.interp(day, days, mult))
+        return _ramp_value(self.ramp, day)
 
     @field_validator("coverage")
     @classmethod
@@ -628,6 +655,114 @@ class Responses(Strict):
     breakup: Breakup = Breakup()
 
 
+# ---------------------------------------------------------------- power and time
+class Dated(Sourced):
+    """Something that happens on a day: ``day`` (days since day 0) or ``date`` (needs ``simulation.start``)."""
+
+    day: int | None = Field(None, ge=0, le=36500, description="the day number (day 0 is the first simulated day)")
+    date: datetime.date | None = Field(None, description="the calendar date (YYYY-MM-DD); needs simulation.start")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Dated:
+        if (self.day is None) == (self.date is None):
+            raise located(("day",), "give exactly one of 'day' (a day number) or 'date' (YYYY-MM-DD)",
+                          found=None if self.day is None else self.day, allowed="day: 0 to 36500, or date: YYYY-MM-DD")  # fmt: skip
+        return self
+
+    def day_number(self, start: datetime.date | None) -> int:
+        """The day number, from ``date`` and ``simulation.start`` when dated."""
+        if self.day is not None:
+            return self.day
+        assert start is not None and self.date is not None
+        return (self.date - start).days
+
+
+class Change(Dated):
+    """A dated change to rulebook values: from its day on, the run uses the rulebook with ``set`` applied."""
+
+    set: dict[str, Any] = Field(
+        min_length=1, description="key path -> new value, as for --set: detection.channels.cameras.coverage: 0.6"
+    )
+
+
+class Enrolment(Sourced):
+    """Who is in the system: a share of persons by region (and group, income), rising, then everyone (mandatory).
+
+    Person i is enrolled on day t when ``u_i < share_r(i) * ramp(t) * groups[g(i)] * (income_i / median) ** income``
+    with a fixed uniform draw ``u_i`` (so the enrolled stay enrolled while the share rises), or when t is on or
+    after ``mandatory``. Persons not enrolled are neither scored nor sanctioned.
+    """
+
+    share: float | dict[str, float] = Field(description="share of persons enrolled; a mapping gives it per region, with 'default'")
+    ramp: list[tuple[int, float]] | None = Field(
+        None, description="[[day, multiplier], ...]: the share is multiplied by a piecewise-linear function of the day (pilots growing)"
+    )
+    groups: dict[str, float] = Field({}, description="group -> multiplier of the share (default 1)")
+    income: float = Field(0.0, ge=-5, le=5, description="the share is multiplied by (income / median income) ** this")
+    mandatory: int | None = Field(None, ge=0, le=36500, description="day from which everyone is enrolled")
+    mandatory_date: datetime.date | None = Field(None, description="the same as a date (needs simulation.start)")
+
+    @field_validator("share")
+    @classmethod
+    def _shares(cls, v: float | dict[str, float]) -> float | dict[str, float]:
+        for x in v.values() if isinstance(v, dict) else [v]:
+            if not 0.0 <= float(x) <= 1.0:
+                raise ValueError(f"an enrolment share must be between 0 and 1; got {x}")
+        return v
+
+    _ramp = field_validator("ramp")(_check_ramp)
+
+    @field_validator("groups")
+    @classmethod
+    def _multipliers(cls, v: dict[str, float]) -> dict[str, float]:
+        for g, x in v.items():
+            if not 0.0 <= float(x) <= 100.0:
+                raise located((g,), "a group's multiplier must be between 0 and 100", found=x, allowed="0 to 100")
+        return v
+
+    def share_for(self, region: str) -> float:
+        if isinstance(self.share, dict):
+            return float(self.share.get(region, self.share.get("default", 0.0)))
+        return float(self.share)
+
+    def ramp_at(self, day: int) -> float:
+        return _ramp_value(self.ramp, day)
+
+    def mandatory_day(self, start: datetime.date | None) -> int | None:
+        if self.mandatory is not None:
+            return self.mandatory
+        if self.mandatory_date is not None and start is not None:
+            return (self.mandatory_date - start).days
+        return None
+
+
+class Fault(Dated):
+    """Errors in bulk: on one day a fault writes false records of ``behaviour`` to many persons at once."""
+
+    behaviour: str = Field(description="the person behaviour the false records are of")
+    share: float | None = Field(None, ge=0, le=1, description="share of the persons matching 'where' hit")
+    count: int | None = Field(None, ge=0, le=10**10, description="number of persons hit (at most all matching)")
+    where: str = Field("true", description="condition the persons hit match (default everyone)")
+    records: int = Field(1, ge=1, le=100, description="false records written to each person hit")
+
+    @model_validator(mode="after")
+    def _how_many(self) -> Fault:
+        if (self.share is None) == (self.count is None):
+            raise located(("share",), "give exactly one of 'share' (of the persons matching 'where') or 'count'")
+        return self
+
+
+class Targeting(Sourced):
+    """Records aimed at people: false records written on purpose against persons matching ``where``, at a rate."""
+
+    behaviour: str = Field(description="the person behaviour the records are of")
+    where: str = Field(description="condition on the persons aimed at, e.g. group == critic or count(criticise_online, 365) > 0")
+    rate: float = Field(ge=0, le=365, description="records per aimed-at person per year")
+    start: int = Field(0, ge=0, le=36500, description="first day records are written")
+    end: int | None = Field(None, ge=0, le=36500, description="day from which no more are written (default: never)")
+
+
+
 class Simulation(Strict):
     days: int = Field(365, ge=1, le=36500)
     seed: int = Field(0, ge=0, le=2**63 - 1)
@@ -649,6 +784,10 @@ class Rulebook(Strict):
     institutions: Institutions = Institutions()
     responses: Responses = Responses()
     ratings: Ratings = Field(Ratings(), description="peer rating; read only when score.basis is 'ratings'")
+    enrolment: Enrolment | None = Field(None, description="who is in the system (default: everyone from day 0)")
+    faults: list[Fault] = Field([], description="errors in bulk: one-off false records to many persons")
+    targeting: list[Targeting] = Field([], description="records aimed at people: false records written on purpose")
+    timeline: list[Change] = Field([], description="dated changes to rulebook values")
     simulation: Simulation = Simulation()
 
     #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text
@@ -656,6 +795,8 @@ class Rulebook(Strict):
     _yaml: str | None = PrivateAttr(None)
     #: where population.network is in the file (a socialcredit.errors.Location), for errors found while building
     _network_location: Any = PrivateAttr(None)
+    #: the rulebooks in force after each timeline change, [(day, rulebook)] (see rulebook.timeline.in_force)
+    _timeline: Any = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Rulebook:
@@ -740,6 +881,7 @@ class Rulebook(Strict):
         for i, t in enumerate(self.responses.unfriending.tiers):
             if t not in tiers:
                 raise located(("responses", "unfriending", "tiers", i), f"unknown tier {t!r}", found=t, allowed=", ".join(tiers))
+        self._check_power_and_time(regions, behaviours)
         seen_ids: set[str] = set()
         for i, src in enumerate(self.meta.sources):
             if src.id in seen_ids:
@@ -755,6 +897,42 @@ class Rulebook(Strict):
                     allowed=", ".join(sorted(source_ids)) or "(meta.sources is empty)",
                 )
         return self
+
+    def _check_power_and_time(self, regions: list[str], behaviours: set[str]) -> None:
+        """Cross-checks of enrolment, faults, targeting and the timeline (names exist, dates have a calendar)."""
+        start = self.simulation.start
+        no_start = "set simulation.start (the calendar date of day 0), or give 'day'"
+        for section, items in (("faults", self.faults), ("targeting", self.targeting)):
+            for i, item in enumerate(items):
+                if item.behaviour not in behaviours:
+                    raise located((section, i, "behaviour"), f"unknown person behaviour {item.behaviour!r}",
+                                  found=item.behaviour, allowed=", ".join(sorted(behaviours)))  # fmt: skip
+        for section, items in (("faults", self.faults), ("timeline", self.timeline)):
+            for i, item in enumerate(items):
+                if item.date is not None and start is None:
+                    raise located((section, i, "date"), "a date needs the calendar date of day 0", found=str(item.date), allowed=no_start)
+                if item.date is not None and item.date < start:
+                    raise located((section, i, "date"), f"the date is before day 0 ({start})", found=str(item.date),
+                                  allowed=f"{start} or later")  # fmt: skip
+        for i, t in enumerate(self.targeting):
+            if t.end is not None and t.end <= t.start:
+                raise located(("targeting", i, "end"), "'end' must come after 'start'", found=t.end, allowed=f"above {t.start}")
+        en = self.enrolment
+        if en is None:
+            return
+        if isinstance(en.share, dict):
+            _check_region_keys(("enrolment", "share"), en.share, regions)
+        groups = self.group_names
+        for g in en.groups:
+            if g not in groups:
+                raise located(("enrolment", "groups", g), f"unknown group {g!r}", found=g, allowed=", ".join(groups))
+        if en.mandatory is not None and en.mandatory_date is not None:
+            raise located(("enrolment", "mandatory_date"), "give 'mandatory' (a day) or 'mandatory_date', not both")
+        if en.mandatory_date is not None and start is None:
+            raise located(("enrolment", "mandatory_date"), "a date needs the calendar date of day 0",
+                          found=str(en.mandatory_date), allowed=no_start)  # fmt: skip
+        if en.mandatory_date is not None and en.mandatory_date < start:
+            raise located(("enrolment", "mandatory_date"), f"the date is before day 0 ({start})", found=str(en.mandatory_date))
 
     # convenience -------------------------------------------------------
     @property
@@ -822,4 +1000,12 @@ def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
     for name in ("deterrence", "gaming", "income", "unfriending", "breakup"):
         out.append((("responses", name), getattr(rb.responses, name)))
     out.append((("ratings",), rb.ratings))
+    for name, ch in rb.detection.channels.items():
+        if ch.follows_findings is not None:
+            out.append((("detection", "channels", name, "follows_findings"), ch.follows_findings))
+    if rb.enrolment is not None:
+        out.append((("enrolment",), rb.enrolment))
+    for section in ("faults", "targeting", "timeline"):
+        for i, item in enumerate(getattr(rb, section)):
+            out.append(((section, i), item))
     return out

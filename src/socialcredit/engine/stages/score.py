@@ -278,7 +278,7 @@ def run(sim: Sim) -> None:
         st.friends_mean, st.friends_mean_cf, st.partner_score, st.partner_score_cf, pers.employer, company_score, company_score_cf,
         plan.score.w_friends, plan.score.w_partner, plan.score.w_employer, plan.score.initial, plan.score.lo, plan.score.hi, st.score, st.score_cf,
     )  # fmt: skip
-    if relax < 1.0 or social_day or day == 0 or sim.full_score_pass:
+    if relax < 1.0 or social_day or day == 0 or sim.full_score_pass or sim.switched_today:
         score_kernel(st.points, st.points_cf, relax, *args)
         sim.handoffs.rescore = sim.handoffs.rescore[:0]
         sim.handoffs.touched = None  # everyone may have changed
