@@ -45,6 +45,9 @@ STREAMS: dict[str, int] = {
     "company_detect": 18,  # whether a company behaviour is recorded (sub = behaviour index)
     "rating": 19,  # peer ratings: interactions, partners, rating noise, likeability (see engine/stages/rating.py)
     "warnings": 20,  # whether a harmful act is warned about on the spot (engine/stages/warnings.py)
+    "enrolment": 21,  # each person's fixed draw against the enrolment share (engine/stages/enrolment.py)
+    "fault": 22,  # who a fault hits (step = day, sub = fault index; engine/stages/faults.py)
+    "targeting": 23,  # who is aimed at today (step = day, sub = targeting index; engine/stages/targeting.py)
 }
 
 

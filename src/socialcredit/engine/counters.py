@@ -47,13 +47,17 @@ def tally_events(actor, beh, target, false, region, group, tier, R, G, counts, b
 
 
 @njit(cache=True)
-def tally_records(person, beh, flags, region, group, tier, R, G, counts, bcounts):
+def tally_records(person, beh, flags, region, group, tier, R, G, counts, bcounts, col_fault, col_targeted):
     for k in range(person.shape[0]):
         p = person[k]
         col = 3 if (flags[k] & 1) else 2
         c = _combo(p, region, group, tier, R, G)
         counts[c, col] += 1
         bcounts[c, beh[k], col] += 1
+        if flags[k] & 8:  # layout.FAULT
+            counts[c, col_fault] += 1
+        if flags[k] & 16:  # layout.TARGETED
+            counts[c, col_targeted] += 1
 
 
 @njit(cache=True)
@@ -117,7 +121,7 @@ class DayCounters:
         tally_events(actor, beh, target, false, *self._args(), self.counts, self.bcounts)
 
     def records(self, person, beh, flags) -> None:
-        tally_records(person, beh, flags, *self._args(), self.counts, self.bcounts)
+        tally_records(person, beh, flags, *self._args(), self.counts, self.bcounts, M["records_fault"], M["records_targeted"])
 
     def list_changes(self, name: str, entered: np.ndarray, left: np.ndarray) -> None:
         tally_persons(entered, *self._args(), self.counts, M[f"{name}_entries"])

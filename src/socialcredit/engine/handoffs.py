@@ -40,6 +40,9 @@ class Handoffs:
     #: Persons denied a service (or refused a reward) today, one entry per sanction (int64).
     #: Written by ``services``; read by ``appeal`` and ``perceived_risk``.
     sanctioned: np.ndarray = field(default_factory=_none_int64)
+    #: Records the channels made today (person int32, behaviour uint8), before delays.
+    #: Written by ``detect`` when a channel follows its findings; read by ``surveillance``.
+    detected: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: _no_records()[:2])
 
     # ---- carried to the next day
     #: Persons on a list or whose list status changed (int64), or None before the first partial pass.
@@ -55,6 +58,7 @@ class Handoffs:
         self.touched = None
         self.black_entered = _none_int64()
         self.sanctioned = _none_int64()
+        self.detected = _no_records()[:2]
 
 
 @dataclass

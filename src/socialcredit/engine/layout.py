@@ -23,3 +23,5 @@ NO_EVENT = np.uint8(255)
 FALSE = np.uint8(1)  #: the record is false: the person did not do it (misidentified or spurious)
 SPURIOUS = np.uint8(2)  #: a record of an event that never happened (a channel's spurious rate)
 SERVICE = np.uint8(4)  #: written by a service's consequence or a company coupling, not by a channel
+FAULT = np.uint8(8)  #: written by a fault (errors in bulk); always FALSE too
+TARGETED = np.uint8(16)  #: written on purpose against a person aimed at (records aimed at people); always FALSE too

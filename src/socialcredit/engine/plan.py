@@ -183,6 +183,58 @@ class ListsPlan:
 
 
 @dataclass
+class FaultPlan:
+    """``faults``: on ``day`` a fault writes ``records`` false records of ``behaviour`` to the persons it hits."""
+
+    day: int
+    behaviour: int
+    share: float  # of the persons matching ``where`` (-1 when ``count`` is given)
+    count: int  # persons hit (-1 when ``share`` is given)
+    where: Condition
+    records: int
+
+
+@dataclass
+class TargetPlan:
+    """``targeting``: false records of ``behaviour`` written on purpose against persons matching ``where``."""
+
+    behaviour: int
+    where: Condition
+    rate_day: float  # records per aimed-at person per day
+    start: int
+    end: int  # first day without records (the run's length when open-ended)
+
+
+@dataclass
+class EnrolmentPlan:
+    """``enrolment``: person i is in on day t when u_i < base_i * ramp(t), or from ``mandatory`` on."""
+
+    share: np.ndarray  # float64 (R,)
+    groups: np.ndarray  # float64 (G,) multipliers
+    income: float  # elasticity of the share to income / median income
+    ramp: list[tuple[int, float]] | None
+    mandatory: int  # day everyone is in (a day after the run when never)
+
+    def ramp_at(self, day: int) -> float:
+        if not self.ramp:
+            return 1.0
+        days, mult = zip(*self.ramp)
+        return float(np.interp(day, days, mult))
+
+
+@dataclass
+class FollowPlan:
+    """``detection.channels.X.follows_findings``: the channels whose coverage follows their findings."""
+
+    channels: np.ndarray  # int64 (F,) channel indices
+    period: np.ndarray  # int64 (F,)
+    memory: np.ndarray  # int64 (F,)
+    uniform: np.ndarray  # float64 (F,)
+    sharpness: np.ndarray  # float64 (F,)
+    per_coverage: np.ndarray  # bool (F,)
+
+
+@dataclass
 class ConditionPlan:
     """What the compiled conditions read, across sections."""
 
@@ -208,6 +260,10 @@ class Plan:
     services: list[ServicePlan]
     conditions: ConditionPlan
     ratings: RatingPlan | None = None  # scores come from peer ratings (score.basis: ratings)
+    enrolment: EnrolmentPlan | None = None  # who is in the system (None: everyone, always)
+    faults: list[FaultPlan] = field(default_factory=list)
+    targeting: list[TargetPlan] = field(default_factory=list)
+    follows: FollowPlan | None = None  # channels whose coverage follows their findings
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -336,7 +392,7 @@ def build_plan(rb: Rulebook) -> Plan:
     slots: list[tuple[int, int]] = []
     conds = [s.condition for s in services] + [
         c for lp in (blacklist, redlist) if lp is not None for c in (lp.enter, lp.exit) if c is not None
-    ]
+    ] + compiled.faults + compiled.targeting
     for c in conds:
         for bname, days in sorted(c.counts):
             slot = (names.index(bname), int(days))
@@ -419,8 +475,49 @@ def build_plan(rb: Rulebook) -> Plan:
             count_keys=[count_key(names[b], d_) for b, d_ in slots],
         ),
         ratings=_rating_plan(rb) if sc.basis == "ratings" else None,
-    )
+        enrolment=_enrolment_plan(rb),
+        faults=[
+            FaultPlan(day=f.day_number(rb.simulation.start), behaviour=names.index(f.behaviour),
+                      share=-1.0 if f.share is None else float(f.share), count=-1 if f.count is None else int(f.count),
+                      where=compiled.faults[i], records=f.records)
+            for i, f in enumerate(rb.faults)
+        ],
+        targeting=[
+            TargetPlan(behaviour=names.index(t.behaviour), where=compiled.targeting[i], rate_day=t.rate / 365.0,
+                       start=t.start, end=rb.simulation.days if t.end is None else t.end)
+            for i, t in enumerate(rb.targeting)
+        ],
+        follows=_follow_plan(rb),
+    )  # fmt: skip
     return plan
+
+
+def _enrolment_plan(rb: Rulebook) -> EnrolmentPlan | None:
+    en = rb.enrolment
+    if en is None:
+        return None
+    mandatory = en.mandatory_day(rb.simulation.start)
+    return EnrolmentPlan(
+        share=np.array([en.share_for(r) for r in rb.region_names], np.float64),
+        groups=np.array([en.groups.get(g, 1.0) for g in rb.group_names], np.float64),
+        income=float(en.income),
+        ramp=en.ramp,
+        mandatory=rb.simulation.days + 1 if mandatory is None else mandatory,
+    )
+
+
+def _follow_plan(rb: Rulebook) -> FollowPlan | None:
+    chans = [(i, ch.follows_findings) for i, ch in enumerate(rb.detection.channels.values()) if ch.follows_findings is not None]
+    if not chans:
+        return None
+    return FollowPlan(
+        channels=np.array([i for i, _ in chans], np.int64),
+        period=np.array([f.period for _, f in chans], np.int64),
+        memory=np.array([f.memory for _, f in chans], np.int64),
+        uniform=np.array([f.uniform for _, f in chans], np.float64),
+        sharpness=np.array([f.sharpness for _, f in chans], np.float64),
+        per_coverage=np.array([f.per_coverage for _, f in chans], np.bool_),
+    )
 
 
 def _rating_plan(rb: Rulebook) -> RatingPlan:

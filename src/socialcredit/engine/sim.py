@@ -31,6 +31,8 @@ from socialcredit.engine.plan import Plan, build_plan
 from socialcredit.engine.stages import friends_mean
 from socialcredit.engine.stages.company import CompanyBook
 from socialcredit.engine.stages.daily import DailyAggregates
+from socialcredit.engine.stages.enrolment import Enrolment
+from socialcredit.engine.stages.surveillance import Surveillance
 from socialcredit.engine.stages.rating import RatingBook
 from socialcredit.engine.state import State, class_rates, new_state
 from socialcredit.errors import SocialCreditError
@@ -71,6 +73,8 @@ class Sim:
         self.handoffs = Handoffs()
         self.full_score_pass = False  # update every score every day (tests compare it with the partial update)
         self.far_ties = None  # the friends' mean's index of far ties (fixed networks only; see stages.friends_mean)
+        self.enrolment: Enrolment | None = None  # who is in the system (stages.enrolment), with an enrolment section
+        self.surveillance: Surveillance | None = None  # channels following their findings (stages.surveillance)
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
@@ -102,6 +106,8 @@ class Sim:
         self.pending_appeals: dict[int, list[tuple[np.ndarray, ...]]] = {}
         self.company_book = CompanyBook(self) if self.pop.companies is not None and plan.companies_active else None
         self.rating_book = RatingBook(self) if plan.ratings is not None else None
+        self.enrolment = Enrolment(self) if plan.enrolment is not None else None
+        self.surveillance = Surveillance(self) if plan.follows is not None else None
         self.counters = DayCounters(self)
         self.audit = Audit(self)
         self.daily = DailyAggregates(self)
@@ -116,6 +122,13 @@ class Sim:
         person = person.astype(np.int32, copy=False)
         beh = beh.astype(np.uint8, copy=False)
         flags = flags.astype(np.uint8, copy=False)
+        if self.enrolment is not None and not self.enrolment.everyone:  # nothing is recorded about the unenrolled
+            keep = self.enrolment.mask[person]
+            if not keep.all():
+                person, beh, flags = person[keep], beh[keep], flags[keep]
+                delay = delay if np.ndim(delay) == 0 else np.asarray(delay)[keep]
+                if person.size == 0:
+                    return
         if np.ndim(delay) == 0:
             st.pending.setdefault(st.day + int(delay), []).append((person, beh, flags))
             return

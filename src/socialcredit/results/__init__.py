@@ -47,6 +47,7 @@ class Results:
     rulebook_yaml: str | None = None
     final_state: pd.DataFrame | None = None
     audit_persons: pd.DataFrame | None = None  # one row per audited person: region, group, start and end
+    coverage: pd.DataFrame | None = None  # channels following their findings: coverage and records by day and region
     stage_times: dict[str, float] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- building
@@ -117,6 +118,7 @@ class Results:
             "scale_to": rb.simulation.scale_to,
         }
         return cls(
+            coverage=_coverage_table(sim, days),
             daily=daily,
             services=svc_frames,
             behaviours=behaviours,
@@ -132,6 +134,8 @@ class Results:
         tables = {"daily": self.daily, "services": self.services, "behaviours": self.behaviours, "audit": self.audit}
         if self.audit_persons is not None:
             tables["audit_persons"] = self.audit_persons
+        if self.coverage is not None:
+            tables["coverage"] = self.coverage
         if table not in tables:
             raise KeyError(f"unknown table {table!r}; tables: {', '.join(tables)}")
         df = tables[table]
@@ -158,6 +162,26 @@ class Results:
     def save(self, run_dir: str, **kwargs) -> None:
         """Write a run folder (see :mod:`socialcredit.results.runfolder`); read it back with ``read_run``."""
         write_results(self, run_dir, **kwargs)
+
+
+def _coverage_table(sim, days: int) -> pd.DataFrame | None:
+    """One row per day, following channel and region: its coverage that day and the records it found."""
+    sv = sim.surveillance
+    if sv is None:
+        return None
+    plan = sim.plan
+    chans = [plan.detection.channel_names[c] for c in plan.follows.channels]
+    regions = sim.rulebook.region_names
+    F, R = len(chans), len(regions)
+    return pd.DataFrame(
+        {
+            "day": np.repeat(np.arange(days), F * R).astype(np.int32),
+            "channel": np.tile(np.repeat(np.array(chans, dtype=object), R), days),
+            "region": np.tile(np.array(regions, dtype=object), days * F),
+            "coverage": sv.history[:days].ravel(),
+            "records": sv.found_history[:days].ravel().astype(np.int64),
+        }
+    )
 
 
 def _daily_columns(sim, days: int, is_all: np.ndarray) -> dict[str, np.ndarray]:
@@ -217,6 +241,8 @@ def _daily_columns(sim, days: int, is_all: np.ndarray) -> dict[str, np.ndarray]:
                 cols[m.name] = np.where(is_all, np.repeat(v, ncells), np.nan)
         else:  # pragma: no cover - measures.py checks the vocabulary
             raise ValueError(f"measure {m.name!r}: unknown over_cells {how!r}")
+    if sim.plan.enrolment is None:  # everyone is in: the engine counts enrolment only when there is one
+        cols["enrolled"] = cols["persons"].astype(np.int64)
     return cols
 
 

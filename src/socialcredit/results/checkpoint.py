@@ -58,8 +58,10 @@ from socialcredit.engine.handoffs import Handoffs
 from socialcredit.engine.sim import Sim, Timings
 from socialcredit.engine.stages.company import CompanyBook
 from socialcredit.engine.stages.daily import DailyAggregates
+from socialcredit.engine.stages.enrolment import Enrolment
 from socialcredit.engine.stages.friends_mean import FarTies
 from socialcredit.engine.stages.rating import RatingBook
+from socialcredit.engine.stages.surveillance import Surveillance
 from socialcredit.engine.state import RecordLog, State
 from socialcredit.errors import InputError, SocialCreditError
 from socialcredit.files import read_json, write_atomic
@@ -118,7 +120,7 @@ _CONSTANT: frozenset[tuple[str, str]] = frozenset(
 def _walked() -> dict[str, type]:
     """The classes whose instances are saved attribute by attribute; no other class is ever built from a file."""
     classes = (Sim, Timings, Handoffs, Population, Persons, Companies, Network, State, RecordLog, CompanyBook, DayCounters,
-               Audit, DailyAggregates, RatingBook, FarTies)  # fmt: skip
+               Audit, DailyAggregates, RatingBook, FarTies, Enrolment, Surveillance)  # fmt: skip
     return {c.__name__: c for c in classes}
 
 

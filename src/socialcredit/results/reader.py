@@ -103,6 +103,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
               "points": "num?", "service": "text?", "wrongful": "bool?", "score": "num?", "tier": "text?"},
     "audit_persons": {"person": "num", "region": "text", "group": "text", "score_start": "num", "tier_start": "text",
                       "score_end": "num", "tier_end": "text"},
+    "coverage": {"day": "num", "channel": "text", "region": "text", "coverage": "num", "records": "num"},
     "stage_times": {"stage": "text", "seconds": "num"},
 }  # fmt: skip
 _NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
@@ -217,6 +218,7 @@ def read_results(run_dir: str | os.PathLike):
         behaviours=frames["behaviours"],
         audit=frames["audit"],
         audit_persons=frames["audit_persons"],
+        coverage=frames["coverage"],
         meta=meta,
         rulebook_yaml=rulebook_yaml,
         final_state=final_state,

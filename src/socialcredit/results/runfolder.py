@@ -34,7 +34,7 @@ from socialcredit.results import checkpoint
 from socialcredit.files import check_writable
 
 TABLES = ("daily", "services", "behaviours", "audit")
-OPTIONAL_TABLES = ("audit_persons",)  # absent from run folders written before it existed
+OPTIONAL_TABLES = ("audit_persons", "coverage")  # absent from older run folders; coverage only with follows_findings
 
 
 def default_run_dir(scenario: str, root: str | os.PathLike = "runs") -> Path:

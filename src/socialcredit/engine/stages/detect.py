@@ -194,7 +194,7 @@ def run(sim: Sim) -> None:
     false = np.empty(m, np.uint8)
     seed = plan.seed
     S = rng.STREAMS
-    coverage = plan.coverage_on(day)
+    coverage = plan.coverage_on(day) if sim.surveillance is None else sim.surveillance.today(plan, day)
     vkey = rng.key(seed, "victim", day)
     detect_kernel(
         rng.key(seed, "detect", day),
@@ -228,6 +228,8 @@ def run(sim: Sim) -> None:
             rec_person = np.concatenate([rec_person, sp_person])
             rec_beh = np.concatenate([rec_beh, sp_beh])
             rec_flags = np.concatenate([rec_flags, np.full(sp_person.size, FALSE | SPURIOUS, np.uint8)])
+    if sim.surveillance is not None:
+        sim.handoffs.detected = (rec_person, rec_beh)
     if plan.detection.delay.size and (plan.detection.delay == plan.detection.delay[0]).all():  # one delay for every channel
         sim.schedule(rec_person, rec_beh, rec_flags, int(plan.detection.delay[0]))
     else:

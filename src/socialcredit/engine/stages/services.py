@@ -75,6 +75,10 @@ def run(sim: Sim) -> None:
             continue
         hit = sp.condition(PersonFields(sim, idx=idx), n=idx.size)
         hit_cf = sp.condition(PersonFields(sim, cf=True, idx=idx), n=idx.size)
+        if sim.enrolment is not None and not sim.enrolment.everyone:  # the system neither denies nor rewards the unenrolled
+            inside = sim.enrolment.mask[idx]
+            hit = hit & inside
+            hit_cf = hit_cf & inside
         if sp.is_reward:
             outcome = idx[hit]
             wrongful = idx[~hit & hit_cf]  # reward lost only because of false records
