@@ -178,6 +178,10 @@ class Sim:
             self.far_ties = friends_mean.index_far_ties(self.pop.network.indptr, self.pop.network.indices, new.score.composite)
         if new.score.recovery_mode == "expire" and not np.array_equal(old.behaviours.points, new.behaviours.points):
             revalue_records(self, old, new)
+        if self.surveillance is not None:
+            self.surveillance.restart(new)  # a change to a following channel restarts from its coverage
+        if self.enrolment is not None:
+            self.enrolment.base = self.enrolment.base[:0]  # the shares may have changed: recompute today
         self.switched_today = True
 
     def step(self) -> None:
@@ -203,8 +207,8 @@ class Sim:
         """
         if self.state is None:
             self.setup()
-        if self.changes and self.state.day not in self.changes and self.plan_on(self.state.day) is not self.plan:
-            self.switch_plan(self.plan_on(self.state.day))  # resumed from a checkpoint after a change
+        if self.changes:  # resumed from a checkpoint after a change: its state was saved under that plan
+            self.plan = self.plan_on(self.state.day - 1) if self.state.day > 0 else self.plan
         days = self.plan.days
         t0 = time.perf_counter()
         while self.state.day < days:

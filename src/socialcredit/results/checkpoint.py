@@ -103,8 +103,10 @@ _SKIP: dict[str, frozenset[str]] = {
 _LAZY: dict[str, frozenset[str]] = {}
 # Arrays whose shape changes during a run (growing logs, today's batches); others must keep the setup shape.
 _VARIABLE: frozenset[tuple[str, str]] = frozenset(
-    (("RecordLog", "person"), ("RecordLog", "code"), ("Handoffs", "records"), ("Handoffs", "sanctioned"),
-     ("Handoffs", "rescore"), ("Handoffs", "black_entered"), ("Handoffs", "touched"), ("Handoffs", "list_watch"))
+    (("RecordLog", "person"), ("RecordLog", "code"), ("State", "latest_penalty"), ("State", "partner_score"),
+     ("State", "partner_score_cf"), ("Enrolment", "base"), ("Handoffs", "records"), ("Handoffs", "sanctioned"),
+     ("Handoffs", "rescore"), ("Handoffs", "black_entered"), ("Handoffs", "touched"), ("Handoffs", "list_watch"),
+     ("Handoffs", "detected"))
 )  # fmt: skip
 # Attributes that may be None on a later day although setup gives them a value.
 _NULLABLE: frozenset[tuple[str, str]] = frozenset((("Handoffs", "touched"), ("Handoffs", "list_watch")))
@@ -512,7 +514,7 @@ def _check_ranges(sim: Sim) -> None:
     def log(what: str, lg: Any, m: int) -> None:
         if not (0 <= lg.size <= lg.person.shape[0] == lg.code.shape[0] and lg.base >= 0):
             raise _Refused(f"{what} has an inconsistent size")
-        within(f"{what} (persons)", lg.person[: lg.size], 0, m)
+        within(f"{what} (persons)", lg.person[: lg.size], -1, m)  # -1: a record overturned on appeal (kernels skip it)
         within(f"{what} (behaviours)", lg.code[: lg.size] & np.uint8(127), 0, nb)
         starts = np.asarray(lg.day_start, dtype=np.int64)
         if starts.size and (starts[0] < lg.base or starts[-1] > lg.base + lg.size or (np.diff(starts) < 0).any()):

@@ -36,7 +36,6 @@ class Enrolment:
         self.mask = np.zeros(n, np.bool_)
         self.everyone = False  # from the mandatory day on (nothing left to do)
         self.level = -1.0  # the ramp multiplier the mask was made with (-1: not made yet)
-        self.plan_id = 0  # id() of the enrolment plan the base shares come from
         self.base = np.zeros(0, np.float64)
 
     def _base(self, sim: Sim, ep: EnrolmentPlan) -> np.ndarray:
@@ -60,9 +59,8 @@ class Enrolment:
             return new
         self.everyone = False
         level = ep.ramp_at(day)
-        if id(ep) != self.plan_id or self.base.size == 0:
+        if self.base.size == 0:  # at the start, and after a timeline change (Sim.switch_plan empties it)
             self.base = self._base(sim, ep)
-            self.plan_id = id(ep)
             self.level = -1.0
         if level == self.level:
             return np.zeros(0, np.int64)

@@ -42,7 +42,6 @@ class Surveillance:
         self.total = np.zeros(F, np.float64)
         self.history = np.zeros((plan.days, F, R), np.float64)  # coverage in force each day
         self.found_history = np.zeros((plan.days, F, R), np.int64)  # records found each day
-        self.plan_id = 0
         self.restart(plan)
 
     def restart(self, plan: Plan) -> None:
@@ -50,12 +49,9 @@ class Surveillance:
         cov = plan.detection.coverage[plan.follows.channels]
         self.coverage = cov.astype(np.float64).copy()
         self.total = (cov * self.persons).sum(axis=1)
-        self.plan_id = id(plan)
 
     def today(self, plan: Plan, day: int) -> np.ndarray:
         """Coverage (C, R) in force today: the plan's, with the following channels' rows replaced (times their ramp)."""
-        if id(plan) != self.plan_id:
-            self.restart(plan)
         cov = plan.coverage_on(day).copy()
         ramp = np.array([plan.rulebook.detection.channels[plan.detection.channel_names[c]].ramp_at(day) for c in plan.follows.channels])
         cov[plan.follows.channels] = self.coverage * ramp[:, None]
