@@ -116,6 +116,7 @@ class Results:
             "service_kinds": ["reward" if s.is_reward else "punishment" for s in plan.services],
             "setup_seconds": dict(sim.timings.setup),
             "scale_to": rb.simulation.scale_to,
+            "timeline_days": sorted(d for d in sim.changes if d < days),  # days a timeline change took effect
         }
         return cls(
             coverage=_coverage_table(sim, days),

@@ -55,6 +55,7 @@ _META_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "service_kinds": (lambda x: isinstance(x, list) and all(k in ("reward", "punishment") for k in x), "a list of 'reward' or 'punishment'"),
     "setup_seconds": (lambda x: isinstance(x, dict) and all(_is_number(v) for v in x.values()), "an object of numbers"),
     "scale_to": (lambda x: x is None or (_is_number(x) and x > 0), "a number > 0, or null"),
+    "timeline_days": (lambda x: isinstance(x, list) and all(_is_count(d) for d in x), "a list of whole numbers >= 0"),
 }
 
 
