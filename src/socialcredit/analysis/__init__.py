@@ -1,4 +1,4 @@
-"""Measures of what a run did: inequality, mobility, segregation, errors, disparate impact, behaviour change;
+"""Measures of what a run did: inequality, mobility, segregation, errors, faults, disparate impact, behaviour change;
 audit trails of sampled persons, and comparisons of two runs.
 
 Every function takes the :class:`~socialcredit.results.Results` of a run
@@ -34,6 +34,12 @@ from socialcredit.analysis.errors import (
     time_to_clear,
     wrongful_denials_by_service,
 )
+from socialcredit.analysis.faults import (
+    coverage_concentration,
+    fault_cascade,
+    fault_cascades,
+    fault_days,
+)
 from socialcredit.analysis.history import (
     audited_persons,
     person_history,
@@ -55,6 +61,7 @@ __all__ = [
     "assortativity",
     "audited_persons",
     "compare",
+    "coverage_concentration",
     "design_differences",
     "key_measures",
     "paired_differences",
@@ -69,6 +76,9 @@ __all__ = [
     "disparate_impact",
     "error_summary",
     "false_records_by_channel",
+    "fault_cascade",
+    "fault_cascades",
+    "fault_days",
     "gini",
     "gini_over_time",
     "kaplan_meier_median",

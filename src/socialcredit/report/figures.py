@@ -11,11 +11,15 @@ figures can be read without the text around them.
 Figures are built as plain ``matplotlib.figure.Figure`` objects on the Agg
 canvas: nothing is registered with pyplot, nothing opens a window, and
 nothing needs closing. :data:`FIGURES` lists them in the report's order with
-the note the report shows when one is skipped.
+the note the report shows when one is skipped; :data:`MECHANISM_FIGURES`
+follows with the figures of mechanisms a rulebook may have (enrolment,
+faults, targeting, surveillance that follows its findings), each in the
+report only when the run has it (:func:`figures_for`).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Callable
@@ -35,9 +39,14 @@ from socialcredit.analysis.errors import (
     false_records_by_channel,
     wrongful_denials_by_service,
 )
+from socialcredit.analysis.faults import WINDOWS, coverage_concentration, fault_cascades
 from socialcredit.analysis.segregation import network_series
+from socialcredit.errors import SocialCreditError
 from socialcredit.literal import figures
 from socialcredit.results import KINDS
+from socialcredit.rulebook.document import parse_document
+from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.validation import validate
 
 STYLE = {
     "font.size": 10.5,
@@ -546,18 +555,351 @@ def behaviour(res, baseline=None) -> Figure | None:
     return fig
 
 
+# --------------------------------------------------------------------------- mechanisms: shown only when the run has them
+# Enrolment, faults, targeting and surveillance that follows its findings are sections of the report only when
+# the run's rulebook has them (and the run folder holds their data: a folder written before they existed has
+# neither). Without a rulebook (results from Sim.run), the data decide.
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_rulebook(text: str) -> Rulebook | None:
+    try:
+        return validate(Rulebook, parse_document(text, "rulebook.yaml of the run"))
+    except (SocialCreditError, ValueError):  # a rulebook this version no longer reads: the data decide
+        return None
+
+
+def _rulebook(res) -> Rulebook | None:
+    """The run's validated rulebook, or None when the results carry none (or one this version cannot read)."""
+    return _parsed_rulebook(res.rulebook_yaml) if res.rulebook_yaml else None
+
+
+def _cells(res, breakdown: str) -> pd.DataFrame:
+    """The daily rows of one breakdown (region, group), level as text, in day order."""
+    d = res.daily[res.daily["breakdown"] == breakdown].copy()
+    d["level"] = d["level"].astype(str)
+    return d.sort_values("day", kind="stable")
+
+
+def _levels(res, breakdown: str) -> list[str]:
+    """The regions or groups in the rulebook's order (from the metadata, else as found in the table)."""
+    names = [str(x) for x in res.meta.get(f"{breakdown}s", [])]
+    return names or list(dict.fromkeys(_cells(res, breakdown)["level"]))
+
+
+def _colours(names: list[str]) -> dict[str, tuple]:
+    return dict(zip(names, matplotlib.colormaps["tab10"](np.arange(len(names)) % 10)))
+
+
+def _total(d: pd.DataFrame, column: str) -> int:
+    return int(d[column].sum()) if column in d.columns else 0
+
+
+def has_enrolment(res) -> bool:
+    """The rulebook has an ``enrolment`` section and the daily table counts the enrolled."""
+    if "enrolled" not in res.daily.columns:
+        return False
+    rb = _rulebook(res)
+    if rb is not None:
+        return rb.enrolment is not None
+    return bool((res.daily["enrolled"] != res.daily["persons"]).any())
+
+
+def fault_days_of(res) -> list[int]:
+    """The days of the run's faults: the rulebook's (within the run), else the days faults wrote records."""
+    d = _daily(res)
+    rb = _rulebook(res)
+    if rb is not None:
+        days = sorted({f.day_number(rb.simulation.start) for f in rb.faults})
+        return [day for day in days if len(d) and d["day"].iloc[0] <= day <= d["day"].iloc[-1]]
+    if "records_fault" not in d.columns:
+        return []
+    return [int(x) for x in d.loc[d["records_fault"] > 0, "day"]]
+
+
+def has_faults(res) -> bool:
+    """The rulebook has faults and the daily table counts their records."""
+    if "records_fault" not in res.daily.columns:
+        return False
+    rb = _rulebook(res)
+    if rb is not None:
+        return bool(rb.faults)
+    return _total(_daily(res), "records_fault") > 0
+
+
+def has_targeting(res) -> bool:
+    """The rulebook aims records at people and the daily table counts them."""
+    if "records_targeted" not in res.daily.columns:
+        return False
+    rb = _rulebook(res)
+    if rb is not None:
+        return bool(rb.targeting)
+    return _total(_daily(res), "records_targeted") > 0
+
+
+def has_coverage(res) -> bool:
+    """A channel follows its findings: the run has a ``coverage`` table."""
+    return getattr(res, "coverage", None) is not None and len(res.coverage) > 0
+
+
+def enrolment(res, baseline=None) -> Figure | None:
+    """The share of residents enrolled in the system over time, by region (and by group), with everyone's."""
+    d = _daily(res)
+    regions = _cells(res, "region")
+    if d.empty or "enrolled" not in d.columns:
+        return None
+    days = d["day"].to_numpy()
+    whole = d["enrolled"].to_numpy(np.float64) / d["persons"].where(d["persons"] > 0).to_numpy(np.float64) * 100
+    groups = _cells(res, "group")
+    by = [("region", regions)] + ([("group", groups)] if len(_levels(res, "group")) >= 2 else [])
+    fig, axes = _figure(1, len(by), height=4.6)
+    rb = _rulebook(res)
+    mandatory = rb.enrolment.mandatory_day(rb.simulation.start) if rb is not None and rb.enrolment is not None else None
+    for ax, (what, cells) in zip(axes[0], by):
+        names = _levels(res, what)
+        colour = _colours(names)
+        for name in names:
+            c = cells[cells["level"] == name]
+            share = c["enrolled"].to_numpy(np.float64) / c["persons"].where(c["persons"] > 0).to_numpy(np.float64) * 100
+            ax.plot(c["day"], share, color=colour[name], linewidth=1.8,
+                    label=f"{name} ({share[0]:.0f}% → {share[-1]:.0f}%)" if len(share) else name)  # fmt: skip
+        ax.plot(days, whole, color=LISTED, linewidth=1.4, linestyle="--", label="all residents")
+        if mandatory is not None and days[0] <= mandatory <= days[-1]:
+            ax.axvline(mandatory, color=BASELINE, linewidth=1.2, linestyle=":", label=f"enrolment mandatory (day {mandatory})")
+        ax.set_ylim(0, 105)
+        ax.set_xlim(days[0], days[-1])
+        ax.set_title(f"Residents in the system, by {what}")
+        ax.set_ylabel("enrolled (% of the residents)")
+        ax.set_xlabel("day of the run")
+        ax.legend(loc="lower right", title=what)
+    first_regions = regions[regions["day"] == days[0]]
+    start = ", ".join(
+        f"{r.level} {_pct(r.enrolled / r.persons if r.persons else 0)}" for r in first_regions.itertuples() if r.level in _levels(res, "region")
+    )
+    _finding(fig, f"{_pct(whole[0] / 100)} of residents are in the system on day {days[0]} ({start}); "
+                  f"{_pct(whole[-1] / 100)} on the last day")  # fmt: skip
+    _caption(fig, res, "residents not enrolled are neither scored nor sanctioned")
+    return fig
+
+
+def _mark_faults(ax, days: list[int], label: bool = False) -> None:
+    for k, day in enumerate(days):
+        ax.axvline(day, color=WRONG, linewidth=1.0, linestyle="--", alpha=0.7, label="fault" if label and k == 0 else None)
+
+
+def _cascades(res) -> pd.DataFrame:
+    return fault_cascades(res.daily, days=fault_days_of(res))
+
+
+def faults(res, baseline=None) -> Figure | None:
+    """The cascade after a fault: the false records it wrote, the wrongful listings, denials and appeals that followed."""
+    d = _daily(res)
+    if d.empty or "records_fault" not in d.columns:
+        return None
+    fdays = fault_days_of(res)
+    if not fdays:
+        return None
+    days = d["day"].to_numpy()
+    fig, axes = _figure(2, 2, height=6.8, sharex=True)
+    ax = axes[0, 0]
+    ax.bar(days, d["records_fault"], width=1.0, color=WRONG)
+    ax.set_title("False records written by the fault" + ("s" if len(fdays) > 1 else ""))
+    ax.set_ylabel("records a day (count)")
+    ax = axes[0, 1]
+    ax.plot(days, d["blacklisted_wrongly"], color=WRONG, linewidth=1.8, label="blacklisted only because of false records")
+    ax.set_title("Blacklisted only because of false records")
+    ax.set_ylabel("residents (count)")
+    ax.set_ylim(bottom=0)
+    ax = axes[1, 0]
+    if "denials_wrongful" in d.columns:
+        ax.plot(days, d["denials_wrongful"].rolling(7, min_periods=1).sum(), color=WRONG, linewidth=1.8, label="wrongful denials")
+    if _total(d, "rewards_lost") > 0:
+        ax.plot(days, d["rewards_lost"].rolling(7, min_periods=1).sum(), color=RED, linewidth=1.4, linestyle="--",
+                label="rewards lost to false records")  # fmt: skip
+    ax.set_title("Wrongful denials (7-day sums)")
+    ax.set_ylabel("over the last 7 days (count)")
+    ax.set_ylim(bottom=0)
+    ax = axes[1, 1]
+    ax.plot(days, d["appeals_won_false"].rolling(7, min_periods=1).sum(), color=RUN, linewidth=1.8)
+    ax.set_title("False records overturned on appeal (7-day sums)")
+    ax.set_ylabel("over the last 7 days (count)")
+    ax.set_ylim(bottom=0)
+    for k, ax in enumerate(axes.ravel()):
+        _mark_faults(ax, fdays, label=True)
+        ax.yaxis.set_major_formatter(COUNT)
+        ax.legend(loc="upper left")
+        if k >= 2:
+            ax.set_xlabel("day of the run")
+    cas = _cascades(res)
+    top = cas.loc[cas["excess_peak"].idxmax()] if len(cas) else None
+    written = int(cas["records_fault"].sum()) if len(cas) else 0
+    if top is None:
+        finding = "The faults wrote no records within the run"
+    else:
+        count = int(cas["faults"].sum())
+        when = f"the fault of day {int(top['day'])}" if len(cas) > 1 else f"the fault{'s' if count > 1 else ''}"
+        finding = (f"{count} faults wrote {written:,} false records" if count > 1
+                   else f"A fault on day {int(top['day'])} wrote {written:,} false records") + "; "  # fmt: skip
+        if top["excess_peak"] > 0:
+            finding += f"after {when}, {int(top['excess_peak']):,} more residents were blacklisted wrongly (peak on day {int(top['peak_day'])}), "
+            finding += (f"half of them cleared {int(top['days_to_half'])} days after the fault" if np.isfinite(top["days_to_half"])
+                        else "not half of them cleared by the end of the run" if top["end"] > int(d["day"].iloc[-1])
+                        else "not half of them cleared before the next fault")  # fmt: skip
+        else:
+            finding += "no more residents were blacklisted wrongly than before it"
+    _finding(fig, finding)
+    _caption(fig, res, "dashed red lines: the faults' days; wrongful listings are counted against their level the day before the fault, "
+                       "so other false records (and enrolment) add to the rise")  # fmt: skip
+    return fig
+
+
+def _fault_facts(res) -> tuple[list[str], list[list[str]]] | None:
+    """The cascade figures of each fault day as a table: one column per fault day."""
+    if not has_faults(res):
+        return None
+    cas = _cascades(res)
+    if cas.empty:
+        return None
+    last = int(_daily(res)["day"].iloc[-1]) + 1
+
+    def n(x) -> str:
+        return f"{int(x):,}" if np.isfinite(x) else "-"
+
+    def window(row, k: int) -> str:
+        x = row[f"denials_wrongful_{k}d"]
+        if np.isfinite(x):
+            return f"{int(x):,}"
+        return "the run ends first" if row["end"] >= last else "the next fault comes first"
+
+    header = ["measure"] + [f"fault of day {int(r['day'])}" + (f" ({int(r['faults'])} faults)" if r["faults"] > 1 else "") for _, r in cas.iterrows()]
+    rows = [
+        ["false records written"] + [n(r["records_fault"]) for _, r in cas.iterrows()],
+        ["blacklisted only because of false records, the day before"] + [n(r["blacklisted_wrongly_before"]) for _, r in cas.iterrows()],
+        ["peak rise of those (day of the peak)"] + [
+            f"{int(r['excess_peak']):,} (day {int(r['peak_day'])})" if r["excess_peak"] > 0 else "no rise" for _, r in cas.iterrows()],
+        *[[f"wrongful denials in the {k} days from the fault"] + [window(r, k) for _, r in cas.iterrows()] for k in WINDOWS],
+        ["wrongful denials a day in the 30 days before (usual)"] + [
+            f"{r['denials_wrongful_per_day_before']:.2f}" if np.isfinite(r["denials_wrongful_per_day_before"]) else "-" for _, r in cas.iterrows()],
+        ["rewards lost to false records, from the fault on"] + [n(r["rewards_lost"]) for _, r in cas.iterrows()],
+        ["false records overturned on appeal, from the fault on"] + [n(r["appeals_won_false"]) for _, r in cas.iterrows()],
+        ["days from the fault until the rise is below half of its peak"] + [
+            n(r["days_to_half"]) if np.isfinite(r["days_to_half"]) else "no rise" if r["excess_peak"] <= 0
+            else "not by the end of the run" if r["end"] >= last else "not before the next fault" for _, r in cas.iterrows()],
+    ]  # fmt: skip
+    return header, rows
+
+
+def targeting(res, baseline=None) -> Figure | None:
+    """Records aimed at people by group (per 1,000 residents of the group) and the wrongly blacklisted by group over time."""
+    groups = _cells(res, "group")
+    if groups.empty or "records_targeted" not in groups.columns:
+        return None
+    names = _levels(res, "group")
+    colour = _colours(names)
+    fig, axes = _figure(1, 2, height=4.8, gridspec_kw={"width_ratios": [1, 1.4]})
+    ax = axes[0, 0]
+    counts, rates = [], []
+    for name in names:
+        c = groups[groups["level"] == name]
+        persons = float(c["persons"].mean()) if len(c) else 0.0
+        counts.append(int(c["records_targeted"].sum()))
+        rates.append(counts[-1] / persons * 1000 if persons > 0 else 0.0)
+    x = np.arange(len(names))
+    ax.bar(x, rates, color=[colour[g] for g in names])
+    for xi, rate, count in zip(x, rates, counts):
+        ax.text(xi, rate, f"{count:,}", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(x, names)
+    ax.grid(axis="x", visible=False)
+    ax.set_ylim(0, 1.2 * max(max(rates), 1e-9))
+    ax.set_title("Records aimed at people, by group")
+    ax.set_ylabel("per 1,000 residents of the group\nover the run (count on the bar)")
+    ax = axes[0, 1]
+    ends = {}
+    for name in names:
+        c = groups[groups["level"] == name]
+        share = c["blacklisted_wrongly"].to_numpy(np.float64) / c["persons"].where(c["persons"] > 0).to_numpy(np.float64) * 100
+        ends[name] = share[-1] if len(share) else float("nan")
+        ax.plot(c["day"], share, color=colour[name], linewidth=1.8, label=name)
+    ax.set_ylim(bottom=0)
+    ax.set_title("Blacklisted only because of false records, by group")
+    ax.set_ylabel("% of the group's residents")
+    ax.set_xlabel("day of the run")
+    ax.legend(loc="upper left", title="group")
+    total = sum(counts)
+    if total:
+        k = int(np.argmax(counts))
+        finding = f"{total:,} records were aimed at people, {_pct(counts[k] / total)} of them at the group '{names[k]}'"
+    else:
+        finding = "No records were aimed at anyone in this run"
+    finding += "; blacklisted only because of false records at the end: " + ", ".join(
+        f"{g} {_pct(v / 100)}" for g, v in ends.items() if np.isfinite(v))  # fmt: skip
+    _finding(fig, finding)
+    _caption(fig, res, "records aimed at people are false records written on purpose (rulebook 'targeting'); they count as false records")
+    return fig
+
+
+def coverage(res, baseline=None) -> Figure | None:
+    """For each channel that follows its findings: its coverage by region over time, and the records it found there."""
+    if not has_coverage(res):
+        return None
+    cov = res.coverage.copy()
+    cov["channel"] = cov["channel"].astype(str)
+    cov["region"] = cov["region"].astype(str)
+    channels = list(dict.fromkeys(cov["channel"]))
+    names = [r for r in _levels(res, "region") if r in set(cov["region"])] or list(dict.fromkeys(cov["region"]))
+    colour = _colours(names)
+    fig, axes = _figure(len(channels), 2, height=1.4 + 3.4 * len(channels))
+    conc = coverage_concentration(res)
+    parts = []
+    for row, channel in enumerate(channels):
+        c = cov[cov["channel"] == channel].sort_values("day", kind="stable")
+        for col, (what, title, ylabel) in enumerate((
+            ("coverage", f"{channel}: coverage by region", "detection probability (%)"),
+            ("records", f"{channel}: records found by region (7-day sums)", "records over the last 7 days (count)"),
+        )):  # fmt: skip
+            ax = axes[row, col]
+            for name in names:
+                r = c[c["region"] == name]
+                y = r[what].to_numpy(np.float64) * 100 if what == "coverage" else r[what].rolling(7, min_periods=1).sum().to_numpy(np.float64)
+                ax.plot(r["day"], y, color=colour[name], linewidth=1.6, label=name)
+            ax.set_title(title)
+            ax.set_ylabel(ylabel)
+            ax.set_ylim(bottom=0)
+            if row == len(channels) - 1:
+                ax.set_xlabel("day of the run")
+            if col == 1:
+                ax.yaxis.set_major_formatter(COUNT)
+            ax.legend(loc="best", title="region", ncol=2 if len(names) > 4 else 1)
+        k = conc[conc["channel"] == channel]
+        if len(k):
+            a, b = k.iloc[0], k.iloc[-1]
+            parts.append(f"{channel}: the region with the most coverage holds {_pct(a['coverage_share'])} of it on day {int(a['day'])} "
+                         f"→ {_pct(b['coverage_share'])} ({b['coverage_region']}, home to {_pct(b['persons_share'])} of residents)")  # fmt: skip
+    _finding(fig, "; ".join(parts) if parts else "No channel moved its coverage")
+    _caption(fig, res, "coverage follows the records each channel found (follows_findings); a region's part of the coverage is "
+                       "its coverage × its residents over the channel's total")  # fmt: skip
+    return fig
+
+
 # --------------------------------------------------------------------------- the list
 
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """One figure of the report: its file name, heading, how to read it, and why it may be missing."""
+    """One figure of the report: its file name, heading, how to read it, and why it may be missing.
+
+    ``shown_when``: for a figure of a mechanism the rulebook may not have (enrolment, faults, ...), whether
+    the run has it; without it, the report has no section for the figure at all. ``facts``: a small table
+    shown under the figure, as (header, rows) of text, or None.
+    """
 
     name: str
     heading: str
     about: str
     draw: Callable
     skipped: str
+    shown_when: Callable | None = None
+    facts: Callable | None = None
 
 
 FIGURES: list[FigureSpec] = [
@@ -613,6 +955,43 @@ FIGURES: list[FigureSpec] = [
 ]
 
 
+#: the figures of mechanisms a rulebook may have, after the others; each is in the report only when the run has it
+MECHANISM_FIGURES: list[FigureSpec] = [
+    FigureSpec(
+        "enrolment", "Who is in the system",
+        "The share of residents enrolled in the system over time, by region and by group, and of everyone (dashed); "
+        "a dotted line marks the day enrolment becomes mandatory. Only the enrolled are scored and sanctioned.",
+        enrolment, "The run's daily table does not count the enrolled.", shown_when=has_enrolment,
+    ),
+    FigureSpec(
+        "faults", "The cascade after a fault",
+        "The false records the rulebook's faults wrote (errors in bulk), and what followed: residents blacklisted only "
+        "because of false records, wrongful denials and rewards lost (7-day sums), and false records overturned on "
+        "appeal (7-day sums). Dashed red lines mark the faults' days; the table counts each fault's cascade up to the "
+        "next fault or the end of the run.",
+        faults, "The rulebook's faults fall outside the run's days.", shown_when=has_faults, facts=_fault_facts,
+    ),
+    FigureSpec(
+        "targeting", "Records aimed at people",
+        "False records written on purpose against chosen residents (the rulebook's targeting), per 1,000 residents of "
+        "each group, and the share of each group blacklisted only because of false records over time.",
+        targeting, "The run's daily table has no group rows.", shown_when=has_targeting,
+    ),
+    FigureSpec(
+        "coverage", "Coverage by region over time",
+        "For each detection channel that follows its findings: its coverage in each region (the probability an event "
+        "there is detected) as it is moved toward where records were found, and the records it found in each region "
+        "(7-day sums). Coverage drawn to where records were found finds more records there: a feedback loop.",
+        coverage, "No channel follows its findings.", shown_when=has_coverage,
+    ),
+]  # fmt: skip
+
+
+def figures_for(res) -> list[FigureSpec]:
+    """The report's figures for this run, in order: every one of :data:`FIGURES`, then the mechanisms it has."""
+    return FIGURES + [spec for spec in MECHANISM_FIGURES if spec.shown_when(res)]
+
+
 def png_bytes(fig: Figure) -> bytes:
     """The figure as PNG bytes (Agg, no software metadata)."""
     buf = io.BytesIO()
@@ -622,10 +1001,10 @@ def png_bytes(fig: Figure) -> bytes:
 
 @figures
 def draw_figures(res, baseline=None) -> dict[str, bytes | None]:
-    """Every figure of :data:`FIGURES` as PNG bytes, in order; ``None`` for a figure the run has nothing for."""
+    """Every figure of :func:`figures_for` the run as PNG bytes, in order; ``None`` for a figure the run has nothing for."""
     out: dict[str, bytes | None] = {}
     with matplotlib.rc_context(STYLE):
-        for spec in FIGURES:
+        for spec in figures_for(res):
             fig = spec.draw(res, baseline)
             out[spec.name] = None if fig is None else png_bytes(fig)
     return out

@@ -6,7 +6,9 @@ writes ``report.html`` with the scenario's description and sources, the
 summary and every figure embedded as a base64 PNG. The page loads nothing
 from the network: no external CSS, scripts, fonts or images; the only links
 are the scenario's sources. A figure the run has nothing for is replaced by
-a one-line note saying why.
+a one-line note saying why; the figures of a mechanism the rulebook does not
+have (enrolment, faults, targeting, surveillance that follows its findings)
+have no section at all (:func:`socialcredit.report.figures.figures_for`).
 
 Nothing already in the run folder is changed: each file is written to a
 temporary name and renamed into place, so an interrupted report leaves the
@@ -31,7 +33,7 @@ from socialcredit.engine.measures import BEHAVIOUR_KINDS, RESPONSES
 from socialcredit.engine.measures import REPORT_LABELS as LABELS
 from socialcredit.errors import InputError
 from socialcredit.files import write_atomic
-from socialcredit.report.figures import FIGURES, draw_figures
+from socialcredit.report.figures import draw_figures, figures_for
 from socialcredit.results.reader import read_results
 from socialcredit.rulebook.document import parse_document
 
@@ -62,6 +64,15 @@ def figure_sections(figures: list[tuple[str, str, str, bytes]]) -> list[str]:
         out.append(f'<section id="fig-{_e(name)}"><h2>{_e(heading)}</h2><figure><img class="figure" alt="{_e(heading)}" '
                    f'src="data:image/png;base64,{data}"><figcaption>{_e(caption)}</figcaption></figure></section>')  # fmt: skip
     return out
+
+
+def facts_table(header: list[str], rows: list[list[str]]) -> str:
+    """A small table of text under a figure: a header row, then rows whose first cell names the measure."""
+    out = ['<table class="facts"><tr>' + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>"]
+    for row in rows:
+        out.append(f"<tr><td>{_e(row[0])}</td>" + "".join(f'<td class="num">{_e(x)}</td>' for x in row[1:]) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def save_page(folder: Path, page: str, figures: list[tuple[str, str, str, bytes]]) -> Path:
@@ -222,7 +233,8 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None, preface:
         parts.append(f'<p><b>The scenario.</b> {_e(description)} <span class="sub">(The scenario\'s own description; '
                      f'this run\'s size is given above.)</span></p>')  # fmt: skip
     parts.extend(preface)
-    links = [("summary", "Summary")] + [(f"fig-{s.name}", s.heading) for s in FIGURES] + [("sources", "Sources")]
+    specs = figures_for(res)
+    links = [("summary", "Summary")] + [(f"fig-{s.name}", s.heading) for s in specs] + [("sources", "Sources")]
     parts.append("<nav>" + "".join(f'<a href="#{i}">{_e(h)}</a>' for i, h in links) + "</nav>")
     parts.append('<h2 id="summary">Summary</h2><table>')
     for label, value in summary_rows(res, baseline):
@@ -233,7 +245,7 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None, preface:
             '<p class="sub">No baseline run: run with <code>socialcredit run ... --report --baseline</code> '
             "to measure how much the system changes behaviour (deterrence, chilling, gaming) with effect sizes.</p>"
         )
-    for spec in FIGURES:
+    for spec in specs:
         parts.append(f'<section id="fig-{spec.name}"><h2>{_e(spec.heading)}</h2>')
         png = figures.get(spec.name)
         if png is None:
@@ -244,6 +256,9 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None, preface:
                 f'<figure><img class="figure" alt="{_e(spec.heading)}" src="data:image/png;base64,{data}">'
                 f"<figcaption>{_e(spec.about)}</figcaption></figure>"
             )
+        facts = spec.facts(res) if spec.facts is not None else None
+        if facts:
+            parts.append(facts_table(*facts))
         parts.append("</section>")
     parts.append('<h2 id="sources">Sources</h2>')
     parts.append("<p>The publications the scenario's numbers come from (each value in the rulebook names its source "
