@@ -58,3 +58,10 @@ def test_off_the_coverage_stays_and_the_run_is_unchanged_before_the_first_reallo
     da, db = a.daily[a.daily["day"] < 7], b.daily[b.daily["day"] < 7]
     assert (da["records_true"].to_numpy() == db["records_true"].to_numpy()).all()
     assert not np.allclose(north_share(b)[-1], 0.55)
+
+
+def test_per_coverage_estimates_the_rate_and_removes_the_feedback() -> None:
+    """Records per unit of coverage, each day under its own coverage: with a memory of 4 periods the split stays near even."""
+    _, res = run(two_equal_regions(sharpness=2.0, per_coverage=True, memory=28))
+    s = north_share(res)
+    assert 0.35 < s[60:].min() and s[60:].max() < 0.65

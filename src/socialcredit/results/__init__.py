@@ -86,7 +86,16 @@ class Results:
                 }
             )
         else:
-            svc_frames = pd.DataFrame(columns=["day", "breakdown", "level", "service", "kind", *ms.SERVICE_COLUMNS])
+            svc_frames = pd.DataFrame(  # typed, so the run folder's table has number columns even when empty
+                {
+                    "day": np.zeros(0, np.int32),
+                    "breakdown": _cat(np.zeros(0, np.int64), BREAKDOWNS),
+                    "level": pd.Categorical([], categories=level),
+                    "service": pd.Categorical([]),
+                    "kind": pd.Series([], dtype="string"),
+                    **{name: np.zeros(0, np.int64) for name in ms.SERVICE_COLUMNS},
+                }
+            )
         B = plan.n_behaviours
         bv = rec.beh[:days]
         behaviours = pd.DataFrame(

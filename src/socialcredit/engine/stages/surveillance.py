@@ -77,10 +77,12 @@ class Surveillance:
         for k in range(fp.channels.size):
             if (day + 1) % fp.period[k] != 0:
                 continue
-            days = np.arange(day - fp.memory[k] + 1, day + 1) % self.window
-            f = self.found[k][:, days].sum(axis=1).astype(np.float64)
-            if fp.per_coverage[k]:
-                f = np.where(self.coverage[k] > 0, f / np.maximum(self.coverage[k], 1e-12), 0.0)
+            days = np.arange(max(0, day - fp.memory[k] + 1), day + 1)
+            found = self.found[k][:, days % self.window].astype(np.float64)  # (R, days)
+            if fp.per_coverage[k]:  # each day's records per unit of the coverage they were found under
+                cov = self.history[days, k].T
+                found = np.where(cov > 0, found / np.maximum(cov, 1e-12), 0.0)
+            f = found.sum(axis=1)
             self.coverage[k] = allocate(f, self.persons, self.total[k], fp.uniform[k], fp.sharpness[k], self.coverage[k])
 
 
