@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
@@ -40,7 +41,19 @@ def press(page, label: str, *keys: str) -> str:
 
 
 def open_section(page, name: str) -> None:
-    sidebar(page).get_by_text(name, exact=True).click()
+    """Open a sidebar section and wait until it is open; click again if a rerun swallowed the click (under load)."""
+    title = sidebar(page).get_by_text(name, exact=True)
+    details = sidebar(page).locator("details", has=page.get_by_text(name, exact=True))
+    for _ in range(30):
+        if details.evaluate("d => d.open"):
+            return
+        title.click()
+        try:
+            page.wait_for_function("d => d.open", arg=details.element_handle(), timeout=3000)
+            return
+        except PlaywrightTimeout:
+            continue
+    assert details.evaluate("d => d.open"), f"the section {name!r} did not open"
 
 
 def choose(page, label: str, option: str, where=None) -> None:

@@ -90,7 +90,7 @@ class Results:
                 {
                     "day": np.zeros(0, np.int32),
                     "breakdown": _cat(np.zeros(0, np.int64), BREAKDOWNS),
-                    "level": pd.Categorical([], categories=level),
+                    "level": _cat(np.zeros(0, np.int64), level),
                     "service": pd.Categorical([]),
                     "kind": pd.Series([], dtype="string"),
                     **{name: np.zeros(0, np.int64) for name in ms.SERVICE_COLUMNS},
