@@ -66,3 +66,16 @@ def test_a_rising_share_keeps_the_enrolled_and_mandatory_takes_everyone() -> Non
     assert (counts[50:] == 3000).all() and counts[49] < 3000
     events = res.audit[res.audit["event"] == "enrolled"]
     assert (events["day"] == 50).any() and events["person"].is_unique
+
+
+def test_lists_take_no_one_who_is_not_enrolled() -> None:
+    """A list whose condition holds without records (by group) lists only the enrolled: tabulated and general paths."""
+    for condition in ("group == 'minority'", "group == 'minority' and score < 5000"):
+        data = base_rulebook(persons=3000, days=20)
+        data["lists"] = {"blacklist": {"enter": condition, "min_days": 0}}
+        sim, res = run(enrolled(data))
+        listed = sim.state.black_since >= 0
+        minority = sim.pop.persons.group == 1
+        assert listed.any() and not (listed & ~sim.enrolment.mask).any(), condition
+        assert (listed == (minority & sim.enrolment.mask)).all(), condition
+        assert (sim.state.black_since_cf[~sim.enrolment.mask] < 0).all()

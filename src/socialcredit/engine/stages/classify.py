@@ -185,6 +185,20 @@ def compute_tiers(sim: Sim) -> bool:
     return True
 
 
+def veto_unenrolled(sim: Sim, entered: np.ndarray, since: np.ndarray, since_cf: np.ndarray) -> np.ndarray:
+    """A list takes no one who is not enrolled: undo today's entries of the unenrolled (and their twins'); returns the rest."""
+    en = sim.enrolment
+    if en is None or en.everyone or entered.size == 0:
+        return entered
+    out = ~en.mask[entered]
+    if not out.any():
+        return entered
+    undo = entered[out]
+    since[undo] = -1
+    since_cf[undo] = -1
+    return entered[~out]
+
+
 def _tables(lp):
     """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds')."""
     enter = lp.enter_table
@@ -244,6 +258,9 @@ def _run_fused(sim: Sim) -> None:
             continue
         entered = persons[(bits >> shift) & 1 == 1]
         left = persons[(bits >> shift) & 2 == 2]
+        if sim.enrolment is not None:  # the unenrolled enter no list (docs/model.md section 3.10.2)
+            since, since_cf = (st.black_since, st.black_since_cf) if name == "blacklist" else (st.red_since, st.red_since_cf)
+            entered = veto_unenrolled(sim, entered, since, since_cf)
         if name == "blacklist":
             sim.handoffs.black_entered = entered
         if entered.size or left.size:
@@ -304,6 +321,8 @@ def run(sim: Sim) -> None:
         entered = np.flatnonzero(change == ENTERED)
         left = np.flatnonzero(change == LEFT)
         _update_list(sim, lp, since_cf, cf=True)  # before the audit, which compares with it
+        if sim.enrolment is not None:  # the unenrolled enter no list (docs/model.md section 3.10.2)
+            entered = veto_unenrolled(sim, entered, since, since_cf)
         if name == "blacklist":
             sim.handoffs.black_entered = entered
         sim.counters.list_changes(name, entered, left)

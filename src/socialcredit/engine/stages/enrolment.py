@@ -6,8 +6,8 @@ Each person draws once a uniform ``u_i`` (stream ``enrolment``). On day t person
 
 so while the share rises the enrolled stay enrolled and others join. Persons not enrolled are neither
 scored nor sanctioned: records about them are not written (``Sim.schedule`` drops them), their score is
-held at the initial score (the social term does not move it), and services neither deny nor reward
-them. They enter no list unless a list's condition holds at the initial score without records.
+held at the initial score (the social term does not move it), services neither deny nor reward
+them, and no list takes them (the classify step undoes such an entry).
 
 Two steps: :func:`run` (first in the day) works out who is in today, and only recomputes the mask on a
 day the share can have changed (a ramp point, the mandatory day, a timeline change); :func:`hold`
