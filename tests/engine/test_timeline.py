@@ -70,8 +70,8 @@ def test_conditions_read_the_day() -> None:
     assert after["outcomes"].sum() == after["attempts"].sum() > 200
 
 
-def test_changed_points_stay_consistent_with_expiry() -> None:
-    """Points change under expiry: every active record then counts at the new points, so expiry removes what it adds."""
+def test_changed_points_apply_to_new_records_and_expiry_removes_what_was_added() -> None:
+    """Points change under expiry: each record counts at the points of the day it was applied, until it expires."""
     data = base_rulebook(persons=2000, days=100)
     data["score"]["recovery"] = {"mode": "expire", "days": 20}
     sim = Sim(build(with_timeline(data, (DAY, {"behaviours.littering.points": -30}), (55, {"behaviours.fraud.points": -5}))))
@@ -81,10 +81,11 @@ def test_changed_points_stay_consistent_with_expiry() -> None:
     st = sim.state
     expected = np.zeros(st.n, np.float32)
     expected_cf = np.zeros(st.n, np.float32)
-    for d in range(st.day - 20, st.day):  # the records still counting (day 49's expired on day 69), at today's points
+    for d in range(st.day - 20, st.day):  # the records still counting (day 49's expired on day 69), at their day's points
         p, b, f = st.log.day(d)
-        apply_records(p, b, f, 1.0, sim.pop.persons.region, sim.plan.behaviours.points, expected, expected_cf)
+        apply_records(p, b, f, 1.0, sim.pop.persons.region, sim.points_on(d), expected, expected_cf)
     assert sim.plan.behaviours.points[0, 0] == -30 and sim.plan.behaviours.points[1, 0] == -5
+    assert sim.points_on(54)[1, 0] == -50 and sim.points_on(55)[1, 0] == -5  # fraud before and after day 55
     np.testing.assert_allclose(st.points, expected, atol=1e-3)
     np.testing.assert_allclose(st.points_cf, expected_cf, atol=1e-3)
 

@@ -161,8 +161,15 @@ class Sim:
                 in_force = p
         return in_force
 
+    def points_on(self, day: int) -> np.ndarray:
+        """The points table (B, R) records applied on ``day`` were worth."""
+        return (self.plan_on(day) if self.changes else self.plan).behaviours.points
+
     def switch_plan(self, new: Plan) -> None:
-        """Put a timeline change in force: derived arrays follow the new plan; every score is recomputed today."""
+        """Put a timeline change in force: derived arrays follow the new plan; every score is recomputed today.
+
+        Records keep the points of the day they were applied: expiry and appeals take them out at those points
+        (``points_on``), so a change of points applies to new records only."""
         old, self.plan = self.plan, new
         st, n = self.state, self.state.n
         st.class_rate = class_rates(new, self.pop.persons.het)
@@ -176,8 +183,6 @@ class Sim:
             self.far_ties = None
         elif new.needs_friends_mean and self.far_ties is None and n >= friends_mean.MIN_PERSONS and not old.ties_change:
             self.far_ties = friends_mean.index_far_ties(self.pop.network.indptr, self.pop.network.indices, new.score.composite)
-        if new.score.recovery_mode == "expire" and not np.array_equal(old.behaviours.points, new.behaviours.points):
-            revalue_records(self, old, new)
         if self.surveillance is not None:
             self.surveillance.restart(new)  # a change to a following channel restarts from its coverage
         if self.enrolment is not None:
@@ -217,21 +222,6 @@ class Sim:
                 on_day(self)
         self.timings.setup["run"] = time.perf_counter() - t0
         return self
-
-
-def revalue_records(sim: Sim, old: Plan, new: Plan) -> None:
-    """Points changed under ``recovery: expire``: the records still counting now count at the new points.
-
-    A record's points are those of the table in force, so that its expiry removes exactly what it adds."""
-    from socialcredit.engine.stages.score import apply_records
-
-    st = sim.state
-    region = sim.pop.persons.region
-    for d in range(st.day - new.score.expire_days, st.day):
-        person, beh, flags = st.log.day(d)
-        if person.size:
-            apply_records(person, beh, flags, -1.0, region, old.behaviours.points, st.points, st.points_cf)
-            apply_records(person, beh, flags, 1.0, region, new.behaviours.points, st.points, st.points_cf)
 
 
 def check_threads(threads: int | None) -> int | None:

@@ -100,7 +100,7 @@ def decide(sim: Sim) -> None:
         b = int(log.code[pos] & np.uint8(127))
         weight = plan.score.relax_factor ** (age + 1) if plan.score.recovery_mode == "relax" else 1.0
         one = np.array([p], np.int32)
-        apply_records(one, np.array([b], np.uint8), np.array([int(is_false[k])], np.uint8), -weight, region, plan.behaviours.points, st.points, st.points_cf)
+        apply_records(one, np.array([b], np.uint8), np.array([int(is_false[k])], np.uint8), -weight, region, sim.points_on(int(rec_day[k])), st.points, st.points_cf)
         for slot, (sb, days) in enumerate(plan.conditions.count_slots):
             if sb == b and age < days:
                 st.counts[slot, p] = max(int(st.counts[slot, p]) - 1, 0)

@@ -241,8 +241,8 @@ def run(sim: Sim) -> None:
     expired = np.zeros(0, np.int32)
     if plan.score.recovery_mode == "expire":
         op, ob, of = st.log.day(day - plan.score.expire_days)
-        if op.size:
-            apply_records(op, ob, of, -1.0, pers.region, plan.behaviours.points, st.points, st.points_cf)
+        if op.size:  # at the points they were applied with (a timeline may have changed the table since)
+            apply_records(op, ob, of, -1.0, pers.region, sim.points_on(day - plan.score.expire_days), st.points, st.points_cf)
             expired = op.copy()  # a view into the log, which compaction below may overwrite
     for k, (b, days) in enumerate(plan.conditions.count_slots):
         op, ob, of = st.log.day(day - days)
