@@ -153,3 +153,20 @@ def test_ctrl_c_while_the_database_is_written(tmp_path: Path, capsys, monkeypatc
     assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_inside_a_compiled_kernel(tmp_path: Path, capsys, monkeypatch) -> None:
+    """Numba turns a KeyboardInterrupt raised during a kernel's call into a SystemError from it: still 130, no traceback."""
+    from socialcredit.engine.stages import detect
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher(<function detected_records>) returned a result with an exception set") from exc
+
+    monkeypatch.setattr(detect, "detected_records", interrupted)
+    code, out, err = call(["run", "reference", "--persons", "1000", "--days", "3", "--no-plot", "--out", str(tmp_path / "run")], capsys)
+    assert code == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -1036,7 +1036,24 @@ def main() -> None:
         # Ctrl-C during a DuckDB query: its own InterruptException, or (some versions) a RuntimeError saying so
         if type(exc).__name__ == "InterruptException" or (isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"):
             _interrupted()
+        if _caused_by_interrupt(exc):  # Ctrl-C inside a compiled kernel's call: Numba raises a SystemError from it
+            _interrupted()
         raise
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the exceptions that led to ``exc``."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc.__cause__, exc.__context__]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        seen.add(id(e))
+        stack += [e.__cause__, e.__context__]
+    return False
 
 
 def _interrupted() -> None:
