@@ -51,3 +51,19 @@ def test_changes_are_the_moved_rule_levers_only() -> None:
                    "detection.channels.camera.coverage.villages": 0.9})  # fmt: skip
     assert changes(all_levers, values) == {"institutions.transparency": "secret", "detection.channels.camera.coverage.villages": 0.9}
     assert not set(changes(all_levers, values)) & set(RUN_KEYS)
+
+
+def test_power_and_time_levers_appear_only_with_their_mechanisms() -> None:
+    """Surveillance that follows its findings, faults and enrolment get levers; a timeline's later change is named."""
+    power = {name: {lv.key: lv for lv in levers(load_rulebook(name)) if lv.section == "Power and time"}
+             for name in ("smalltown", "runaway-surveillance", "it-fault", "mandatory-2020")}  # fmt: skip
+    assert power["smalltown"] == {}
+    ff = "detection.channels.patrol.follows_findings"
+    assert power["runaway-surveillance"][f"{ff}.sharpness"].value == 2.0
+    assert power["runaway-surveillance"][f"{ff}.per_coverage"].choices == ("false", "true")
+    assert power["it-fault"]["faults.0.share"].value == 0.05 and power["it-fault"]["faults.0.records"].value == 16
+    share = power["mandatory-2020"]["enrolment.share.early_pilots"]
+    assert share.value == 0.9 and "timeline sets it again from day 932" in share.help()
+    damped = load_rulebook("runaway-surveillance", as_overrides({f"{ff}.uniform": 0.6, f"{ff}.per_coverage": "true"})).rulebook
+    assert damped.detection.channels["patrol"].follows_findings.uniform == 0.6
+    assert damped.detection.channels["patrol"].follows_findings.per_coverage is True

@@ -96,6 +96,13 @@ def levers(loaded: Loaded) -> list[Lever]:
         return bases.get(holder or "", "")
 
     out: list[Lever] = []
+    start = rb.simulation.start
+    timeline = [(c.day_number(start), str(k).replace("][", ".").replace("[", ".").replace("]", "")) for c in rb.timeline for k in c.set]
+
+    def later(key: str) -> str:
+        """A note when the rulebook's timeline sets this value again: the lever holds only until then."""
+        days = sorted({d for d, k in timeline if key == k or key.startswith(k + ".") or k.startswith(key + ".")})
+        return f" (the rulebook's timeline sets it again from day {', '.join(map(str, days))})" if days else ""
 
     def add(key: str, label: str, section: str, value: Any, low: float, high: float, step: float, kind: str = "number",
             choices: tuple[str, ...] = ()) -> None:  # fmt: skip
@@ -104,7 +111,7 @@ def levers(loaded: Loaded) -> list[Lever]:
             low, high = min(low, declared[0]), max(high, declared[1])
         if kind != "choice":
             low, high = min(low, value), max(high, value)
-        out.append(Lever(key, label, section, value, low, high, step, kind, choices, basis(key)))
+        out.append(Lever(key, label, section, value, low, high, step, kind, choices, basis(key).rstrip() + later(key)))
 
     run = "Population and run"
     persons, days = rb.population.persons, rb.simulation.days
@@ -153,6 +160,32 @@ def levers(loaded: Loaded) -> list[Lever]:
     if rb.population.partners > 0:
         add("responses.breakup.probability", "breakups: chance a partner leaves a blacklisted partner", social,
             float(rb.responses.breakup.probability), 0, 1, 0.01)  # fmt: skip
+
+    power = "Power and time"  # only for rulebooks that have these mechanisms
+    for name, ch in rb.detection.channels.items():
+        ff = ch.follows_findings
+        if ff is not None:
+            prefix = f"detection.channels.{name}.follows_findings"
+            add(f"{prefix}.uniform", f"{name}: share of coverage kept even (damping)", power, float(ff.uniform), 0, 1, 0.01)
+            add(f"{prefix}.sharpness", f"{name}: pull toward where records were found", power, float(ff.sharpness), 0, 5, 0.1)
+            add(f"{prefix}.per_coverage", f"{name}: count records per unit of coverage", power, "true" if ff.per_coverage else "false",
+                0, 0, 0, "choice", ("false", "true"))  # fmt: skip
+    en = rb.enrolment
+    if en is not None:
+        if isinstance(en.share, dict):
+            for region, share in en.share.items():
+                add(f"enrolment.share.{region}", f"enrolled share in {region}", power, float(share), 0, 1, 0.01)
+        else:
+            add("enrolment.share", "enrolled share", power, float(en.share), 0, 1, 0.01)
+        if en.mandatory is not None:
+            add("enrolment.mandatory", "everyone enrolled from day", power, int(en.mandatory), 0, MAX_DAYS, 1, "integer")
+    for i, f in enumerate(rb.faults):
+        if f.share is not None:
+            add(f"faults.{i}.share", f"fault on day {f.day_number(rb.simulation.start)}: share hit", power, float(f.share), 0, 1, 0.005)
+        add(f"faults.{i}.records", f"fault on day {f.day_number(rb.simulation.start)}: false records each", power,
+            int(f.records), 1, 100, 1, "integer")  # fmt: skip
+    for i, t in enumerate(rb.targeting):
+        add(f"targeting.{i}.rate", f"records aimed at {t.where}: per person per year", power, float(t.rate), 0, 52, 0.5)
 
     points = "Points of behaviours"
     for b in rb.behaviours:
