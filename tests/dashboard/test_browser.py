@@ -28,7 +28,7 @@ def test_the_page_works_offline_and_more_camera_coverage_gives_more_records(dash
     P.small_run(page)
     P.open_section(page, "Cameras and data")
     for region in ("old_town", "new_district", "villages"):
-        assert P.press(page, f"camera: coverage in {region}", "End") == "1"
+        assert P.set_slider(page, f"camera: coverage in {region}", "1", "End") == "1"
     P.run(page, 1)
     table = P.key_table(page)
     baseline, changed = table["true records (over the run)"]
