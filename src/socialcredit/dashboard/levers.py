@@ -45,12 +45,17 @@ class Lever:
         return self.basis or "not set in the rulebook: the model's default"
 
 
+def _dotted(key: str) -> str:
+    """A key path with list items dotted: 'services[flight].demand' -> 'services.flight.demand'."""
+    return str(key).replace("][", ".").replace("[", ".").replace("]", "")
+
+
 def _bases(data: dict[str, Any]) -> dict[str, str]:
     """Each value's basis by --set key ('services[flight].demand' -> 'services.flight.demand')."""
     _, found = values_of(data)
     out = {}
     for v in found:
-        key = v.key.replace("][", ".").replace("[", ".").replace("]", "")
+        key = _dotted(v.key)
         if v.basis == "source":
             out[key] = f"source: {v.detail}"
         elif v.basis == "assumed":
@@ -97,7 +102,7 @@ def levers(loaded: Loaded) -> list[Lever]:
 
     out: list[Lever] = []
     start = rb.simulation.start
-    timeline = [(c.day_number(start), str(k).replace("][", ".").replace("[", ".").replace("]", "")) for c in rb.timeline for k in c.set]
+    timeline = [(c.day_number(start), _dotted(k)) for c in rb.timeline for k in c.set]
 
     def later(key: str) -> str:
         """A note when the rulebook's timeline sets this value again: the lever holds only until then."""

@@ -14,8 +14,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from socialcredit import rng
+
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
+
+
+def matching_draws(sim: Sim, where, stream: str, sub: int) -> tuple[np.ndarray, np.ndarray]:
+    """The persons matching condition ``where`` today (in person order) and each one's uniform draw on
+    ``stream`` (step the day, ``sub``): who a fault hits or a record is aimed at."""
+    n = sim.state.n
+    matching = np.flatnonzero(where(PersonFields(sim), n=n))
+    return matching, rng.uniforms(rng.key(sim.plan.seed, stream, sim.state.day, sub), n)[matching]
 
 
 class PersonFields(Mapping):

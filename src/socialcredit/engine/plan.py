@@ -14,7 +14,7 @@ import numpy as np
 
 from socialcredit.rulebook.conditions import Condition, count_key
 from socialcredit.rulebook.fields import compile_conditions
-from socialcredit.rulebook.schema import Rulebook
+from socialcredit.rulebook.schema import Rulebook, ramp_value
 
 #: Response classes of behaviours: columns of ``State.class_rate``. A behaviour's rate
 #: multiplier is the product of its responses' multipliers. The income columns (3-5)
@@ -162,7 +162,6 @@ class ResponsePlan:
 class InstitutionPlan:
     """``institutions``: transparency, shaming, appeals and the coupling of companies and representatives."""
 
-    secret: bool
     shaming_p: float = 0.0
     appeal_p: float = 0.0
     appeal_success_false: float = 0.0
@@ -216,10 +215,7 @@ class EnrolmentPlan:
     mandatory: int  # day everyone is in (a day after the run when never)
 
     def ramp_at(self, day: int) -> float:
-        if not self.ramp:
-            return 1.0
-        days, mult = zip(*self.ramp)
-        return float(np.interp(day, days, mult))
+        return ramp_value(self.ramp, day)
 
 
 @dataclass
@@ -330,7 +326,6 @@ def build_plan(rb: Rulebook) -> Plan:
     if len(names) > 127:  # the record log packs the behaviour index into 7 bits
         raise ValueError("at most 127 behaviours are supported")
     channels = rb.channel_names
-    secret = rb.institutions.transparency == "secret"
     codes = []
     for b in rb.behaviours:
         pts = b.base_points()
@@ -457,7 +452,6 @@ def build_plan(rb: Rulebook) -> Plan:
             breakup_p=rs.breakup.probability,
         ),
         institutions=InstitutionPlan(
-            secret=secret,
             shaming_p=inst.shaming.probability,
             appeal_p=inst.appeals.probability,
             appeal_success_false=inst.appeals.success_false,

@@ -39,7 +39,7 @@ from socialcredit.analysis.errors import (
     false_records_by_channel,
     wrongful_denials_by_service,
 )
-from socialcredit.analysis.faults import WINDOWS, coverage_concentration, fault_cascades
+from socialcredit.analysis.faults import WINDOWS, coverage_concentration, fault_cascades, fault_days
 from socialcredit.analysis.segregation import network_series
 from socialcredit.errors import SocialCreditError
 from socialcredit.literal import figures
@@ -610,31 +610,31 @@ def fault_days_of(res) -> list[int]:
     d = _daily(res)
     rb = _rulebook(res)
     if rb is not None:
-        days = sorted({f.day_number(rb.simulation.start) for f in rb.faults})
+        days = sorted(set(fault_days(rb)))
         return [day for day in days if len(d) and d["day"].iloc[0] <= day <= d["day"].iloc[-1]]
     if "records_fault" not in d.columns:
         return []
     return [int(x) for x in d.loc[d["records_fault"] > 0, "day"]]
 
 
-def has_faults(res) -> bool:
-    """The rulebook has faults and the daily table counts their records."""
-    if "records_fault" not in res.daily.columns:
+def _has(res, column: str, section: str) -> bool:
+    """The daily table counts ``column`` and the rulebook has ``section`` (without a rulebook: some were counted)."""
+    if column not in res.daily.columns:
         return False
     rb = _rulebook(res)
     if rb is not None:
-        return bool(rb.faults)
-    return _total(_daily(res), "records_fault") > 0
+        return bool(getattr(rb, section))
+    return _total(_daily(res), column) > 0
+
+
+def has_faults(res) -> bool:
+    """The rulebook has faults and the daily table counts their records."""
+    return _has(res, "records_fault", "faults")
 
 
 def has_targeting(res) -> bool:
     """The rulebook aims records at people and the daily table counts them."""
-    if "records_targeted" not in res.daily.columns:
-        return False
-    rb = _rulebook(res)
-    if rb is not None:
-        return bool(rb.targeting)
-    return _total(_daily(res), "records_targeted") > 0
+    return _has(res, "records_targeted", "targeting")
 
 
 def has_coverage(res) -> bool:

@@ -12,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
-from socialcredit.errors import ConditionError, RulebookError, did_you_mean
+from socialcredit.errors import RulebookError, did_you_mean
 from socialcredit.rulebook.document import dump_yaml, load_document
 from socialcredit.rulebook.feasibility import network_problem
-from socialcredit.rulebook.fields import compile_conditions
+from socialcredit.rulebook.fields import compile_located
 from socialcredit.rulebook.overrides import apply_overrides
 from socialcredit.rulebook.schema import Rulebook
 from socialcredit.rulebook.timeline import in_force
@@ -89,15 +89,7 @@ def load_rulebook(source: str | os.PathLike, overrides: Sequence[str] = ()) -> L
         doc = apply_overrides(doc, list(overrides))
     rb = validate(Rulebook, doc)
     _check_network(rb, doc)
-    try:
-        compile_conditions(rb)  # errors point into the file
-    except ConditionError as exc:
-        where = getattr(exc, "rulebook_path", None)
-        if where is not None:
-            loc = doc.locate(tuple(where))
-            loc.key = doc.key_name(tuple(where))
-            exc.at(loc)
-        raise
+    compile_located(rb, doc)  # errors point into the file
     rb._timeline = in_force(rb, doc)  # every dated change checked like the rulebook, errors in the file
     return Loaded(rulebook=rb, document=doc, path=path)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from socialcredit.errors import ConditionError
 from socialcredit.rulebook.conditions import Condition, FieldSpec, compile_condition
+from socialcredit.rulebook.document import Document
 from socialcredit.rulebook.schema import Rulebook
 
 
@@ -77,6 +79,19 @@ def compile_conditions(rb: Rulebook) -> CompiledConditions:
         for i, item in enumerate(getattr(rb, section)):
             getattr(out, section).append(_compile(item.where, fields, names, (section, i, "where")))
     return out
+
+
+def compile_located(rb: Rulebook, doc: Document) -> CompiledConditions:
+    """:func:`compile_conditions`, with a condition's error placed at its key in ``doc``'s file."""
+    try:
+        return compile_conditions(rb)
+    except ConditionError as exc:
+        where = getattr(exc, "rulebook_path", None)
+        if where is not None:
+            loc = doc.locate(tuple(where))
+            loc.key = doc.key_name(tuple(where))
+            exc.at(loc)
+        raise
 
 
 def _compile(text: str, fields: dict[str, FieldSpec], names: list[str], where: tuple) -> Condition:

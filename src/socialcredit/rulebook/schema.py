@@ -345,7 +345,7 @@ def _check_ramp(v: list[tuple[int, float]] | None) -> list[tuple[int, float]] | 
     return v
 
 
-def _ramp_value(ramp: list[tuple[int, float]] | None, day: int) -> float:
+def ramp_value(ramp: list[tuple[int, float]] | None, day: int) -> float:
     """A piecewise-linear ramp's value on ``day`` (1 without a ramp; held flat outside its points)."""
     if not ramp:
         return 1.0
@@ -392,7 +392,7 @@ class Channel(Sourced):
 
     def ramp_at(self, day: int) -> float:
         """The coverage multiplier on ``day`` (1 without a ramp)."""
-        return _ramp_value(self.ramp, day)
+        return ramp_value(self.ramp, day)
 
     @field_validator("coverage")
     @classmethod
@@ -726,7 +726,7 @@ class Enrolment(Sourced):
         return float(self.share)
 
     def ramp_at(self, day: int) -> float:
-        return _ramp_value(self.ramp, day)
+        return ramp_value(self.ramp, day)
 
     def mandatory_day(self, start: datetime.date | None) -> int | None:
         if self.mandatory is not None:

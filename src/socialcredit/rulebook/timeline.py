@@ -24,7 +24,7 @@ from typing import Any
 
 from socialcredit.errors import ConditionError, RulebookError, RulebookErrors
 from socialcredit.rulebook.document import Document, Path
-from socialcredit.rulebook.fields import compile_conditions
+from socialcredit.rulebook.fields import compile_conditions, compile_located
 from socialcredit.rulebook.overrides import _split_override_key, set_value
 from socialcredit.rulebook.schema import Rulebook
 from socialcredit.rulebook.validation import validate
@@ -83,11 +83,6 @@ def in_force(rb: Rulebook, doc: Document | None = None) -> list[tuple[int, Ruleb
     return out
 
 
-def plan_days(rb: Rulebook) -> list[int]:
-    """The days on which the rulebook in force changes."""
-    return [d for d, _ in in_force_cached(rb)]
-
-
 def in_force_cached(rb: Rulebook) -> list[tuple[int, Rulebook]]:
     """:func:`in_force`, kept on the rulebook (the loader stores it there with located errors)."""
     if rb._timeline is None:
@@ -115,16 +110,11 @@ def _validated(doc: Document, day: int, changed: list[tuple[int, str]]) -> Ruleb
     prefix = f"the rulebook as changed on day {day} ({what}): "
     try:
         rb = validate(Rulebook, doc)
-        compile_conditions(rb)
+        compile_located(rb, doc)
         return rb
     except RulebookErrors as exc:
         raise RulebookErrors([_prefixed(e, prefix) for e in exc.errors]) from None
     except ConditionError as exc:
-        where = getattr(exc, "rulebook_path", None)
-        if where is not None:
-            loc = doc.locate(tuple(where))
-            loc.key = doc.key_name(tuple(where))
-            exc.at(loc)
         exc.message = prefix + exc.message
         exc.args = (exc.format(),)
         raise

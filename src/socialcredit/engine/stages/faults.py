@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from socialcredit import rng
 from socialcredit.engine.layout import FALSE, FAULT
-from socialcredit.engine.person_fields import PersonFields
+from socialcredit.engine.person_fields import matching_draws
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -26,9 +25,7 @@ if TYPE_CHECKING:
 def hit(sim: Sim, k: int) -> np.ndarray:
     """The persons fault ``k`` hits today, in person order."""
     fp = sim.plan.faults[k]
-    n = sim.state.n
-    matching = np.flatnonzero(fp.where(PersonFields(sim), n=n))
-    u = rng.uniforms(rng.key(sim.plan.seed, "fault", sim.state.day, k), n)[matching]
+    matching, u = matching_draws(sim, fp.where, "fault", k)
     if fp.share >= 0:
         return matching[u < fp.share]
     if fp.count >= matching.size:

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from socialcredit import rng
 from socialcredit.engine.layout import FALSE, TARGETED
-from socialcredit.engine.person_fields import PersonFields
+from socialcredit.engine.person_fields import matching_draws
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -23,11 +22,8 @@ if TYPE_CHECKING:
 
 def aimed_at(sim: Sim, k: int) -> np.ndarray:
     """The persons entry ``k`` writes a record against today, in person order."""
-    tp = sim.plan.targeting[k]
-    n = sim.state.n
-    matching = np.flatnonzero(tp.where(PersonFields(sim), n=n))
-    u = rng.uniforms(rng.key(sim.plan.seed, "targeting", sim.state.day, k), n)[matching]
-    return matching[u < tp.rate_day]
+    matching, u = matching_draws(sim, sim.plan.targeting[k].where, "targeting", k)
+    return matching[u < sim.plan.targeting[k].rate_day]
 
 
 def run(sim: Sim) -> None:
