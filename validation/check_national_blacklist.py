@@ -2,6 +2,8 @@
 
     python validation/check_national_blacklist.py              # the scenario's size (8,000,000) and seed; JSON and plot
     python validation/check_national_blacklist.py --persons 500000 --no-write
+    python validation/check_national_blacklist.py --against-fit          # 1,000,000 persons against the calibration's fit
+    python validation/check_national_blacklist.py --write-reproduction   # the tests' 200,000-person figures
 
 The scenario's fitted values come from ``socialcredit calibrate`` (see
 docs/validation.md and ``benchmarks/bench_calibration.py``), which fits at
@@ -112,6 +114,33 @@ def table(rows: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+FIT = ROOT / "validation" / "national_blacklist_calibration.csv"  # fit.csv of the final calibration (1,000,000 persons)
+FIT_PERSONS = 1_000_000
+REPRODUCTION = ROOT / "validation" / "national_blacklist_200k.csv"  # the shipped scenario's figures at 200,000 persons
+REPRODUCTION_PERSONS = 200_000
+
+
+def against_fit(run: Run) -> list[str]:
+    """Where ``run`` (at the fit's size and seed) differs from the calibration's fit by more than 3% or 2 simulated
+    persons (ratios: 0.02); an empty list when the shipped values reproduce the fit (fitted values are rounded
+    to 4 digits, hence the slack)."""
+    fit = pd.read_csv(FIT)
+    rows = compare(run).set_index(["date", "series"])
+    bad = []
+    for r in fit[fit["measure"].notna()].itertuples(index=False):
+        got = rows.loc[(r.date, r.series), "simulated"]
+        slack = max(0.03 * abs(r.simulated), 2 * run.scale if "/" not in r.measure else 0.02)
+        if abs(got - r.simulated) > slack:
+            bad.append(f"{r.date} {r.series}: simulated {got:g}, the fit {r.simulated:g}")
+    return bad
+
+
+def reproduction(run: Run) -> pd.DataFrame:
+    """The simulated figure at each mapped target (date, series, measure, simulated): what the tests hold fixed."""
+    rows = compare(run)
+    return rows[rows["measure"] != ""][["date", "series", "measure", "simulated"]].reset_index(drop=True)
+
+
 # ------------------------------------------------------------------ closed forms the engine must agree with
 def expected_entries(rate: float, ramp: list[tuple[float, float]], stock: np.ndarray, persons: int, scale_to: float) -> np.ndarray:
     """Expected cumulative list entries (scaled) given the daily stock S(t) of a run.
@@ -152,7 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--persons", type=int, default=None, help="size of the run (default: the scenario's)")
     ap.add_argument("--seed", type=int, default=None, help="seed of the run (default: the scenario's)")
     ap.add_argument("--no-write", action="store_true", help="write neither the JSON nor the plot")
+    ap.add_argument("--against-fit", action="store_true",
+                    help="run at the calibration's size (1,000,000) and check the fit's simulated values; writes nothing")
+    ap.add_argument("--write-reproduction", action="store_true",
+                    help=f"run at {REPRODUCTION_PERSONS:,} persons and write {REPRODUCTION.name} (the tests compare with it)")
     args = ap.parse_args(argv)
+    if args.against_fit:
+        bad = against_fit(simulate(FIT_PERSONS))
+        print("\n".join(bad) if bad else f"the shipped scenario reproduces {FIT.name} at {FIT_PERSONS:,} persons")
+        return 1 if bad else 0
+    if args.write_reproduction:
+        reproduction(simulate(REPRODUCTION_PERSONS)).to_csv(REPRODUCTION, index=False)
+        print(f"wrote {REPRODUCTION.relative_to(ROOT)}")
+        return 0
     run = simulate(args.persons, args.seed)
     rows = compare(run)
     print(f"{run.persons:,} simulated persons, seed {run.seed}, {run.seconds:.0f} s; counts x {run.scale:,.0f}")
