@@ -48,6 +48,7 @@ STREAMS: dict[str, int] = {
     "enrolment": 21,  # each person's fixed draw against the enrolment share (engine/stages/enrolment.py)
     "fault": 22,  # who a fault hits (step = day, sub = fault index; engine/stages/faults.py)
     "targeting": 23,  # who is aimed at today (step = day, sub = targeting index; engine/stages/targeting.py)
+    "lending": 24,  # loan applications (sub 0) and whether a loan is repaid (sub 1; engine/stages/lending.py)
 }
 
 

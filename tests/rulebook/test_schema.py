@@ -22,6 +22,9 @@ def check(data: dict, *needles: str) -> None:
         assert needle in text, (needle, text)
 
 
+LENDING = {"demand": 1, "threshold": 950, "midpoint": 950, "scale": 30, "repaid": "volunteering", "defaulted": "fraud"}
+
+
 def test_the_base_rulebook_is_valid() -> None:
     rb = validate(Rulebook, parse_document(dump_yaml(base_rulebook()), "city.yaml"))
     assert rb.tier_names == ["A", "B", "C", "D"]
@@ -44,6 +47,9 @@ def test_the_base_rulebook_is_valid() -> None:
         (lambda d: d["behaviours"].append(copy.deepcopy(d["behaviours"][0])), ["duplicate behaviour name 'littering'"]),
         (lambda d: d["score"]["social"].update(friends=0.7, partner=0.5), ["social", "add up to 1.2"]),
         (lambda d: d["population"]["groups"][1].update(misidentification=1000), ["misidentification", "<= 100"]),
+        (lambda d: d.update(lending=LENDING | {"repaid": "repay"}), ["lending.repaid", "unknown person behaviour 'repay'"]),
+        (lambda d: d.update(lending=LENDING | {"thresholds": {"minorty": 900}}), ["lending.thresholds.minorty", "unknown group"]),
+        (lambda d: d.update(lending=LENDING | {"scale": 0}), ["lending.scale", "out of range", "> 0"]),
     ],
 )
 def test_cross_checks_name_the_key(edit, needles) -> None:

@@ -35,11 +35,12 @@ EVENTS = [
     "record", "score", "tier", "blacklist_enter", "blacklist_exit", "redlist_enter", "redlist_exit",
     "denial", "reward", "reward_lost",
     "appeal_filed", "appeal_won", "appeal_lost", "friend_dropped", "friend_lost", "friend_added", "partner_left",
-    "company_blacklisted", "enrolled",
+    "company_blacklisted", "enrolled", "loan_granted", "loan_refused",
 ]  # fmt: skip
 EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}  # others: 3, then stages 6-7: 5
 EVENT_ORDER |= {e: 5 for e in EVENTS[EVENTS.index("appeal_filed") :]}
 EVENT_ORDER["enrolled"] = 0  # the first step of the day
+EVENT_ORDER |= {"loan_granted": 4, "loan_refused": 4}  # beside the services
 _INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "service", "wrongful", "tier", "other", "detail")
 _FLOAT_COLS = ("points", "score")
 

@@ -180,6 +180,13 @@ EVENT_COUNTS: tuple[Measure, ...] = _family("events", (
     _count("ratings_low", "ratings of 1 or 2 stars", "ratings", doc="ratings of 1 or 2 stars received"),
     _count("stars_received", "stars received", "stars",
            doc="sum of the stars received (mean rating = stars_received / ratings_received)"),
+    _count("loan_applications", "loan applications", "applications", doc="lending: counted for the applicant"),
+    _count("loans_granted", "loans granted", "loans"),
+    _count("loans_refused_wrongly", "loans refused only because of false records", "applications",
+           doc="refused, but the counterfactual score (no false records) passes the threshold"),
+    _count("loans_repaid", "loans to be repaid", "loans",
+           doc="counted on the day granted (the outcome is drawn then); the record follows after the term"),
+    _count("loans_defaulted", "loans to be defaulted", "loans", doc="counted on the day granted, like loans_repaid"),
     _count("events_{kind}", "{kind} behaviour events", "events", over_cells=BY_KIND, of=("behaviour.events",),
            kernel=False, each="kind", doc="behaviour events of each kind (deterrence, chilling and gaming show here)"),
 ))  # fmt: skip

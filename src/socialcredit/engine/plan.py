@@ -231,6 +231,19 @@ class FollowPlan:
 
 
 @dataclass
+class LendingPlan:
+    """``lending``: applications by rate, a threshold per group, repayment by a logistic of the score."""
+
+    demand_day: float  # applications per person per day
+    thresholds: np.ndarray  # float32 (G,): the lowest score granted, by group
+    term: int
+    midpoint: float
+    scale: float
+    repaid: int  # behaviour index of the repayment record
+    defaulted: int  # behaviour index of the default record
+
+
+@dataclass
 class ConditionPlan:
     """What the compiled conditions read, across sections."""
 
@@ -260,6 +273,7 @@ class Plan:
     faults: list[FaultPlan] = field(default_factory=list)
     targeting: list[TargetPlan] = field(default_factory=list)
     follows: FollowPlan | None = None  # channels whose coverage follows their findings
+    lending: LendingPlan | None = None  # loans that move scores
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -482,6 +496,7 @@ def build_plan(rb: Rulebook) -> Plan:
             for i, t in enumerate(rb.targeting)
         ],
         follows=_follow_plan(rb),
+        lending=_lending_plan(rb, names),
     )  # fmt: skip
     return plan
 
@@ -497,6 +512,21 @@ def _enrolment_plan(rb: Rulebook) -> EnrolmentPlan | None:
         income=float(en.income),
         ramp=en.ramp,
         mandatory=rb.simulation.days + 1 if mandatory is None else mandatory,
+    )
+
+
+def _lending_plan(rb: Rulebook, names: list[str]) -> LendingPlan | None:
+    ln = rb.lending
+    if ln is None:
+        return None
+    return LendingPlan(
+        demand_day=ln.demand / 365.0,
+        thresholds=np.array([ln.thresholds.get(g, ln.threshold) for g in rb.group_names], np.float32),
+        term=ln.term,
+        midpoint=float(ln.midpoint),
+        scale=float(ln.scale),
+        repaid=names.index(ln.repaid),
+        defaulted=names.index(ln.defaulted),
     )
 
 

@@ -762,6 +762,25 @@ class Targeting(Sourced):
     end: int | None = Field(None, ge=0, le=36500, description="day from which no more are written (default: never)")
 
 
+# ---------------------------------------------------------------- households, work and credit
+class Lending(Sourced):
+    """Loans granted by a score threshold that move scores (Liu et al., ICML 2018, "Delayed Impact of Fair ML").
+
+    A person applies ``demand`` times a year; the loan is granted when the score is at least the threshold (of the
+    person's group in ``thresholds``, else ``threshold``). The borrower repays with probability
+    ``1 / (1 + exp(-(score - midpoint) / scale))`` at the score of the day granted, else defaults; ``term`` days
+    later a record of ``repaid`` (its points are the gain) or ``defaulted`` (the loss) reaches the score.
+    """
+
+    demand: float = Field(ge=0, le=365, description="loan applications per person per year")
+    threshold: float = Field(description="lowest score granted a loan")
+    thresholds: dict[str, float] = Field({}, description="group -> that group's own threshold (default: threshold)")
+    term: int = Field(180, ge=1, le=3650, description="days from the loan to its repayment or default")
+    midpoint: float = Field(description="score at which a borrower repays with probability 1/2")
+    scale: float = Field(gt=0, le=1e9, description="points over which the repayment probability rises (logistic scale)")
+    repaid: str = Field(description="person behaviour recorded when a loan is repaid (its points are the gain)")
+    defaulted: str = Field(description="person behaviour recorded when a loan is not repaid (its points are the loss)")
+
 
 class Simulation(Strict):
     days: int = Field(365, ge=1, le=36500)
@@ -788,6 +807,7 @@ class Rulebook(Strict):
     faults: list[Fault] = Field([], description="errors in bulk: one-off false records to many persons")
     targeting: list[Targeting] = Field([], description="records aimed at people: false records written on purpose")
     timeline: list[Change] = Field([], description="dated changes to rulebook values")
+    lending: Lending | None = Field(None, description="loans by a score threshold whose repayment or default moves the score")
     simulation: Simulation = Simulation()
 
     #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text
@@ -917,6 +937,7 @@ class Rulebook(Strict):
         for i, t in enumerate(self.targeting):
             if t.end is not None and t.end <= t.start:
                 raise located(("targeting", i, "end"), "'end' must come after 'start'", found=t.end, allowed=f"above {t.start}")
+        self._check_households_work_credit(behaviours)
         en = self.enrolment
         if en is None:
             return
@@ -933,6 +954,19 @@ class Rulebook(Strict):
                           found=str(en.mandatory_date), allowed=no_start)  # fmt: skip
         if en.mandatory_date is not None and en.mandatory_date < start:
             raise located(("enrolment", "mandatory_date"), f"the date is before day 0 ({start})", found=str(en.mandatory_date))
+
+    def _check_households_work_credit(self, behaviours: set[str]) -> None:
+        """Cross-checks of lending (and the other mechanisms of households, work and credit): names exist."""
+        ln = self.lending
+        if ln is not None:
+            for key in ("repaid", "defaulted"):
+                name = getattr(ln, key)
+                if name not in behaviours:
+                    raise located(("lending", key), f"unknown person behaviour {name!r}", found=name,
+                                  allowed=", ".join(sorted(behaviours)))  # fmt: skip
+            for g in ln.thresholds:
+                if g not in self.group_names:
+                    raise located(("lending", "thresholds", g), f"unknown group {g!r}", found=g, allowed=", ".join(self.group_names))
 
     # convenience -------------------------------------------------------
     @property

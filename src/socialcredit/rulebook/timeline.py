@@ -152,6 +152,7 @@ def shape(rb: Rulebook) -> dict[str, Any]:
         "whether there is an enrolment": rb.enrolment is not None,
         "the faults": len(rb.faults),
         "the targeting entries": len(rb.targeting),
+        "whether there is lending": rb.lending is not None,
         "which channels follow their findings": [c for c, ch in rb.detection.channels.items() if ch.follows_findings is not None],
     }
 

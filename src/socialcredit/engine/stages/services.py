@@ -53,10 +53,10 @@ def attempt_kernel(
         chunk_counts[c] = cnt
 
 
-def attempts(sim: Sim, s_index: int, demand_day: float, elasticity: float) -> np.ndarray:
-    """Indices of persons who try to use service ``s_index`` today (ascending)."""
+def attempts(sim: Sim, key: np.uint64, demand_day: float, elasticity: float = 0.0) -> np.ndarray:
+    """Indices of persons who try a service today (ascending), each with probability ``demand_day`` times the
+    income term, drawn on ``key`` (one stream and sub per service: services, loans, school places)."""
     st = sim.state
-    key = rng.key(sim.plan.seed, "demand", st.day, s_index)
     counts = sim.buffers.chunk_counts
     attempt_kernel(key, demand_day, st.income, sim.median_income, elasticity, sim.buffers.picked, counts)
     return picks.gather_kernel(sim.buffers.picked, counts)
@@ -69,7 +69,7 @@ def run(sim: Sim) -> None:
     for s, sp in enumerate(plan.services):
         if sp.demand_day <= 0:
             continue
-        idx = attempts(sim, s, sp.demand_day, sp.income_elasticity)
+        idx = attempts(sim, rng.key(plan.seed, "demand", st.day, s), sp.demand_day, sp.income_elasticity)
         if idx.size == 0:
             sim.counters.service(s, idx, idx, idx)
             continue
