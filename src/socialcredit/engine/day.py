@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from socialcredit.engine.stages import (
     appeal,
     behave,
+    children,
     classify,
     company,
     daily,
@@ -94,6 +95,8 @@ DAY: tuple[Step, ...] = (
     Step("respond", "warnings", warnings.run, does="harmful acts warned about on the spot: perceived risk rises, no record"),
     Step("respond", "unfriending", unfriending.run, does="friends of low-tier or listed persons drop them, and rewire"),
     Step("respond", "partners", partners.run, does="partnerships with a blacklisted person end"),
+    Step("record", "children", children.run, when=lambda plan: plan.children,
+         does="children of households with a blacklisted parent, and those only because of false records"),
     Step("record", "daily", daily.run, does="the day's aggregates by region, group and tier"),
 )
 

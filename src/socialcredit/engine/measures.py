@@ -187,6 +187,10 @@ EVENT_COUNTS: tuple[Measure, ...] = _family("events", (
     _count("loans_repaid", "loans to be repaid", "loans",
            doc="counted on the day granted (the outcome is drawn then); the record follows after the term"),
     _count("loans_defaulted", "loans to be defaulted", "loans", doc="counted on the day granted, like loans_repaid"),
+    _level("children_of_listed", "children with a blacklisted parent", "children",
+           doc="children of households where the guardian or the guardian's partner is blacklisted (population.children)"),
+    _level("children_of_wrongly_listed", "children with a parent listed only because of false records", "children",
+           doc="as children_of_listed, where no parent would be listed without false records"),
     _count("events_{kind}", "{kind} behaviour events", "events", over_cells=BY_KIND, of=("behaviour.events",),
            kernel=False, each="kind", doc="behaviour events of each kind (deterrence, chilling and gaming show here)"),
 ))  # fmt: skip

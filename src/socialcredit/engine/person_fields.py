@@ -71,6 +71,12 @@ class PersonFields(Mapping):
             return self._take(st.risk)
         if key == "day":
             return np.full(len(self), day, np.int32)
+        if key == "partner_blacklisted":
+            partner = self.sim.pop.persons.partner
+            since = st.black_since_cf if cf else st.black_since
+            return self._take((partner >= 0) & (since[np.maximum(partner, 0)] >= 0))
+        if key == "children":
+            return self._take(pers.children)
         if key in ("represents_blacklisted", "employer_blacklisted"):
             return self._take(self._company_flag(key))
         plan = self.sim.plan

@@ -34,6 +34,7 @@ class ServicePlan:
     condition: Condition
     income_change: float
     record_behaviour: int  # -1 for none
+    for_children: bool = False  # applied for on behalf of each child (applies_to: children)
 
 
 @dataclass
@@ -274,6 +275,7 @@ class Plan:
     targeting: list[TargetPlan] = field(default_factory=list)
     follows: FollowPlan | None = None  # channels whose coverage follows their findings
     lending: LendingPlan | None = None  # loans that move scores
+    children: bool = False  # households have children (population.children)
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -384,6 +386,7 @@ def build_plan(rb: Rulebook) -> Plan:
                 condition=cond,
                 income_change=s.consequences.income,
                 record_behaviour=names.index(s.consequences.record) if s.consequences.record else -1,
+                for_children=s.applies_to == "children",
             )
         )
     blacklist = list_plan("blacklist")
@@ -497,6 +500,7 @@ def build_plan(rb: Rulebook) -> Plan:
         ],
         follows=_follow_plan(rb),
         lending=_lending_plan(rb, names),
+        children=rb.population.children is not None and rb.population.children.share > 0,
     )  # fmt: skip
     return plan
 

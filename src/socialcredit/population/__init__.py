@@ -84,6 +84,7 @@ def build_population(rb: Rulebook, base_dir: str | None = None) -> Population:
         [r.income.sigma for r in pop.regions],
         pop.partners,
         [b.heterogeneity for b in rb.behaviours],
+        None if pop.children is None else (pop.children.share, pop.children.mean),
     )
     companies = None
     if pop.companies.count > 0:

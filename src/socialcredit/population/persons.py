@@ -107,6 +107,23 @@ def _pair_partners(seed: int, stream: int, region_offsets: np.ndarray, share: fl
     return partner
 
 
+@njit(cache=True)
+def _children(seed: int, stream: int, partner: np.ndarray, share: float, mean: float) -> np.ndarray:
+    """Children per household, on its guardian (the partner with the lower number, or the single person): with
+    probability ``share`` the household has 1 + Poisson(mean - 1) children (capped at 20), else none."""
+    n = partner.shape[0]
+    out = np.zeros(n, np.uint8)
+    kh = rng.make_key(seed, stream, 4, 0)
+    kc = rng.make_key(seed, stream, 5, 0)
+    for i in range(n):
+        j = partner[i]
+        if j >= 0 and j < i:  # the household's guardian is its partner
+            continue
+        if rng.uniform(kh, i) < share:
+            out[i] = min(20, 1 + rng.poisson(kc, i, mean - 1.0))
+    return out
+
+
 @dataclass
 class Persons:
     """Per-person attributes that are fixed at setup (income changes during a run)."""
@@ -118,13 +135,14 @@ class Persons:
     partner: np.ndarray  # int32, -1 for none
     employer: np.ndarray  # int32, -1 for none
     het: np.ndarray  # float32 (N, B) propensity multipliers, mean 1
+    children: np.ndarray  # uint8: children in the household this person is the guardian of (0 for everyone else)
 
     @property
     def n(self) -> int:
         return int(self.region.shape[0])
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.region, self.group, self.income, self.partner, self.employer, self.het))
+        return sum(a.nbytes for a in (self.region, self.group, self.income, self.partner, self.employer, self.het, self.children))
 
 
 def region_index(region_offsets: np.ndarray) -> np.ndarray:
@@ -143,6 +161,7 @@ def build_persons(
     income_sigmas: list[float],
     partner_share: float,
     het_sigmas: list[float],
+    children: tuple[float, float] | None = None,
 ) -> Persons:
     """Draw every per-person attribute from the counter RNG (keyed by final person index)."""
     n = int(region_offsets[-1])
@@ -162,6 +181,11 @@ def build_persons(
         else np.full(n, -1, np.int32)
     )
     het = _heterogeneity(seed, STREAMS["heterogeneity"], n, np.asarray(het_sigmas, dtype=np.float64))
+    kids = (
+        _children(seed, STREAMS["population"], partner, float(children[0]), float(children[1]))
+        if children is not None and children[0] > 0
+        else np.zeros(n, np.uint8)
+    )
     return Persons(
         region_offsets=region_offsets,
         region=region_index(region_offsets),
@@ -170,4 +194,5 @@ def build_persons(
         partner=partner,
         employer=np.full(n, -1, np.int32),
         het=het,
+        children=kids,
     )

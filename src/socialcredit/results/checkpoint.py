@@ -113,7 +113,7 @@ _NULLABLE: frozenset[tuple[str, str]] = frozenset((("Handoffs", "touched"), ("Ha
 # Arrays fixed by the rulebook and seed: the saved ones must equal the rebuilt ones (a foreign state is refused).
 _CONSTANT: frozenset[tuple[str, str]] = frozenset(
     (("Persons", "region_offsets"), ("Persons", "region"), ("Persons", "group"), ("Persons", "employer"),
-     ("Persons", "het"), ("Companies", "region"), ("Companies", "size"), ("Companies", "representative"),
+     ("Persons", "het"), ("Persons", "children"), ("Companies", "region"), ("Companies", "size"), ("Companies", "representative"),
      ("Network", "indptr"), ("CompanyBook", "represents"), ("Audit", "idx"), ("Audit", "mask"),
      ("DayCounters", "cells"), ("FarTies", "friend"), ("FarTies", "rank"), ("FarTies", "chunk_start"))
 )  # fmt: skip

@@ -32,6 +32,8 @@ def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
         "risk": FieldSpec("number"),
         "represents_blacklisted": FieldSpec("bool"),
         "employer_blacklisted": FieldSpec("bool"),
+        "partner_blacklisted": FieldSpec("bool"),
+        "children": FieldSpec("number"),
         "day": FieldSpec("number"),
     }
 

@@ -275,12 +275,24 @@ class NetworkSpec(Sourced):
         return self
 
 
+class Children(Sourced):
+    """Households with children: a household is a person with their partner, if any; a share has children.
+
+    Children are not simulated persons: they are counted in the household of their guardian (the partner with the
+    lower number, or the single person), and a service with ``applies_to: children`` is applied for on their behalf.
+    """
+
+    share: float = Field(0.0, ge=0, le=1, description="share of households with children under 18")
+    mean: float = Field(1.0, ge=1, le=10, description="mean number of children in a household that has children")
+
+
 class Population(Sourced):
     persons: int = Field(ge=10, le=2_000_000_000)
     regions: list[Region] = Field(min_length=1, max_length=250)
     groups: list[Group] = Field(min_length=1, max_length=250)
     companies: Companies = Companies()
     partners: float = Field(0.0, ge=0, le=1, description="share of persons who live with a partner")
+    children: Children | None = Field(None, description="households with children (default: none)")
     network: NetworkSpec = NetworkSpec()
 
     @model_validator(mode="after")
@@ -544,6 +556,10 @@ class Service(Sourced):
     income_elasticity: float = Field(0.0, ge=-5, le=5, description="demand scales with (income / median income) ** elasticity")
     denied_when: str | None = None
     granted_when: str | None = None
+    applies_to: Literal["persons", "children"] = Field(
+        "persons", description="'children': applied for on behalf of each child (demand per child), the condition read "
+        "on the guardian (e.g. blacklisted or partner_blacklisted); needs population.children",
+    )
     consequences: Consequences = Consequences()
 
     _name = field_validator("name")(_check_name)
@@ -858,6 +874,10 @@ class Rulebook(Strict):
                 )
         if not behaviours:
             raise located(("behaviours",), "at least one behaviour must have actor: person")
+        for i, s in enumerate(self.services):
+            if s.applies_to == "children" and (self.population.children is None or self.population.children.share == 0):
+                raise located(("services", i, "applies_to"), "a service for children needs households with children",
+                              found="children", allowed="persons, or set population.children.share above 0")  # fmt: skip
         coupling = self.institutions.coupling
         for key, name, allowed in (
             ("representative_record", coupling.representative_record, behaviours),

@@ -9,6 +9,12 @@ not have happened there is *wrongful*; a reward lost only because of false
 records is counted as ``wrongful`` for reward services.
 Consequences: income changes by a fraction; optionally a record of a named
 behaviour is made against the person (applied the next day).
+
+A service with ``applies_to: children`` (a school place) is applied for on
+behalf of children: the guardian of a household with c children applies on a
+day with probability ``demand_s / 365 * c``, and the condition is read on the
+guardian (``blacklisted or partner_blacklisted``: a parent's status). Its
+counts are the children's applications, counted in the guardian's cell.
 """
 
 from __future__ import annotations
@@ -62,6 +68,15 @@ def attempts(sim: Sim, key: np.uint64, demand_day: float, elasticity: float = 0.
     return picks.gather_kernel(sim.buffers.picked, counts)
 
 
+def child_attempts(sim: Sim, key: np.uint64, demand_day: float) -> np.ndarray:
+    """Guardians who apply for a child today (ascending): each with probability ``demand_day * children``
+    (one application a day at most: demand per child is a few a year)."""
+    children = sim.pop.persons.children
+    guardians = np.flatnonzero(children)
+    hit = rng.uniforms_at(key, guardians) < demand_day * children[guardians]
+    return guardians[hit]
+
+
 def run(sim: Sim) -> None:
     st = sim.state
     plan = sim.plan
@@ -69,7 +84,8 @@ def run(sim: Sim) -> None:
     for s, sp in enumerate(plan.services):
         if sp.demand_day <= 0:
             continue
-        idx = attempts(sim, rng.key(plan.seed, "demand", st.day, s), sp.demand_day, sp.income_elasticity)
+        key = rng.key(plan.seed, "demand", st.day, s)
+        idx = child_attempts(sim, key, sp.demand_day) if sp.for_children else attempts(sim, key, sp.demand_day, sp.income_elasticity)
         if idx.size == 0:
             sim.counters.service(s, idx, idx, idx)
             continue
