@@ -50,6 +50,7 @@ def test_the_base_rulebook_is_valid() -> None:
         (lambda d: d.update(lending=LENDING | {"repaid": "repay"}), ["lending.repaid", "unknown person behaviour 'repay'"]),
         (lambda d: d.update(lending=LENDING | {"thresholds": {"minorty": 900}}), ["lending.thresholds.minorty", "unknown group"]),
         (lambda d: d["services"][0].update(applies_to="children"), ["services[flight].applies_to", "households with children"]),
+        (lambda d: d.update(institutions={"company_sanctions": {"loans": 0.2}}), ["institutions.company_sanctions", "need a company blacklist"]),
         (lambda d: d.update(lending=LENDING | {"scale": 0}), ["lending.scale", "out of range", "> 0"]),
     ],
 )

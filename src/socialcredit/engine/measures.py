@@ -191,6 +191,11 @@ EVENT_COUNTS: tuple[Measure, ...] = _family("events", (
            doc="children of households where the guardian or the guardian's partner is blacklisted (population.children)"),
     _level("children_of_wrongly_listed", "children with a parent listed only because of false records", "children",
            doc="as children_of_listed, where no parent would be listed without false records"),
+    _count("layoffs", "employees laid off by sanctioned companies", "persons",
+           doc="company sanctions: employees of a company entering the company blacklist, laid off though they did nothing"),
+    _count("layoffs_wrongful", "layoffs by companies listed only because of false records", "persons"),
+    _count("layoff_income_lost", "yearly income lost by laid-off employees", "income",
+           doc="the sum, at the day of the layoff, of the income each laid-off employee loses"),
     _count("events_{kind}", "{kind} behaviour events", "events", over_cells=BY_KIND, of=("behaviour.events",),
            kernel=False, each="kind", doc="behaviour events of each kind (deterrence, chilling and gaming show here)"),
 ))  # fmt: skip
@@ -256,6 +261,8 @@ COMPANY: tuple[Measure, ...] = _family("company", (
     _count("company_records_true", "company records (true)", "records", over_cells=WHOLE, dtype="float"),
     _count("company_records_false", "company records (false)", "records", over_cells=WHOLE, dtype="float"),
     _level("company_score_mean", "mean company score", "points", over_cells=WHOLE, dtype="float"),
+    _level("company_revenue_mean", "mean company revenue (1 at the start)", "index", over_cells=WHOLE, dtype="float",
+           doc="company sanctions lower it: contracts, loans and bonds lost"),
 ))  # fmt: skip
 
 # ------------------------------------------------------------------ behaviour and service counts

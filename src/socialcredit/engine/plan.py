@@ -171,6 +171,9 @@ class InstitutionPlan:
     appeal_window: int = 365
     representative_record: int = -1  # person behaviour recorded against a blacklisted company's representative
     company_record: int = -1  # company behaviour recorded against a company whose representative is blacklisted
+    revenue_loss: float = 0.0  # company sanctions: share of revenue a company entering the blacklist loses
+    layoff_p: float = 0.0  # company sanctions: probability an employee of such a company is laid off
+    layoff_income_loss: float = 0.0  # company sanctions: share of income a laid-off employee loses
 
 
 @dataclass
@@ -477,6 +480,7 @@ def build_plan(rb: Rulebook) -> Plan:
             appeal_window=inst.appeals.window,
             representative_record=names.index(inst.coupling.representative_record) if inst.coupling.representative_record else -1,
             company_record=names.index(inst.coupling.company_record) if inst.coupling.company_record else -1,
+            **_sanctions(inst.company_sanctions),
         ),
         lists=ListsPlan(blacklist=blacklist, redlist=redlist, company_blacklist=company_blacklist),
         services=services,
@@ -517,6 +521,12 @@ def _enrolment_plan(rb: Rulebook) -> EnrolmentPlan | None:
         ramp=en.ramp,
         mandatory=rb.simulation.days + 1 if mandatory is None else mandatory,
     )
+
+
+def _sanctions(cs) -> dict[str, float]:
+    if cs is None:
+        return {}
+    return {"revenue_loss": cs.revenue_loss, "layoff_p": min(1.0, cs.layoffs * cs.revenue_loss), "layoff_income_loss": cs.income_loss}
 
 
 def _lending_plan(rb: Rulebook, names: list[str]) -> LendingPlan | None:

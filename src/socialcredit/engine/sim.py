@@ -140,6 +140,17 @@ class Sim:
             sel = delay == d
             st.pending.setdefault(st.day + int(d), []).append((person[sel], beh[sel], flags[sel]))
 
+    def scale_income(self, person: np.ndarray, factor: float) -> None:
+        """Multiply the income of ``person`` by ``factor`` (a denial's consequence, a layoff, a job lost), and keep the
+        economic feedback's multiplier ((initial income / income) ** elasticity) in step."""
+        if person.size == 0 or factor == 1.0:
+            return
+        st = self.state
+        st.income[person] *= np.float32(factor)
+        if st.income_mult.size:
+            ratio = self.pop.persons.income[person] / st.income[person]
+            st.income_mult[person] = (ratio ** np.float32(self.plan.responses.income_elasticity)).astype(np.float32)
+
     def take_due(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         batches = self.state.pending.pop(day, [])
         if not batches:

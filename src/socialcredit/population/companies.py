@@ -37,6 +37,7 @@ class Companies:
     tier: np.ndarray = None  # type: ignore[assignment]  # uint8
     black_since: np.ndarray = None  # type: ignore[assignment]  # int32 day listed, -1 if not
     black_since_cf: np.ndarray = None  # type: ignore[assignment]
+    revenue: np.ndarray = None  # type: ignore[assignment]  # float32, 1 at the start; company sanctions lower it
 
     def __post_init__(self) -> None:
         m = self.region.shape[0]
@@ -50,6 +51,8 @@ class Companies:
         for name in ("black_since", "black_since_cf"):
             if getattr(self, name) is None:
                 setattr(self, name, np.full(m, -1, np.int32))
+        if self.revenue is None:
+            self.revenue = np.ones(m, np.float32)
 
     @property
     def n(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -10,7 +11,7 @@ def final_state_frame(sim) -> pd.DataFrame:
     st = sim.state
     pers = sim.pop.persons
     rb = sim.rulebook
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "person": range(st.n),
             "region": pd.Categorical.from_codes(pers.region, rb.region_names),
@@ -28,3 +29,9 @@ def final_state_frame(sim) -> pd.DataFrame:
             "employer": pers.employer,
         }
     )
+    comp = sim.pop.companies
+    if comp is not None:  # the employer's revenue (1 at the start; company sanctions lower it) and who was laid off
+        employer = pers.employer
+        frame["employer_revenue"] = np.where(employer >= 0, comp.revenue[np.maximum(employer, 0)], np.nan)
+        frame["laid_off"] = sim.company_book.laid_off
+    return frame

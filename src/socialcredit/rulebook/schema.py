@@ -617,12 +617,33 @@ class Coupling(Sourced):
     )
 
 
+class CompanySanctions(Sourced):
+    """What the company blacklist costs a company and its employees (joint punishment of companies).
+
+    A company entering the company blacklist loses the shares ``contracts`` (government procurement), ``loans``
+    (bank credit) and ``bonds`` (the right to issue them) of its revenue, at most all of it; each of its employees is
+    then laid off with probability ``layoffs`` times the share of revenue lost, and loses ``income_loss`` of their
+    income, though they did nothing.
+    """
+
+    contracts: float = Field(0.0, ge=0, le=1, description="share of revenue lost with government contracts")
+    loans: float = Field(0.0, ge=0, le=1, description="share of revenue lost with bank loans")
+    bonds: float = Field(0.0, ge=0, le=1, description="share of revenue lost with the right to issue bonds")
+    layoffs: float = Field(0.0, ge=0, le=5, description="employees laid off per share of revenue lost (an employee's probability is layoffs x revenue lost, at most 1)")
+    income_loss: float = Field(0.5, ge=0, le=1, description="share of income a laid-off employee loses")
+
+    @property
+    def revenue_loss(self) -> float:
+        return min(1.0, self.contracts + self.loans + self.bonds)
+
+
 class Institutions(Strict):
     transparency: Literal["public", "secret"] = "public"
     appeals: Appeals = Appeals()
     shaming: Shaming = Shaming()
     warnings: Warnings = Warnings()
     coupling: Coupling = Coupling()
+    company_sanctions: CompanySanctions | None = Field(None, description="what a listed company loses, and its employees with it")
 
 
 class Deterrence(Sourced):
@@ -891,6 +912,9 @@ class Rulebook(Strict):
                     found=name,
                     allowed=", ".join(sorted(allowed)) or f"(no behaviour has actor: {kind})",
                 )
+        if self.institutions.company_sanctions is not None and self.lists.company_blacklist is None:
+            raise located(("institutions", "company_sanctions"), "company sanctions need a company blacklist",
+                          allowed="set lists.company_blacklist")  # fmt: skip
         needs_companies = company_behaviours or self.lists.company_blacklist is not None or coupling.company_record
         if needs_companies and self.population.companies.count == 0:
             raise located(

@@ -57,6 +57,8 @@ class CompanyBook:
         self.represents = np.full(n, -1, np.int32)
         has = comp.representative >= 0
         self.represents[comp.representative[has]] = np.flatnonzero(has).astype(np.int32)
+        # persons laid off because their employer entered the company blacklist (company sanctions)
+        self.laid_off = np.zeros(n, np.bool_)
 
     def schedule(self, day: int, company: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
         if company.size:
@@ -162,6 +164,7 @@ def run(sim: Sim) -> None:
     rec[COMPANY_MEASURES.index("company_blacklist_exits")] = left.size
     rec[COMPANY_MEASURES.index("companies_blacklisted")] = int((comp.black_since >= 0).sum())
     rec[COMPANY_MEASURES.index("company_score_mean")] = float(comp.score.mean()) if comp.n else np.nan
+    rec[COMPANY_MEASURES.index("company_revenue_mean")] = float(comp.revenue.mean()) if comp.n else np.nan
     # coupling, company -> person: a company's listing is recorded against its legal representative
     if plan.institutions.representative_record >= 0 and entered.size:
         reps = comp.representative[entered]

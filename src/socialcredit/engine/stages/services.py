@@ -105,10 +105,7 @@ def run(sim: Sim) -> None:
         sim.counters.service(s, idx, outcome, wrongful)
         sim.audit.service(st.day, s, sp.is_reward, outcome, wrongful)
         if sp.income_change != 0.0 and outcome.size:
-            st.income[outcome] *= np.float32(1.0 + sp.income_change)
-            if st.income_mult.size:  # economic feedback: (initial income / income) ** elasticity
-                ratio = sim.pop.persons.income[outcome] / st.income[outcome]
-                st.income_mult[outcome] = (ratio ** np.float32(plan.responses.income_elasticity)).astype(np.float32)
+            sim.scale_income(outcome, 1.0 + sp.income_change)
         if sp.record_behaviour >= 0 and outcome.size:
             # the consequence record is false when the outcome itself exists only because of false records
             flags = np.full(outcome.size, SERVICE, np.uint8)
