@@ -196,6 +196,11 @@ EVENT_COUNTS: tuple[Measure, ...] = _family("events", (
     _count("layoffs_wrongful", "layoffs by companies listed only because of false records", "persons"),
     _count("layoff_income_lost", "yearly income lost by laid-off employees", "income",
            doc="the sum, at the day of the layoff, of the income each laid-off employee loses"),
+    _level("stress_sum", "sum of stress indices", "stress points", column=False,
+           doc="responses.stress: each person's index (0-1000) rounded to whole points"),
+    _level("stress_mean", "mean stress index (0: none, 1000: the most)", "stress points", over_cells=RATIO,
+           of=("events.stress_sum", "state.persons"), kernel=False, dtype="float",
+           doc="0 when stress is off (responses.stress)"),
     _count("events_{kind}", "{kind} behaviour events", "events", over_cells=BY_KIND, of=("behaviour.events",),
            kernel=False, each="kind", doc="behaviour events of each kind (deterrence, chilling and gaming show here)"),
 ))  # fmt: skip

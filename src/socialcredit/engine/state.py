@@ -116,6 +116,8 @@ class State:
     degree: np.ndarray  # int32 (N,) friends (non-empty slots) of each person
     # scratch
     event: np.ndarray  # uint8 behaviour index of today's event, 255 = none
+    # wellbeing
+    stress: np.ndarray  # float32 (N,) stress index 0-1000 (responses.stress), or empty when unused
     log: RecordLog = field(default_factory=RecordLog)
     pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
@@ -171,6 +173,7 @@ def new_state(plan: Plan, pop: Population) -> State:
         latest_penalty=np.full(n, -1, np.int64) if plan.appeals_on else np.zeros(0, np.int64),
         degree=np.diff(pop.network.indptr).astype(np.int32),
         event=np.full(n, 255, np.uint8),
+        stress=f32(0.0) if plan.responses.stress_step > 0 else np.zeros(0, np.float32),
     )
     # everyone starts at the initial score: one tier for all (the number of tier minimums above it)
     st.tier[:] = st.tier_cf[:] = np.uint8(np.count_nonzero(init < plan.tiers.mins))

@@ -684,12 +684,32 @@ class Breakup(Sourced):
     probability: float = Field(0.0, ge=0, le=1)
 
 
+class Stress(Sourced):
+    """The stress of living under scoring: an index from 0 (none) to 1000 that moves toward a target each day.
+
+    ``target_i = 1000 * min(1, risk * r_i / (1 + r_i) + listed * [i blacklisted] + friends * lost_i)`` with r_i the
+    perceived risk and lost_i the share of the person's first friends they no longer have; the index moves a share
+    ``1 - 0.5 ** (1 / half_life)`` of the way each day. Its form is assumed (see docs/model.md): no published study
+    measures wellbeing under a score, so it is the simplest index rising with the three stressors the reporting names.
+    """
+
+    risk: float = Field(0.0, ge=0, le=1, description="weight of perceived risk (as r / (1 + r))")
+    listed: float = Field(0.0, ge=0, le=1, description="weight of being on the blacklist")
+    friends: float = Field(0.0, ge=0, le=1, description="weight of the share of one's first friends lost")
+    half_life: float = Field(30.0, gt=0, le=36500, description="days for the index to move half way to its target")
+
+    @property
+    def on(self) -> bool:
+        return self.risk > 0 or self.listed > 0 or self.friends > 0
+
+
 class Responses(Strict):
     deterrence: Deterrence = Deterrence()
     gaming: Gaming = Gaming()
     income: IncomeFeedback = IncomeFeedback()
     unfriending: Unfriending = Unfriending()
     breakup: Breakup = Breakup()
+    stress: Stress = Stress()
 
 
 # ---------------------------------------------------------------- power and time

@@ -153,6 +153,9 @@ def shape(rb: Rulebook) -> dict[str, Any]:
         "the faults": len(rb.faults),
         "the targeting entries": len(rb.targeting),
         "whether there is lending": rb.lending is not None,
+        "whether stress is recorded": rb.responses.stress.on,
+        "whether households have children": rb.population.children is not None,
+        "whether there are company sanctions": rb.institutions.company_sanctions is not None,
         "which channels follow their findings": [c for c, ch in rb.detection.channels.items() if ch.follows_findings is not None],
     }
 
