@@ -27,6 +27,7 @@ def households_work_credit(tmp_path: Path):
     ]
     data["lists"]["company_blacklist"] = {"enter": "score < 950", "min_days": 20}
     data["institutions"] = {"company_sanctions": {"loans": 0.4, "layoffs": 1.0, "income_loss": 0.3}}
+    data["responses"]["partnering"] = {"rate": 4, "assortativity": 0.5}
     data["responses"]["stress"] = {"risk": 0.3, "listed": 0.5, "friends": 0.2, "half_life": 20}
     data["lending"] = {"demand": 4, "threshold": 960, "term": 30, "midpoint": 980, "scale": 20,
                        "repaid": "loan_repaid", "defaulted": "loan_default"}  # fmt: skip

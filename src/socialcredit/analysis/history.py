@@ -200,6 +200,8 @@ def _describe(row) -> tuple[str, str]:
         return "new friend", f"person{other} became a friend: {detail}"
     if event == "partner_left":
         return "partnership ended", f"{detail} (person{other})"
+    if event == "partner_formed":
+        return "new partner", f"formed a partnership with person{other}"
     if event == "company_blacklisted":
         return "company blacklisted", "the company they represent entered the company blacklist"
     return event.replace("_", " "), detail

@@ -35,7 +35,7 @@ EVENTS = [
     "record", "score", "tier", "blacklist_enter", "blacklist_exit", "redlist_enter", "redlist_exit",
     "denial", "reward", "reward_lost",
     "appeal_filed", "appeal_won", "appeal_lost", "friend_dropped", "friend_lost", "friend_added", "partner_left",
-    "company_blacklisted", "enrolled", "loan_granted", "loan_refused", "laid_off",
+    "company_blacklisted", "enrolled", "loan_granted", "loan_refused", "laid_off", "partner_formed",
 ]  # fmt: skip
 EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}  # others: 3, then stages 6-7: 5
 EVENT_ORDER |= {e: 5 for e in EVENTS[EVENTS.index("appeal_filed") :]}

@@ -98,7 +98,7 @@ DAY: tuple[Step, ...] = (
     Step("respond", "perceived_risk", perceived_risk.run, reads=("records", "sanctioned"), does="perceived risk decays and grows with penalties and sanctions"),
     Step("respond", "warnings", warnings.run, does="harmful acts warned about on the spot: perceived risk rises, no record"),
     Step("respond", "unfriending", unfriending.run, does="friends of low-tier or listed persons drop them, and rewire"),
-    Step("respond", "partners", partners.run, does="partnerships with a blacklisted person end"),
+    Step("respond", "partners", partners.run, does="partnerships with a blacklisted person end; persons without a partner pair up, matched on score"),
     Step("respond", "stress", stress.run, when=lambda plan: plan.responses.stress_step > 0,
          does="each person's stress index moves toward a target set by perceived risk, listing and friends lost"),
     Step("record", "children", children.run, when=lambda plan: plan.children,

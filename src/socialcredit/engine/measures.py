@@ -168,6 +168,8 @@ EVENT_COUNTS: tuple[Measure, ...] = _family("events", (
     _count("ties_dropped_shaming", "ties dropped after shaming", "ties",
            report_label="friendships dropped after public shaming", doc="counted for the newly listed person"),
     _count("partnerships_ended", "partnerships ended", "partnerships", doc="counted for the person who leaves"),
+    _count("partnerships_formed", "persons who formed a partnership", "persons",
+           doc="responses.partnering: counted for both partners"),
     _count("appeals_filed", "appeals filed", "appeals"),
     _count("appeals_won", "appeals won", "appeals"),
     _count("appeals_won_false", "false records overturned", "records", report_label="false records overturned on appeal"),

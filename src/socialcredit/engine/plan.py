@@ -157,6 +157,8 @@ class ResponsePlan:
     rewire: bool = True
     rewire_preference: float = 1.0
     breakup_p: float = 0.0
+    partnering_rate: float = 0.0  # market entries per single person per year
+    partnering_a: float = 0.0  # assortativity of matching on score
     stress: tuple[float, float, float] = (0.0, 0.0, 0.0)  # weights of perceived risk, listing, friends lost
     stress_step: float = 0.0  # share of the way to the target the stress index moves each day (0: stress off)
 
@@ -472,6 +474,8 @@ def build_plan(rb: Rulebook) -> Plan:
             rewire=rs.unfriending.rewire,
             rewire_preference=rs.unfriending.preference,
             breakup_p=rs.breakup.probability,
+            partnering_rate=rs.partnering.rate,
+            partnering_a=rs.partnering.assortativity,
             stress=(rs.stress.risk, rs.stress.listed, rs.stress.friends),
             stress_step=float(1.0 - 0.5 ** (1.0 / rs.stress.half_life)) if rs.stress.on else 0.0,
         ),

@@ -136,6 +136,11 @@ class Persons:
     employer: np.ndarray  # int32, -1 for none
     het: np.ndarray  # float32 (N, B) propensity multipliers, mean 1
     children: np.ndarray  # uint8: children in the household this person is the guardian of (0 for everyone else)
+    partner_since: np.ndarray | None = None  # int32: day the partnership formed (-1: from the start, or none)
+
+    def __post_init__(self) -> None:
+        if self.partner_since is None:
+            self.partner_since = np.full(self.region.shape[0], -1, np.int32)
 
     @property
     def n(self) -> int:

@@ -26,6 +26,7 @@ def final_state_frame(sim) -> pd.DataFrame:
             "friends": st.degree,
             "initial_income": pers.income,
             "partner": pers.partner,
+            "partner_since": pers.partner_since,
             "employer": pers.employer,
         }
     )

@@ -703,12 +703,26 @@ class Stress(Sourced):
         return self.risk > 0 or self.listed > 0 or self.friends > 0
 
 
+class Partnering(Sourced):
+    """Persons without a partner form partnerships, matched assortatively on score.
+
+    On each social update a single person enters the market of their region with probability
+    ``rate * period / 365``; the market is sorted by ``sqrt(a) z + sqrt(1 - a) e`` (z the score standardised within
+    the market, e a standard normal draw, a = ``assortativity``) and neighbours in that order pair up, so the scores of
+    new couples correlate about ``a`` (0: at random, 1: by score alone).
+    """
+
+    rate: float = Field(0.0, ge=0, le=12, description="market entries per single person per year")
+    assortativity: float = Field(0.0, ge=0, le=1, description="strength of matching on score: the new couples' score correlation, about")
+
+
 class Responses(Strict):
     deterrence: Deterrence = Deterrence()
     gaming: Gaming = Gaming()
     income: IncomeFeedback = IncomeFeedback()
     unfriending: Unfriending = Unfriending()
     breakup: Breakup = Breakup()
+    partnering: Partnering = Partnering()
     stress: Stress = Stress()
 
 
