@@ -49,6 +49,7 @@ STREAMS: dict[str, int] = {
     "fault": 22,  # who a fault hits (step = day, sub = fault index; engine/stages/faults.py)
     "targeting": 23,  # who is aimed at today (step = day, sub = targeting index; engine/stages/targeting.py)
     "lending": 24,  # loan applications (sub 0) and whether a loan is repaid (sub 1; engine/stages/lending.py)
+    "emotion": 26,  # emotion monitoring at work: monitored companies (step 0), checks and flags (step = day)
     "layoff": 25,  # whether an employee of a company entering the blacklist is laid off (engine/stages/company_sanctions.py)
 }
 

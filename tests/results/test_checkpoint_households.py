@@ -1,4 +1,4 @@
-"""Checkpoints of runs with households and children, lending, company sanctions and stress: resumed equals uninterrupted."""
+"""Checkpoints of runs with households and children, lending, company sanctions, emotion monitoring, partnering and stress: resumed equals uninterrupted."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ def households_work_credit(tmp_path: Path):
         {"name": "loan_default", "rate": 0, "kind": "harmful", "channel": "records", "points": -40},
     ]
     data["lists"]["company_blacklist"] = {"enter": "score < 950", "min_days": 20}
-    data["institutions"] = {"company_sanctions": {"loans": 0.4, "layoffs": 1.0, "income_loss": 0.3}}
+    data["institutions"] = {"company_sanctions": {"loans": 0.4, "layoffs": 1.0, "income_loss": 0.3},
+                            "emotion_monitoring": {"companies": 0.5, "checks": 24, "prevalence": 0.05, "stress": 0.5,
+                                                   "sensitivity": 0.7, "false_positive": 0.05, "record": "fraud",
+                                                   "dismissal": 0.3}}  # fmt: skip
     data["responses"]["partnering"] = {"rate": 4, "assortativity": 0.5}
     data["responses"]["stress"] = {"risk": 0.3, "listed": 0.5, "friends": 0.2, "half_life": 20}
     data["lending"] = {"demand": 4, "threshold": 960, "term": 30, "midpoint": 980, "scale": 20,

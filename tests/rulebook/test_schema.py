@@ -22,6 +22,7 @@ def check(data: dict, *needles: str) -> None:
         assert needle in text, (needle, text)
 
 
+EMOTION = {"companies": 0.5, "prevalence": 0.02, "sensitivity": 0.7, "false_positive": 0.05}
 LENDING = {"demand": 1, "threshold": 950, "midpoint": 950, "scale": 30, "repaid": "volunteering", "defaulted": "fraud"}
 
 
@@ -51,6 +52,9 @@ def test_the_base_rulebook_is_valid() -> None:
         (lambda d: d.update(lending=LENDING | {"thresholds": {"minorty": 900}}), ["lending.thresholds.minorty", "unknown group"]),
         (lambda d: d["services"][0].update(applies_to="children"), ["services[flight].applies_to", "households with children"]),
         (lambda d: d.update(institutions={"company_sanctions": {"loans": 0.2}}), ["institutions.company_sanctions", "need a company blacklist"]),
+        (lambda d: d.update(institutions={"emotion_monitoring": EMOTION}), ["institutions.emotion_monitoring", "needs companies"]),
+        (lambda d: d["population"].update(companies={"count": 5}) or d.update(institutions={"emotion_monitoring": EMOTION | {"record": "anger"}}),
+         ["institutions.emotion_monitoring.record", "unknown person behaviour 'anger'"]),
         (lambda d: d.update(lending=LENDING | {"scale": 0}), ["lending.scale", "out of range", "> 0"]),
     ],
 )

@@ -35,7 +35,7 @@ EVENTS = [
     "record", "score", "tier", "blacklist_enter", "blacklist_exit", "redlist_enter", "redlist_exit",
     "denial", "reward", "reward_lost",
     "appeal_filed", "appeal_won", "appeal_lost", "friend_dropped", "friend_lost", "friend_added", "partner_left",
-    "company_blacklisted", "enrolled", "loan_granted", "loan_refused", "laid_off", "partner_formed",
+    "company_blacklisted", "enrolled", "loan_granted", "loan_refused", "laid_off", "partner_formed", "emotion_flagged", "dismissed",
 ]  # fmt: skip
 EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "reward_lost": 4}  # others: 3, then stages 6-7: 5
 EVENT_ORDER |= {e: 5 for e in EVENTS[EVENTS.index("appeal_filed") :]}
@@ -121,7 +121,8 @@ class Audit:
         f = flags[sel]
         origin = np.where(f & 2, self._detail("spurious"), np.where(f & 4, self._detail("service"),
                           np.where(f & 8, self._detail("fault"), np.where(f & 16, self._detail("targeted"),
-                          np.where(f & 1, self._detail("misattributed"), self._detail("observed"))))))  # fmt: skip
+                          np.where(f & 32, self._detail("emotion flag"),
+                          np.where(f & 1, self._detail("misattributed"), self._detail("observed")))))))  # fmt: skip
         self._add(
             day, p, "record", behaviour=b, channel=plan.behaviours.channel[b], is_false=(f & 1),
             points=plan.behaviours.points[b, self.sim.pop.persons.region[p]], detail=origin,

@@ -25,3 +25,4 @@ SPURIOUS = np.uint8(2)  #: a record of an event that never happened (a channel's
 SERVICE = np.uint8(4)  #: written by a service's consequence or a company coupling, not by a channel
 FAULT = np.uint8(8)  #: written by a fault (errors in bulk); always FALSE too
 TARGETED = np.uint8(16)  #: written on purpose against a person aimed at (records aimed at people); always FALSE too
+EMOTION = np.uint8(32)  #: written after a flag of emotion monitoring at work; FALSE too when the flag was false

@@ -252,6 +252,21 @@ class LendingPlan:
 
 
 @dataclass
+class EmotionPlan:
+    """``institutions.emotion_monitoring``: checks at monitored companies, flags, records and dismissals."""
+
+    companies: float
+    check_day: float  # checks per monitored employee per day
+    prevalence: float
+    stress: float
+    sensitivity: float
+    false_positive: float
+    record: int  # behaviour index, -1 for none
+    dismissal: float
+    income_loss: float
+
+
+@dataclass
 class ConditionPlan:
     """What the compiled conditions read, across sections."""
 
@@ -283,6 +298,7 @@ class Plan:
     follows: FollowPlan | None = None  # channels whose coverage follows their findings
     lending: LendingPlan | None = None  # loans that move scores
     children: bool = False  # households have children (population.children)
+    emotion: EmotionPlan | None = None  # emotion monitoring at work
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -513,6 +529,7 @@ def build_plan(rb: Rulebook) -> Plan:
         follows=_follow_plan(rb),
         lending=_lending_plan(rb, names),
         children=rb.population.children is not None and rb.population.children.share > 0,
+        emotion=_emotion_plan(rb, names),
     )  # fmt: skip
     return plan
 
@@ -535,6 +552,17 @@ def _sanctions(cs) -> dict[str, float]:
     if cs is None:
         return {}
     return {"revenue_loss": cs.revenue_loss, "layoff_p": min(1.0, cs.layoffs * cs.revenue_loss), "layoff_income_loss": cs.income_loss}
+
+
+def _emotion_plan(rb: Rulebook, names: list[str]) -> EmotionPlan | None:
+    em = rb.institutions.emotion_monitoring
+    if em is None:
+        return None
+    return EmotionPlan(
+        companies=em.companies, check_day=em.checks / 365.0, prevalence=em.prevalence, stress=em.stress,
+        sensitivity=em.sensitivity, false_positive=em.false_positive,
+        record=names.index(em.record) if em.record is not None else -1, dismissal=em.dismissal, income_loss=em.income_loss,
+    )  # fmt: skip
 
 
 def _lending_plan(rb: Rulebook, names: list[str]) -> LendingPlan | None:

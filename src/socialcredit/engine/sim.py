@@ -104,7 +104,8 @@ class Sim:
                 stacklevel=2,
             )
         self.pending_appeals: dict[int, list[tuple[np.ndarray, ...]]] = {}
-        self.company_book = CompanyBook(self) if self.pop.companies is not None and plan.companies_active else None
+        book = plan.companies_active or plan.emotion is not None  # emotion monitoring notes who lost their job
+        self.company_book = CompanyBook(self) if self.pop.companies is not None and book else None
         self.rating_book = RatingBook(self) if plan.ratings is not None else None
         self.enrolment = Enrolment(self) if plan.enrolment is not None else None
         self.surveillance = Surveillance(self) if plan.follows is not None else None

@@ -34,5 +34,6 @@ def final_state_frame(sim) -> pd.DataFrame:
     if comp is not None:  # the employer's revenue (1 at the start; company sanctions lower it) and who was laid off
         employer = pers.employer
         frame["employer_revenue"] = np.where(employer >= 0, comp.revenue[np.maximum(employer, 0)], np.nan)
-        frame["laid_off"] = sim.company_book.laid_off
+        book = sim.company_book
+        frame["laid_off"] = book.laid_off if book is not None else np.zeros(len(frame), bool)
     return frame

@@ -637,6 +637,27 @@ class CompanySanctions(Sourced):
         return min(1.0, self.contracts + self.loans + self.bonds)
 
 
+class EmotionMonitoring(Sourced):
+    """Employers watching their workers' emotions with sensors: flags of "emotional outliers" (anxiety, anger).
+
+    A share ``companies`` of companies monitor their employees. Each monitored employee is checked ``checks`` times a
+    year; at a check the person is an outlier with probability ``prevalence + stress * s_i / 1000`` (s_i the stress
+    index, when responses.stress is on), and is flagged with probability ``sensitivity`` if an outlier, else
+    ``false_positive``. A flag leads to a record of ``record`` (false when the flag was) and, with probability
+    ``dismissal``, to the loss of the job and of the share ``income_loss`` of income.
+    """
+
+    companies: float = Field(ge=0, le=1, description="share of companies that monitor their employees")
+    checks: float = Field(12.0, ge=0, le=365, description="checks per monitored employee per year")
+    prevalence: float = Field(ge=0, le=1, description="probability a person is an emotional outlier at a check")
+    stress: float = Field(0.0, ge=0, le=1, description="added to the prevalence at the highest stress index (1000)")
+    sensitivity: float = Field(ge=0, le=1, description="probability an outlier is flagged (true-positive rate)")
+    false_positive: float = Field(ge=0, le=1, description="probability a person who is not an outlier is flagged")
+    record: str | None = Field(None, description="person behaviour recorded against a flagged person (none: no record)")
+    dismissal: float = Field(0.0, ge=0, le=1, description="probability a flag costs the job")
+    income_loss: float = Field(0.5, ge=0, le=1, description="share of income a dismissed person loses")
+
+
 class Institutions(Strict):
     transparency: Literal["public", "secret"] = "public"
     appeals: Appeals = Appeals()
@@ -644,6 +665,7 @@ class Institutions(Strict):
     warnings: Warnings = Warnings()
     coupling: Coupling = Coupling()
     company_sanctions: CompanySanctions | None = Field(None, description="what a listed company loses, and its employees with it")
+    emotion_monitoring: EmotionMonitoring | None = Field(None, description="employers flag workers' emotions; a flag costs a record or the job")
 
 
 class Deterrence(Sourced):
@@ -949,6 +971,13 @@ class Rulebook(Strict):
         if self.institutions.company_sanctions is not None and self.lists.company_blacklist is None:
             raise located(("institutions", "company_sanctions"), "company sanctions need a company blacklist",
                           allowed="set lists.company_blacklist")  # fmt: skip
+        em = self.institutions.emotion_monitoring
+        if em is not None and em.record is not None and em.record not in behaviours:
+            raise located(("institutions", "emotion_monitoring", "record"), f"unknown person behaviour {em.record!r}",
+                          found=em.record, allowed=", ".join(sorted(behaviours)))  # fmt: skip
+        if em is not None and self.population.companies.count == 0:
+            raise located(("institutions", "emotion_monitoring"), "emotion monitoring at work needs companies",
+                          allowed="set population.companies.count")  # fmt: skip
         needs_companies = company_behaviours or self.lists.company_blacklist is not None or coupling.company_record
         if needs_companies and self.population.companies.count == 0:
             raise located(

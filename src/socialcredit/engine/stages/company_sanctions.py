@@ -6,7 +6,8 @@ A company that entered the company blacklist today loses the share
 punishment of companies withholds). Each of its employees not yet laid off
 is laid off with probability ``min(1, layoffs * revenue_loss)`` (stream
 ``layoff``) and loses the share ``income_loss`` of their income, though they
-did nothing. A laid-off person keeps the employer link (the employer term of
+did nothing. A laid-off person (or one dismissed after an emotion flag,
+``CompanyBook.laid_off`` too) keeps the employer link (the employer term of
 the score and ``employer_blacklisted`` still read that company) and is not
 laid off again. A layoff by a company that is not listed in the
 counterfactual (its listing came from false records) is wrongful.
