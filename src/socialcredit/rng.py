@@ -50,6 +50,7 @@ STREAMS: dict[str, int] = {
     "targeting": 23,  # who is aimed at today (step = day, sub = targeting index; engine/stages/targeting.py)
     "lending": 24,  # loan applications (sub 0) and whether a loan is repaid (sub 1; engine/stages/lending.py)
     "emotion": 26,  # emotion monitoring at work: monitored companies (step 0), checks and flags (step = day)
+    "commercial": 27,  # the commercial score's fixed personal term (engine/stages/commercial.py)
     "layoff": 25,  # whether an employee of a company entering the blacklist is laid off (engine/stages/company_sanctions.py)
 }
 

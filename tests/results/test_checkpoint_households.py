@@ -1,4 +1,4 @@
-"""Checkpoints of runs with households and children, lending, company sanctions, emotion monitoring, partnering and stress: resumed equals uninterrupted."""
+"""Checkpoints of runs with households and children, lending, company sanctions, emotion monitoring, partnering, stress and a commercial score: resumed equals uninterrupted."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def households_work_credit(tmp_path: Path):
                                                    "dismissal": 0.3}}  # fmt: skip
     data["responses"]["partnering"] = {"rate": 4, "assortativity": 0.5}
     data["responses"]["stress"] = {"risk": 0.3, "listed": 0.5, "friends": 0.2, "half_life": 20}
+    data["commercial"] = {"initial": 650, "bounds": [350, 950], "income": 50, "spread": 40, "listed": -150,
+                          "bands": [{"name": "good", "min": 600}, {"name": "poor"}]}  # fmt: skip
+    data["services"].append({"name": "rental", "demand": 4, "denied_when": "commercial_band == 'poor'"})
     data["lending"] = {"demand": 4, "threshold": 960, "term": 30, "midpoint": 980, "scale": 20,
                        "repaid": "loan_repaid", "defaulted": "loan_default"}  # fmt: skip
     path = tmp_path / "households.yaml"

@@ -75,6 +75,11 @@ class PersonFields(Mapping):
             partner = self.sim.pop.persons.partner
             since = st.black_since_cf if cf else st.black_since
             return self._take((partner >= 0) & (since[np.maximum(partner, 0)] >= 0))
+        if key == "commercial":
+            return self._take(st.commercial_cf if cf else st.commercial)
+        if key == "commercial_band":
+            c = self._take(st.commercial_cf if cf else st.commercial)
+            return (c[:, None] < self.sim.plan.commercial.mins[None, :]).sum(axis=1).astype(np.uint8)
         if key == "children":
             return self._take(pers.children)
         if key in ("represents_blacklisted", "employer_blacklisted"):

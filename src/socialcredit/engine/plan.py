@@ -267,6 +267,20 @@ class EmotionPlan:
 
 
 @dataclass
+class CommercialPlan:
+    """``commercial``: a commercial score moving toward a target that reads the government blacklist."""
+
+    initial: float
+    lo: float
+    hi: float
+    income: float
+    spread: float
+    listed: float
+    step: float  # share of the way to the target moved each day
+    mins: np.ndarray  # float64 (bands - 1,): the bands' minimums, best first
+
+
+@dataclass
 class ConditionPlan:
     """What the compiled conditions read, across sections."""
 
@@ -299,6 +313,7 @@ class Plan:
     lending: LendingPlan | None = None  # loans that move scores
     children: bool = False  # households have children (population.children)
     emotion: EmotionPlan | None = None  # emotion monitoring at work
+    commercial: CommercialPlan | None = None  # a commercial score beside the government's
 
     def coverage_on(self, day: int) -> np.ndarray:
         """Coverage (C, R) on ``day``: the channels' coverage times their ramp multiplier."""
@@ -530,6 +545,7 @@ def build_plan(rb: Rulebook) -> Plan:
         lending=_lending_plan(rb, names),
         children=rb.population.children is not None and rb.population.children.share > 0,
         emotion=_emotion_plan(rb, names),
+        commercial=_commercial_plan(rb),
     )  # fmt: skip
     return plan
 
@@ -562,6 +578,16 @@ def _emotion_plan(rb: Rulebook, names: list[str]) -> EmotionPlan | None:
         companies=em.companies, check_day=em.checks / 365.0, prevalence=em.prevalence, stress=em.stress,
         sensitivity=em.sensitivity, false_positive=em.false_positive,
         record=names.index(em.record) if em.record is not None else -1, dismissal=em.dismissal, income_loss=em.income_loss,
+    )  # fmt: skip
+
+
+def _commercial_plan(rb: Rulebook) -> CommercialPlan | None:
+    c = rb.commercial
+    if c is None:
+        return None
+    return CommercialPlan(
+        initial=c.initial, lo=c.bounds[0], hi=c.bounds[1], income=c.income, spread=c.spread, listed=c.listed,
+        step=float(1.0 - 0.5 ** (1.0 / c.half_life)), mins=np.array([b.min for b in c.bands[:-1]], np.float64),
     )  # fmt: skip
 
 

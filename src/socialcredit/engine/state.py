@@ -118,6 +118,10 @@ class State:
     event: np.ndarray  # uint8 behaviour index of today's event, 255 = none
     # wellbeing
     stress: np.ndarray  # float32 (N,) stress index 0-1000 (responses.stress), or empty when unused
+    # the commercial score (rulebook ``commercial``), and its twin that reads the counterfactual blacklist; or empty
+    commercial: np.ndarray
+    commercial_cf: np.ndarray
+    commercial_base: np.ndarray  # its target without the listing term, before income changes (set on day 0)
     log: RecordLog = field(default_factory=RecordLog)
     pending: dict[int, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = field(default_factory=dict)
 
@@ -174,6 +178,9 @@ def new_state(plan: Plan, pop: Population) -> State:
         degree=np.diff(pop.network.indptr).astype(np.int32),
         event=np.full(n, 255, np.uint8),
         stress=f32(0.0) if plan.responses.stress_step > 0 else np.zeros(0, np.float32),
+        commercial=np.zeros(n if plan.commercial is not None else 0, np.float32),
+        commercial_cf=np.zeros(n if plan.commercial is not None else 0, np.float32),
+        commercial_base=np.zeros(n if plan.commercial is not None else 0, np.float32),
     )
     # everyone starts at the initial score: one tier for all (the number of tier minimums above it)
     st.tier[:] = st.tier_cf[:] = np.uint8(np.count_nonzero(init < plan.tiers.mins))

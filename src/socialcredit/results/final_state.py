@@ -21,6 +21,7 @@ def final_state_frame(sim) -> pd.DataFrame:
             "score_without_false_records": st.score_cf,
             "tier": pd.Categorical.from_codes(st.tier, rb.tier_names),
             "blacklisted": st.black_since >= 0,
+            "blacklisted_without_false_records": st.black_since_cf >= 0,
             "redlisted": st.red_since >= 0,
             "risk": st.risk,
             "friends": st.degree,
@@ -30,6 +31,9 @@ def final_state_frame(sim) -> pd.DataFrame:
             "employer": pers.employer,
         }
     )
+    if st.commercial.size:  # the commercial score beside the government's (rulebook commercial)
+        frame["commercial"] = st.commercial
+        frame["commercial_without_false_records"] = st.commercial_cf
     comp = sim.pop.companies
     if comp is not None:  # the employer's revenue (1 at the start; company sanctions lower it) and who was laid off
         employer = pers.employer

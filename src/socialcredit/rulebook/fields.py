@@ -35,7 +35,11 @@ def condition_fields(rb: Rulebook) -> dict[str, FieldSpec]:
         "partner_blacklisted": FieldSpec("bool"),
         "children": FieldSpec("number"),
         "day": FieldSpec("number"),
-    }
+    } | (
+        {"commercial": FieldSpec("number"), "commercial_band": FieldSpec("ordered", tuple(b.name for b in rb.commercial.bands))}
+        if rb.commercial is not None
+        else {}
+    )
 
 
 def company_fields(rb: Rulebook) -> dict[str, FieldSpec]:

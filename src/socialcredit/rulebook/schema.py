@@ -875,6 +875,52 @@ class Lending(Sourced):
     defaulted: str = Field(description="person behaviour recorded when a loan is not repaid (its points are the loss)")
 
 
+class CommercialBand(Strict):
+    """A band of the commercial score, listed best first, each with the lowest score it admits (omit for the last)."""
+
+    name: str
+    min: float | None = None
+
+    _name = field_validator("name")(_check_name)
+
+
+class Commercial(Sourced):
+    """A commercial credit score beside the government's (as Sesame Credit): each reads the other.
+
+    Person i's commercial score moves each day a share ``1 - 0.5 ** (1 / half_life)`` of the way toward
+    ``initial + income * ln(income_i / median income) + spread * z_i + listed * [i on the government blacklist]``,
+    within ``bounds`` (z_i a fixed standard normal: the dimensions the model does not simulate, such as shopping).
+    Government conditions read it as the fields ``commercial`` and ``commercial_band``.
+    """
+
+    initial: float = Field(description="the score a person of median income starts from")
+    bounds: tuple[float, float] = Field(description="[low, high]")
+    income: float = Field(0.0, ge=-1e6, le=1e6, description="points per unit of ln(income / median income): ability to pay")
+    spread: float = Field(0.0, ge=0, le=1e6, description="standard deviation of the personal term (dimensions not simulated)")
+    listed: float = Field(0.0, ge=-1e6, le=1e6, description="points while on the government blacklist (the commercial score reads list status)")
+    half_life: float = Field(30.0, gt=0, le=36500, description="days to move half way to the target")
+    bands: list[CommercialBand] = Field(min_length=1, max_length=50, description="bands, best first")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Commercial:
+        lo, hi = self.bounds
+        if not lo < hi:
+            raise located(("bounds",), "bounds must be [low, high] with low < high", found=list(self.bounds))
+        names = [b.name for b in self.bands]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise located(("bands", i, "name"), f"duplicate band name {name!r}", found=name)
+        if self.bands[-1].min is not None:
+            raise located(("bands", len(self.bands) - 1, "min"), "the last band takes every lower score: omit its 'min'")
+        mins = [b.min for b in self.bands[:-1]]
+        for i, m in enumerate(mins):
+            if m is None:
+                raise located(("bands", i, "min"), f"band {self.bands[i].name!r} needs 'min' (only the last may omit it)")
+            if i and not m < mins[i - 1]:
+                raise located(("bands", i, "min"), "bands are listed best first: each 'min' must be below the one before", found=m)
+        return self
+
+
 class Simulation(Strict):
     days: int = Field(365, ge=1, le=36500)
     seed: int = Field(0, ge=0, le=2**63 - 1)
@@ -901,6 +947,7 @@ class Rulebook(Strict):
     targeting: list[Targeting] = Field([], description="records aimed at people: false records written on purpose")
     timeline: list[Change] = Field([], description="dated changes to rulebook values")
     lending: Lending | None = Field(None, description="loans by a score threshold whose repayment or default moves the score")
+    commercial: Commercial | None = Field(None, description="a commercial credit score beside the government's, each reading the other")
     simulation: Simulation = Simulation()
 
     #: where the rulebook was loaded from (relative edge-list paths) and its exact YAML text

@@ -157,6 +157,7 @@ def shape(rb: Rulebook) -> dict[str, Any]:
         "whether households have children": rb.population.children is not None,
         "whether there are company sanctions": rb.institutions.company_sanctions is not None,
         "whether there is emotion monitoring": rb.institutions.emotion_monitoring is not None,
+        "the commercial score's bands": None if rb.commercial is None else [b.name for b in rb.commercial.bands],
         "which channels follow their findings": [c for c, ch in rb.detection.channels.items() if ch.follows_findings is not None],
     }
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from socialcredit import rng
+from socialcredit.engine.measures import COMPANY_COLUMNS
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -35,6 +36,7 @@ def run(sim: Sim) -> None:
     if entered.size == 0:
         return
     comp.revenue[entered] *= np.float32(1.0 - ip.revenue_loss)
+    sim.daily.company[st.day][COMPANY_COLUMNS.index("company_revenue_mean")] = float(comp.revenue.mean())  # today's loss today
     employer = sim.pop.persons.employer
     book = sim.company_book
     staff = np.flatnonzero(np.isin(employer, entered) & ~book.laid_off)
