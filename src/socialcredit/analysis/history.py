@@ -202,6 +202,18 @@ def _describe(row) -> tuple[str, str]:
         return "partnership ended", f"{detail} (person{other})"
     if event == "partner_formed":
         return "new partner", f"formed a partnership with person{other}"
+    if event == "loan_granted":
+        return "loan granted", f"at score {_fmt(row.score)}; its outcome, recorded after the term: {row.behaviour}"
+    if event == "loan_refused":
+        why = "; WRONGLY: because of false records" if wrongful else ""
+        return ("loan refused wrongly" if wrongful else "loan refused"), f"at score {_fmt(row.score)}{why}"
+    if event == "laid_off":
+        why = " (a listing only because of false records)" if wrongful else ""
+        return "laid off", f"their employer company{other} entered the company blacklist{why}"
+    if event == "emotion_flagged":
+        return ("flagged falsely" if false else "flagged"), f"as an emotional outlier at work (company{other})"
+    if event == "dismissed":
+        return "dismissed", f"after {'a false' if false else 'an'} emotion flag (company{other})"
     if event == "company_blacklisted":
         return "company blacklisted", "the company they represent entered the company blacklist"
     return event.replace("_", " "), detail
