@@ -328,6 +328,8 @@ def _entry(m: ms.Measure, run: _Run, rows: pd.DataFrame | None = None, kind: str
             return _SKIP
         if m.summary == ms.PRESENT and (source not in rows or np.isnan(run.last[source])):
             return _SKIP
+        if m.summary == ms.NONZERO and (source not in rows or not rows[source].sum() > 0):  # a level never above 0: off
+            return _SKIP
         return _cast(m, run.last[source])
     if how in (ms.LAST_NETWORK, ms.LAST_VALID):
         if not len(run.network_days):
