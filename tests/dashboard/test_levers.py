@@ -67,3 +67,18 @@ def test_power_and_time_levers_appear_only_with_their_mechanisms() -> None:
     damped = load_rulebook("runaway-surveillance", as_overrides({f"{ff}.uniform": 0.6, f"{ff}.per_coverage": "true"})).rulebook
     assert damped.detection.channels["patrol"].follows_findings.uniform == 0.6
     assert damped.detection.channels["patrol"].follows_findings.per_coverage is True
+
+
+def test_households_work_and_credit_levers_appear_only_with_their_mechanisms() -> None:
+    """Children, partnering, lending, company sanctions, emotion monitoring and the commercial score get levers in
+    full-system; corporate-credit has only the sanctions'; smalltown none; moving one changes the rulebook."""
+    work = {name: {lv.key: lv for lv in levers(load_rulebook(name)) if lv.section == "Households, work and credit"}
+            for name in ("smalltown", "full-system", "corporate-credit")}  # fmt: skip
+    assert work["smalltown"] == {}
+    assert set(work["corporate-credit"]) == {"institutions.company_sanctions.layoffs", "institutions.company_sanctions.income_loss"}
+    fs = work["full-system"]
+    assert fs["lending.threshold"].value == 650 and fs["responses.partnering.assortativity"].value == 0.3
+    assert fs["institutions.emotion_monitoring.false_positive"].value == 0.05 and fs["commercial.listed"].value == -150
+    assert fs["population.children.share"].low > 0  # a service for children needs households with children
+    moved = load_rulebook("full-system", as_overrides({"lending.threshold": 700, "commercial.listed": -50})).rulebook
+    assert moved.lending.threshold == 700 and moved.commercial.listed == -50

@@ -192,6 +192,34 @@ def levers(loaded: Loaded) -> list[Lever]:
     for i, t in enumerate(rb.targeting):
         add(f"targeting.{i}.rate", f"records aimed at {t.where}: per person per year", power, float(t.rate), 0, 52, 0.5)
 
+    work = "Households, work and credit"  # only for rulebooks that have these mechanisms
+    ch = rb.population.children
+    if ch is not None:
+        add("population.children.share", "households with children (share)", work, float(ch.share), 0.01, 1, 0.01)  # a school service needs some
+    pn = rb.responses.partnering
+    if pn.rate > 0:
+        add("responses.partnering.assortativity", "partners matched on score (0: at random, 1: by score alone)", work,
+            float(pn.assortativity), 0, 1, 0.05)  # fmt: skip
+    ln = rb.lending
+    if ln is not None:
+        add("lending.threshold", "loans granted from score", work, float(ln.threshold), lo, hi, 1)
+        add("lending.demand", "loan applications per person per year", work, float(ln.demand), 0, 12, 0.1)
+    cs = rb.institutions.company_sanctions
+    if cs is not None:
+        add("institutions.company_sanctions.layoffs", "listed firms: staff laid off per share of revenue lost", work,
+            float(cs.layoffs), 0, 5, 0.05)  # fmt: skip
+        add("institutions.company_sanctions.income_loss", "laid-off worker: share of income lost", work, float(cs.income_loss), 0, 1, 0.05)
+    em = rb.institutions.emotion_monitoring
+    if em is not None:
+        add("institutions.emotion_monitoring.companies", "firms watching their staff's emotions (share)", work, float(em.companies), 0, 1, 0.01)
+        add("institutions.emotion_monitoring.false_positive", "emotion sensors: false-positive rate", work,
+            float(em.false_positive), 0, 0.5, 0.005)  # fmt: skip
+        add("institutions.emotion_monitoring.dismissal", "emotion flag: chance it costs the job", work, float(em.dismissal), 0, 1, 0.01)
+    if rb.commercial is not None:
+        c_lo, c_hi = (float(b) for b in rb.commercial.bounds)
+        add("commercial.listed", "commercial score: points lost while on the government list", work,
+            float(rb.commercial.listed), -(c_hi - c_lo), c_hi - c_lo, 1)  # fmt: skip
+
     points = "Points of behaviours"
     for b in rb.behaviours:
         if isinstance(b.points, (int, float)):
