@@ -35,7 +35,7 @@ STREAMS: dict[str, int] = {
     "spurious": 8,  # spurious records
     "demand": 9,  # service attempts (sub = service index)
     "audit": 10,  # which persons are sampled for the audit trail
-    "companies": 11,  # company attributes
+    "companies": 11,  # company attributes (step 7: whether a company monitors emotions, engine/stages/emotion.py)
     "appeal": 12,
     "shaming": 13,
     "unfriend": 14,
@@ -49,7 +49,7 @@ STREAMS: dict[str, int] = {
     "fault": 22,  # who a fault hits (step = day, sub = fault index; engine/stages/faults.py)
     "targeting": 23,  # who is aimed at today (step = day, sub = targeting index; engine/stages/targeting.py)
     "lending": 24,  # loan applications (sub 0) and whether a loan is repaid (sub 1; engine/stages/lending.py)
-    "emotion": 26,  # emotion monitoring at work: monitored companies (step 0), checks and flags (step = day)
+    "emotion": 26,  # emotion monitoring at work: checks, outliers, flags, dismissals (step = day, sub 0-3)
     "commercial": 27,  # the commercial score's fixed personal term (engine/stages/commercial.py)
     "layoff": 25,  # whether an employee of a company entering the blacklist is laid off (engine/stages/company_sanctions.py)
 }

@@ -55,6 +55,15 @@ def test_market_entries_follow_the_rate_and_couples_are_mutual() -> None:
     assert abs(first - expected) < 0.1 * expected + 4 * np.sqrt(expected)
 
 
+def test_the_correlation_reads_partners_by_person_number_whatever_the_row_order() -> None:
+    sim, _ = run(partnering(1.0, persons=4000, days=40))
+    fs = final_state_frame(sim)
+    a = couple_correlation(fs, formed_from=30)
+    b = couple_correlation(fs.sample(frac=1.0, random_state=1), formed_from=30)
+    assert (a["couples"] == b["couples"]).all() and a.loc["formed during the run", "couples"] > 10
+    assert np.allclose(a["score_correlation"], b["score_correlation"], rtol=1e-9)  # the same couples, summed in another order
+
+
 def test_off_no_partnership_forms_and_nothing_changes() -> None:
     data = partnering(0.5, rate=0.0)
     sim, off = run(data)

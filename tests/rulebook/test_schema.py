@@ -55,6 +55,9 @@ def test_the_base_rulebook_is_valid() -> None:
         (lambda d: d.update(institutions={"emotion_monitoring": EMOTION}), ["institutions.emotion_monitoring", "needs companies"]),
         (lambda d: d["population"].update(companies={"count": 5}) or d.update(institutions={"emotion_monitoring": EMOTION | {"record": "anger"}}),
          ["institutions.emotion_monitoring.record", "unknown person behaviour 'anger'"]),
+        (lambda d: d["population"].update(companies={"count": 5}) or d.update(institutions={"emotion_monitoring": EMOTION | {"stress": 0.5}}),
+         ["institutions.emotion_monitoring.stress", "only when stress is recorded"]),
+        (lambda d: d.update(lending=LENDING | {"source": "nosuch"}), ["lending.source", "unknown source id 'nosuch'"]),
         (lambda d: d.update(lending=LENDING | {"scale": 0}), ["lending.scale", "out of range", "> 0"]),
     ],
 )

@@ -23,14 +23,15 @@ def couple_correlation(final_state: pd.DataFrame, formed_from: int = 0) -> pd.Da
     every score was the same were paired at random: ``formed_from`` near the end reads the matching itself."""
     if "partner_since" not in final_state.columns:
         raise SocialCreditError("this needs a final state with partner_since (written by socialcredit run --final-state)")
-    partner = final_state["partner"].to_numpy()
-    score = final_state["score"].to_numpy(np.float64)
-    since = final_state["partner_since"].to_numpy()
-    me = np.arange(partner.size)
-    first = (partner >= 0) & (me < partner)  # each couple once
+    fs = final_state.set_index("person")  # partners are person numbers, whatever the rows' order
+    partner = fs["partner"].to_numpy()
+    me = fs.index.to_numpy()
+    since = fs["partner_since"].to_numpy()
+    first = (partner >= 0) & (me < partner) & np.isin(partner, me)  # each couple once (both in the frame)
     rows = []
     for name, sel in (("from the start", first & (since < 0)), ("formed during the run", first & (since >= max(0, formed_from)))):
-        a, b = score[sel], score[partner[sel]]
+        a = fs["score"].to_numpy(np.float64)[sel]
+        b = fs["score"].reindex(partner[sel]).to_numpy(np.float64)
         r = float(np.corrcoef(a, b)[0, 1]) if a.size >= 3 and a.std() > 0 and b.std() > 0 else np.nan
         rows.append({"couples": int(sel.sum()), "score_correlation": r, "kind": name})
     return pd.DataFrame(rows).set_index("kind")

@@ -5,8 +5,9 @@ with ``commercial``): persons are split into those not on the government
 blacklist, those on it, and those on it only because of false records
 (listed, but not in the counterfactual). For each: persons, the mean
 commercial score, and the mean of the commercial score minus its twin
-without false records (what false records cost in the commercial score,
-through the list and through income). The other direction (government
+without false records (what false records cost in the commercial score
+through the list: the twin reads the counterfactual list, but incomes are
+shared, so a loss of income to a wrongful denial is in both). The other direction (government
 conditions that read ``commercial_band``) shows in the services' counts:
 a denial that reads the band and would not happen without false records is
 wrongful.

@@ -41,6 +41,7 @@ EVENT_ORDER = {"record": 0, "score": 1, "tier": 2, "denial": 4, "reward": 4, "re
 EVENT_ORDER |= {e: 5 for e in EVENTS[EVENTS.index("appeal_filed") :]}
 EVENT_ORDER["enrolled"] = 0  # the first step of the day
 EVENT_ORDER |= {"loan_granted": 4, "loan_refused": 4}  # beside the services
+EVENT_ORDER |= {"emotion_flagged": -1, "dismissed": -1}  # detect stage: before the record the flag makes
 _INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "service", "wrongful", "tier", "other", "detail")
 _FLOAT_COLS = ("points", "score")
 

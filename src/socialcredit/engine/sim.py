@@ -28,7 +28,7 @@ from socialcredit.engine.day import DAY
 from socialcredit.engine.handoffs import Buffers, Handoffs
 from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.plan import Plan, build_plan
-from socialcredit.engine.stages import friends_mean
+from socialcredit.engine.stages import commercial, friends_mean
 from socialcredit.engine.stages.company import CompanyBook
 from socialcredit.engine.stages.daily import DailyAggregates
 from socialcredit.engine.stages.enrolment import Enrolment
@@ -96,6 +96,8 @@ class Sim:
         g = plan.detection.group_mult
         self.gnorm = (g / g.max()).astype(np.float64)  # misidentification weights, the largest 1
         self.median_income = float(np.median(self.pop.persons.income)) if n else 1.0
+        if plan.commercial is not None:
+            commercial.start(self)  # conditions read the commercial score from day 0
         top = float(self.state.class_rate.sum(axis=1).max()) if n else 0.0
         if top > 1.0:
             warnings.warn(

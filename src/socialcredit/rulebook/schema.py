@@ -630,7 +630,7 @@ class CompanySanctions(Sourced):
     loans: float = Field(0.0, ge=0, le=1, description="share of revenue lost with bank loans")
     bonds: float = Field(0.0, ge=0, le=1, description="share of revenue lost with the right to issue bonds")
     layoffs: float = Field(0.0, ge=0, le=5, description="employees laid off per share of revenue lost (an employee's probability is layoffs x revenue lost, at most 1)")
-    income_loss: float = Field(0.5, ge=0, le=1, description="share of income a laid-off employee loses")
+    income_loss: float = Field(0.5, ge=0, lt=1, description="share of income a laid-off employee loses")
 
     @property
     def revenue_loss(self) -> float:
@@ -655,7 +655,7 @@ class EmotionMonitoring(Sourced):
     false_positive: float = Field(ge=0, le=1, description="probability a person who is not an outlier is flagged")
     record: str | None = Field(None, description="person behaviour recorded against a flagged person (none: no record)")
     dismissal: float = Field(0.0, ge=0, le=1, description="probability a flag costs the job")
-    income_loss: float = Field(0.5, ge=0, le=1, description="share of income a dismissed person loses")
+    income_loss: float = Field(0.5, ge=0, lt=1, description="share of income a dismissed person loses")
 
 
 class Institutions(Strict):
@@ -1022,6 +1022,9 @@ class Rulebook(Strict):
         if em is not None and em.record is not None and em.record not in behaviours:
             raise located(("institutions", "emotion_monitoring", "record"), f"unknown person behaviour {em.record!r}",
                           found=em.record, allowed=", ".join(sorted(behaviours)))  # fmt: skip
+        if em is not None and em.stress > 0 and not self.responses.stress.on:
+            raise located(("institutions", "emotion_monitoring", "stress"), "stress raises the prevalence only when stress is recorded",
+                          found=em.stress, allowed="0, or set responses.stress")  # fmt: skip
         if em is not None and self.population.companies.count == 0:
             raise located(("institutions", "emotion_monitoring"), "emotion monitoring at work needs companies",
                           allowed="set population.companies.count")  # fmt: skip
@@ -1183,10 +1186,17 @@ def _sourced_items(rb: Rulebook) -> list[tuple[tuple[str | int, ...], Sourced]]:
         rule = getattr(rb.lists, name)
         if rule is not None:
             out.append((("lists", name), rule))
-    for name in ("appeals", "shaming", "coupling"):
-        out.append((("institutions", name), getattr(rb.institutions, name)))
-    for name in ("deterrence", "gaming", "income", "unfriending", "breakup"):
+    for name in ("appeals", "shaming", "warnings", "coupling", "company_sanctions", "emotion_monitoring"):
+        item = getattr(rb.institutions, name)
+        if item is not None:
+            out.append((("institutions", name), item))
+    for name in ("deterrence", "gaming", "income", "unfriending", "breakup", "partnering", "stress"):
         out.append((("responses", name), getattr(rb.responses, name)))
+    if rb.population.children is not None:
+        out.append((("population", "children"), rb.population.children))
+    for name in ("lending", "commercial"):
+        if getattr(rb, name) is not None:
+            out.append(((name,), getattr(rb, name)))
     out.append((("ratings",), rb.ratings))
     for name, ch in rb.detection.channels.items():
         if ch.follows_findings is not None:

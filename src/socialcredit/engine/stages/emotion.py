@@ -1,7 +1,7 @@
 """Emotion monitoring at work (part of stage 2, detect): sensors flag "emotional outliers" among employees.
 
 Company j monitors its employees when its draw ``u_j < companies`` (stream
-``emotion``, step 0: fixed for the run). Each day each employee of a
+``companies``, step 7: a company attribute fixed for the run). Each day each employee of a
 monitored company who still has the job is checked with probability
 ``checks / 365`` (stream ``emotion``, step the day, sub 0); at a check the
 person is an outlier with probability ``prevalence + stress * s_i / 1000``
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def monitored_companies(seed: int, share: float, m: int) -> np.ndarray:
     """Whether each company monitors its employees (fixed for the run)."""
-    return rng.uniforms(rng.key(seed, "emotion", 0, 0), m) < share
+    return rng.uniforms(rng.key(seed, "companies", 7, 0), m) < share
 
 
 def run(sim: Sim) -> None:
