@@ -249,7 +249,7 @@ def print_summary(s: dict[str, Any], title: str = "summary") -> None:
     if s.get("score_assortativity") is not None:
         t.add_row(label["score_assortativity"], f"{s['score_assortativity']:.3f}")
     for key, value in s.get(RESPONSES, {}).items():
-        t.add_row(_lit(label.get(key, key)), f"{value:,}")
+        t.add_row(_lit(label.get(key, key)), f"{value:,}" if not isinstance(value, float) else f"{value:,.1f}")
     if "companies_blacklisted" in s:
         t.add_row(label["companies_blacklisted"], f"{s['companies_blacklisted']:,}")
     out.print(t)

@@ -9,10 +9,13 @@ Run from the repository root:
 
 It runs the scenario as shipped (100,000 persons, 365 days, seed 1) and the
 same scenario with deterrence switched off (`responses.deterrence.elasticity=0`),
-which shares its random numbers, and draws three panels: false camera records
+which shares its random numbers, and draws four panels: false camera records
 and wrongful denials per 1,000 persons by group; behaviour events with
-deterrence relative to the same run without it, by kind (chilling); and the
-denials of each punishment service, with the wrongful ones.
+deterrence relative to the same run without it, by kind (chilling); the
+denials of each punishment service, with the wrongful ones; and what
+deterrence costs against what it buys: the mean stress index by group over
+time (and without deterrence), beside the harmful events averted per 1,000
+persons (harmful events without deterrence minus with, cumulated over days).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ def main(persons: int | None = None, days: int | None = None, out: Path = OUT) -
     res0 = sc.run(sc.load("full-system", persons=persons, days=days, **{"responses.deterrence.elasticity": 0}))
     P, D = res.meta["persons"], res.meta["days"]
 
-    fig, axes = plt.subplots(1, 3, figsize=(16, 5.4), gridspec_kw={"width_ratios": [1.0, 1.1, 1.3]})
+    fig, axes = plt.subplots(2, 2, figsize=(15, 10.5))
+    axes = axes.ravel()
 
     # (a) who the cameras misidentify, and who is wrongly denied
     groups = res.meta["groups"]
@@ -93,6 +97,26 @@ def main(persons: int | None = None, days: int | None = None, out: Path = OUT) -
     c.set_xlabel(f"denials over {D} days (log scale)")
     c.set_title("(c) The blacklist shuts many doors:\ndenials per service (wrongful in brackets)", fontsize=11)
 
+    # (d) stress against deterrence: mean stress index by group, and harmful events averted per 1,000 persons
+    e = axes[3]
+    group_colours = dict(zip(groups, ["#92c5de", "#4393c3", "#f4a582", "#d6604d"]))
+    daily_all_g = daily_g.set_index(["level", "day"])["stress_mean"]
+    for g in groups:
+        e.plot(d1["day"], daily_all_g.loc[g].to_numpy(), color=group_colours[g], label=g.replace("_", " "))
+    e.plot(d0["day"], d0["stress_mean"], color="grey", ls=":", label="all, without deterrence")
+    e.set_xlabel("day")
+    e.set_ylabel("mean stress index (0-1000)")
+    e.set_ylim(0, None)
+    averted = 1000 * (d0["events_harmful"] - d1["events_harmful"]).cumsum() / P
+    e2 = e.twinx()
+    e2.plot(d1["day"], averted, color="black", ls="--", label="harmful events averted per 1,000 (right)")
+    e2.set_ylabel("harmful events averted per 1,000 persons (cumulative)")
+    e2.set_ylim(0, None)
+    h1, l1 = e.get_legend_handles_labels()
+    h2, l2 = e2.get_legend_handles_labels()
+    e.legend(h1 + h2, l1 + l2, fontsize=9, frameon=False, loc="upper left")
+    e.set_title("(d) What deterrence costs and buys: stress by group,\nbeside harmful events averted", fontsize=11)
+
     s = res.summary()
     fig.suptitle(
         f"full-system: {P:,} synthetic persons, {D} days, seed {res.meta['seed']} - "
@@ -100,13 +124,18 @@ def main(persons: int | None = None, days: int | None = None, out: Path = OUT) -
         f"{s['records_false']:,} false records",
         fontsize=12,
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(out, dpi=110)
     print(f"wrote {out}")
     print("false camera records per 1,000:", {g: round(float(v), 1) for g, v in zip(groups, cam_rate)})
     print("wrongful denials per 1,000:", {g: round(float(v), 2) for g, v in zip(groups, wrong_rate)})
     for kind in colours:
         print(f"events_{kind}: {int(d1[f'events_{kind}'].sum()):,} with deterrence, {int(d0[f'events_{kind}'].sum()):,} without")
+        last = d1[f"events_{kind}"].tail(30).sum() / d0[f"events_{kind}"].tail(30).sum()
+        print(f"  last 30 days: {100 * (last - 1):+.1f}% against the run without deterrence")
+    print("stress at the end by group:", {g: round(float(daily_all_g.loc[g].iloc[-1]), 1) for g in groups},
+          "all", round(float(d1["stress_mean"].iloc[-1]), 1), "without deterrence", round(float(d0["stress_mean"].iloc[-1]), 1))
+    print(f"harmful events averted per 1,000 persons: {float(averted.iloc[-1]):.0f}")
 
 
 if __name__ == "__main__":
