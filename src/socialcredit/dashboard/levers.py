@@ -208,7 +208,7 @@ def levers(loaded: Loaded) -> list[Lever]:
     if cs is not None:
         add("institutions.company_sanctions.layoffs", "listed firms: staff laid off per share of revenue lost", work,
             float(cs.layoffs), 0, 5, 0.05)  # fmt: skip
-        add("institutions.company_sanctions.income_loss", "laid-off worker: share of income lost", work, float(cs.income_loss), 0, 1, 0.05)
+        add("institutions.company_sanctions.income_loss", "laid-off worker: share of income lost", work, float(cs.income_loss), 0, 0.95, 0.05)
     em = rb.institutions.emotion_monitoring
     if em is not None:
         add("institutions.emotion_monitoring.companies", "firms watching their staff's emotions (share)", work, float(em.companies), 0, 1, 0.01)

@@ -7,8 +7,8 @@ summary and every figure embedded as a base64 PNG. The page loads nothing
 from the network: no external CSS, scripts, fonts or images; the only links
 are the scenario's sources. A figure the run has nothing for is replaced by
 a one-line note saying why; the figures of a mechanism the rulebook does not
-have (enrolment, faults, targeting, surveillance that follows its findings)
-have no section at all (:func:`socialcredit.report.figures.figures_for`).
+have (enrolment, faults, targeting, surveillance that follows its findings;
+households, work and credit) have no section at all (:func:`socialcredit.report.figures.figures_for`).
 
 Nothing already in the run folder is changed: each file is written to a
 temporary name and renamed into place, so an interrupted report leaves the
@@ -258,7 +258,9 @@ def render_report(res, figures: dict[str, bytes | None], baseline=None, preface:
             )
         facts = spec.facts(res) if spec.facts is not None else None
         if facts:
-            parts.append(facts_table(*facts))
+            parts.append(facts_table(*facts[:2]))
+            if len(facts) > 2 and facts[2]:  # a sentence under the table: what the numbers include, what is assumed
+                parts.append(f'<p class="about">{_e(facts[2])}</p>')
         parts.append("</section>")
     parts.append('<h2 id="sources">Sources</h2>')
     parts.append("<p>The publications the scenario's numbers come from (each value in the rulebook names its source "
