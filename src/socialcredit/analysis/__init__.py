@@ -1,4 +1,5 @@
-"""Measures of what a run did: inequality, mobility, segregation, errors, faults, disparate impact, behaviour change;
+"""Measures of what a run did: inequality, mobility, segregation, errors, faults, disparate impact, behaviour change,
+lending's delayed impact, the staff of sanctioned firms, couples and the two scorers;
 audit trails of sampled persons, and comparisons of two runs.
 
 Every function takes the :class:`~socialcredit.results.Results` of a run
@@ -26,7 +27,9 @@ from socialcredit.analysis.compare import (
     paired_differences,
     same_design,
 )
+from socialcredit.analysis.couples import couple_correlation
 from socialcredit.analysis.disparity import disparate_impact
+from socialcredit.analysis.employment import employees_of_sanctioned
 from socialcredit.analysis.errors import (
     blacklist_false_share,
     error_summary,
@@ -47,6 +50,7 @@ from socialcredit.analysis.history import (
     score_path,
 )
 from socialcredit.analysis.inequality import gini, gini_over_time
+from socialcredit.analysis.lending import delayed_impact_curve, outcome_regions, parity_case, repay_probability
 from socialcredit.analysis.mobility import (
     bottom_tier_spells,
     kaplan_meier_median,
@@ -55,6 +59,7 @@ from socialcredit.analysis.mobility import (
     transition_matrix,
 )
 from socialcredit.analysis.scale import scale_factor, scaled, scaled_counts
+from socialcredit.analysis.scorers import commercial_by_listing
 from socialcredit.analysis.segregation import assortativity, network_series
 
 __all__ = [
@@ -92,4 +97,11 @@ __all__ = [
     "time_to_clear",
     "transition_matrix",
     "wrongful_denials_by_service",
+    "commercial_by_listing",
+    "couple_correlation",
+    "delayed_impact_curve",
+    "employees_of_sanctioned",
+    "outcome_regions",
+    "parity_case",
+    "repay_probability",
 ]

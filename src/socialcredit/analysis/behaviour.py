@@ -52,6 +52,18 @@ def rulebook_of(res: Results) -> Rulebook:
     return validate(Rulebook, parse_document(res.rulebook_yaml, "rulebook.yaml"))
 
 
+def final_state_of(res: Results | pd.DataFrame, column: str, needs: str) -> pd.DataFrame:
+    """The final state (one row per person) of ``res`` (results that carry one, or the frame itself), holding
+    ``column``; a clear error otherwise, saying what the run needs (``needs``)."""
+    fs = res if isinstance(res, pd.DataFrame) else getattr(res, "final_state", None)
+    if fs is None:
+        raise InputError("these results carry no final state",
+                         hint="run with --final-state and read the run folder with socialcredit.read_run")  # fmt: skip
+    if column not in fs.columns:
+        raise InputError(f"the final state has no column {column!r}", hint=f"this needs {needs}")
+    return fs
+
+
 def baseline_overrides(res_or_rulebook: Results | Rulebook) -> list[str]:
     """The ``--set`` overrides that switch off deterrence, gaming and economic feedback, keeping the rest.
 

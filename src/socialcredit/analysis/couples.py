@@ -14,16 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialcredit.errors import SocialCreditError
+from socialcredit.analysis.behaviour import final_state_of
 
 
-def couple_correlation(final_state: pd.DataFrame, formed_from: int = 0) -> pd.DataFrame:
-    """Rows ``from the start`` and ``formed during the run`` (on or after day ``formed_from``): couples,
+def couple_correlation(final_state, formed_from: int = 0) -> pd.DataFrame:
+    """Rows ``from the start`` and ``formed during the run`` (on or after day ``formed_from``) of a final state (or
+    results that carry one): couples,
     score_correlation (NaN below 3 couples). Scores drift apart after a couple forms, and persons paired when
     every score was the same were paired at random: ``formed_from`` near the end reads the matching itself."""
-    if "partner_since" not in final_state.columns:
-        raise SocialCreditError("this needs a final state with partner_since (written by socialcredit run --final-state)")
-    fs = final_state.set_index("person")  # partners are person numbers, whatever the rows' order
+    fs = final_state_of(final_state, "partner_since", "a final state written by this version").set_index("person")  # partners are person numbers, whatever the rows' order
     partner = fs["partner"].to_numpy()
     me = fs.index.to_numpy()
     since = fs["partner_since"].to_numpy()

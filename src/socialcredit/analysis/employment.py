@@ -17,20 +17,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialcredit.errors import SocialCreditError
+from socialcredit.analysis.behaviour import final_state_of
 
 GROUPS = ("employees of sanctioned companies", "employees of other companies", "no employer")
 
 
 def employees_of_sanctioned(res) -> pd.DataFrame:
     """One row per group of persons (see :data:`GROUPS`): persons, laid_off, laid_off_share, income_change_mean,
-    income_lost_mean."""
-    fs = getattr(res, "final_state", None)
-    if fs is None or "employer_revenue" not in fs.columns:
-        raise SocialCreditError(
-            "this needs the run's final state with companies: a run folder of a rulebook with companies, "
-            "written by socialcredit run --final-state (it holds final_state.parquet)"
-        )
+    income_lost_mean. ``res``: a final state (a DataFrame), or results that carry one (``sc.read_run`` of a folder
+    written with ``--final-state``)."""
+    fs = final_state_of(res, "employer_revenue", "a rulebook with companies")
     employed = fs["employer"].to_numpy() >= 0
     sanctioned = employed & (fs["employer_revenue"].to_numpy() < 1.0)
     which = np.where(sanctioned, 0, np.where(employed, 1, 2))

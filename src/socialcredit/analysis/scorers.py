@@ -18,14 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from socialcredit.errors import SocialCreditError
+from socialcredit.analysis.behaviour import final_state_of
 
 
-def commercial_by_listing(final_state: pd.DataFrame) -> pd.DataFrame:
+def commercial_by_listing(final_state) -> pd.DataFrame:
     """Rows ``not listed``, ``listed``, ``listed only because of false records``: persons, commercial_mean,
     commercial_lost_to_false_records (mean of the twin's score minus the score)."""
-    if "commercial" not in final_state.columns:
-        raise SocialCreditError("this needs a final state with a commercial score (a rulebook with commercial, run with --final-state)")
+    final_state = final_state_of(final_state, "commercial", "a rulebook with a commercial section")
     c = final_state["commercial"].to_numpy(np.float64)
     c_cf = final_state["commercial_without_false_records"].to_numpy(np.float64)
     listed = final_state["blacklisted"].to_numpy(bool)
