@@ -158,6 +158,15 @@ def normals(k: np.uint64, n: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def normals_at(k: np.uint64, agents: np.ndarray) -> np.ndarray:
+    """Standard normals for the given agents under one key (the draw of agent a is the same as in :func:`normals`)."""
+    out = np.empty(agents.shape[0], np.float64)
+    for j in range(agents.shape[0]):
+        out[j] = normal(k, agents[j])
+    return out
+
+
+@njit(cache=True)
 def uniforms_at(k: np.uint64, agents: np.ndarray) -> np.ndarray:
     """Uniforms for the given agents under one key (the draw of agent a is the same as in :func:`uniforms`)."""
     out = np.empty(agents.shape[0], np.float64)

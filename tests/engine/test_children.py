@@ -59,6 +59,21 @@ def test_children_of_listed_counts_the_households_with_a_listed_parent() -> None
     assert whole(res)["children_of_listed"].iloc[-1] == p.children[g][listed].sum() > 0
 
 
+def test_two_guardians_who_pair_up_both_count_when_one_is_listed() -> None:
+    """With partnering, two guardians can become partners: a listing of either counts the children of both
+    (against a direct count over every guardian on the last day)."""
+    data = households(base_rulebook(persons=6000, days=90))
+    data["responses"]["partnering"] = {"rate": 6, "assortativity": 0.0}
+    data["score"]["social"] = {"friends": 0.0, "period": 10}
+    sim, res = run(data)
+    p, st = sim.pop.persons, sim.state
+    g = np.flatnonzero(p.children)
+    mate = p.partner[g]
+    assert ((mate >= 0) & (p.children[np.maximum(mate, 0)] > 0)).any()  # some guardians live together
+    listed = (st.black_since[g] >= 0) | ((mate >= 0) & (st.black_since[np.maximum(mate, 0)] >= 0))
+    assert whole(res)["children_of_listed"].iloc[-1] == p.children[g][listed].sum() > 0
+
+
 def test_school_places_are_denied_for_a_parent_and_applied_for_per_child() -> None:
     """Applications ~ sum of children * demand/365 * days (4 standard errors); a partner's listing adds denials."""
     days = 90

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from socialcredit.engine import measures
 
@@ -70,6 +70,19 @@ def tally_persons(idx, region, group, tier, R, G, counts, col):
 def tally_weighted(idx, weight, region, group, tier, R, G, counts, col):
     for k in range(idx.shape[0]):
         counts[_combo(idx[k], region, group, tier, R, G), col] += weight[k]
+
+
+@njit(parallel=True, cache=True)
+def level_sums(values, region, group, tier, R, G, K, nparts):
+    """Per combination, the sum over all persons of ``values`` rounded to whole numbers (int64, so the order of
+    the additions, and the thread count, cannot change it): a daily level such as the stress index."""
+    n = values.shape[0]
+    part = np.zeros((nparts, K), np.int64)
+    step = (n + nparts - 1) // nparts
+    for c in prange(nparts):
+        for i in range(c * step, min(n, (c + 1) * step)):
+            part[c, (np.int64(tier[i]) * R + region[i]) * G + group[i]] += np.int64(np.rint(values[i]))
+    return part.sum(axis=0)
 
 
 def combo_cells(R: int, G: int, T: int) -> np.ndarray:
@@ -135,6 +148,10 @@ class DayCounters:
             tally_persons(idx, *self._args(), self.counts, M[measure])
         else:
             tally_weighted(idx, weight.astype(np.int64), *self._args(), self.counts, M[measure])
+
+    def level(self, measure: str, values: np.ndarray) -> None:
+        """Count every person's ``values`` (rounded to whole numbers) as ``measure``: a level over all persons."""
+        self.counts[:, M[measure]] += level_sums(values, *self._args(), self.ncombos, 32)
 
     def service(self, s: int, attempts: np.ndarray, outcome: np.ndarray, wrongful: np.ndarray) -> None:
         sp = self.sim.plan.services[s]

@@ -114,7 +114,7 @@ _NULLABLE: frozenset[tuple[str, str]] = frozenset((("Handoffs", "touched"), ("Ha
 _CONSTANT: frozenset[tuple[str, str]] = frozenset(
     (("Persons", "region_offsets"), ("Persons", "region"), ("Persons", "group"), ("Persons", "employer"),
      ("Persons", "het"), ("Persons", "children"), ("Companies", "region"), ("Companies", "size"), ("Companies", "representative"),
-     ("Network", "indptr"), ("CompanyBook", "represents"), ("Audit", "idx"), ("Audit", "mask"),
+     ("Network", "indptr"), ("CompanyBook", "represents"), ("CompanyBook", "watched"), ("Audit", "idx"), ("Audit", "mask"),
      ("DayCounters", "cells"), ("FarTies", "friend"), ("FarTies", "rank"), ("FarTies", "chunk_start"))
 )  # fmt: skip
 

@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
-def listed_households(partner: np.ndarray, black_since: np.ndarray, guardians: np.ndarray) -> np.ndarray:
-    """Whether a parent of each guardian's household (the guardian or their partner) is on the list."""
-    mate = partner[guardians]
-    return (black_since[guardians] >= 0) | ((mate >= 0) & (black_since[np.maximum(mate, 0)] >= 0))
+def listed_households(children: np.ndarray, partner: np.ndarray, black_since: np.ndarray) -> np.ndarray:
+    """The guardians (ascending, once each) of households with children where a parent is on the list: found
+    from the listed, who are few, rather than from every household."""
+    listed = np.flatnonzero(black_since >= 0)
+    mate = partner[listed]
+    own = listed[children[listed] > 0]  # a listed guardian
+    mate = mate[(mate >= 0) & (children[np.maximum(mate, 0)] > 0)]  # the guardian a listed person lives with
+    return np.unique(np.concatenate([own, mate]))
 
 
 def run(sim: Sim) -> None:
@@ -30,9 +34,7 @@ def run(sim: Sim) -> None:
         return
     pers = sim.pop.persons
     st = sim.state
-    guardians = np.flatnonzero(pers.children)
-    listed = listed_households(pers.partner, st.black_since, guardians)
-    wrongly = listed & ~listed_households(pers.partner, st.black_since_cf, guardians)
-    kids = pers.children[guardians].astype(np.float64)
-    sim.counters.persons("children_of_listed", guardians[listed], weight=kids[listed])
-    sim.counters.persons("children_of_wrongly_listed", guardians[wrongly], weight=kids[wrongly])
+    listed = listed_households(pers.children, pers.partner, st.black_since)
+    wrongly = np.setdiff1d(listed, listed_households(pers.children, pers.partner, st.black_since_cf), assume_unique=True)
+    sim.counters.persons("children_of_listed", listed, weight=pers.children[listed])
+    sim.counters.persons("children_of_wrongly_listed", wrongly, weight=pers.children[wrongly])

@@ -23,8 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numba import njit, prange
 
 from socialcredit import rng
+from socialcredit.engine.layout import CHUNK
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -40,14 +42,28 @@ def start(sim: Sim) -> None:
     st.commercial[:] = st.commercial_cf[:] = np.clip(st.commercial_base, cp.lo, cp.hi)
 
 
+@njit(parallel=True, cache=True)
+def commercial_kernel(score, score_cf, base, income, income0, black_since, black_since_cf,
+                      w_income: float, listed: float, lo: float, hi: float, step: float) -> None:  # fmt: skip
+    """Move both scores (factual, twin) a step toward their targets (an income of 0 gives the low bound)."""
+    n = score.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
+    for c in prange(nchunks):
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            moved = np.float64(base[i])
+            if income[i] != income0[i]:  # most incomes never change: no logarithm for them
+                moved += w_income * np.log(max(np.float64(income[i]), 1e-6) / max(np.float64(income0[i]), 1e-6))
+            t = min(max(moved + (listed if black_since[i] >= 0 else 0.0), lo), hi)
+            score[i] = np.float32(score[i] + np.float32((t - score[i]) * step))
+            t = min(max(moved + (listed if black_since_cf[i] >= 0 else 0.0), lo), hi)
+            score_cf[i] = np.float32(score_cf[i] + np.float32((t - score_cf[i]) * step))
+
+
 def run(sim: Sim) -> None:
     cp = sim.plan.commercial
     if cp is None:
         return
     st = sim.state
-    income0 = np.maximum(sim.pop.persons.income.astype(np.float64), 1e-6)
-    moved = st.commercial_base + cp.income * np.log(np.maximum(st.income, 1e-6) / income0)  # an income of 0: the low bound
-    for score, since in ((st.commercial, st.black_since), (st.commercial_cf, st.black_since_cf)):
-        target = np.clip(moved + cp.listed * (since >= 0), cp.lo, cp.hi)
-        score += ((target - score) * cp.step).astype(np.float32)
-    sim.counters.persons("commercial_sum", np.arange(st.n), weight=np.rint(st.commercial))
+    commercial_kernel(st.commercial, st.commercial_cf, st.commercial_base, st.income, sim.pop.persons.income,
+                      st.black_since, st.black_since_cf, cp.income, cp.listed, cp.lo, cp.hi, cp.step)  # fmt: skip
+    sim.counters.level("commercial_sum", st.commercial)

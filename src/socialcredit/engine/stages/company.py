@@ -45,6 +45,11 @@ if TYPE_CHECKING:
 COMPANY_MEASURES = list(COMPANY_COLUMNS)  # columns of DailyAggregates.company, declared in engine/measures.py
 
 
+def monitored_companies(seed: int, share: float, m: int) -> np.ndarray:
+    """Whether each company monitors its employees' emotions (stream ``companies``, step 7; fixed for the run)."""
+    return rng.uniforms(rng.key(seed, "companies", 7, 0), m) < share
+
+
 class CompanyBook:
     """Company-side run state that is not a per-company array: pending records and the record log."""
 
@@ -59,6 +64,14 @@ class CompanyBook:
         self.represents[comp.representative[has]] = np.flatnonzero(has).astype(np.int32)
         # persons laid off because their employer entered the company blacklist (company sanctions)
         self.laid_off = np.zeros(n, np.bool_)
+        # the employees of companies that monitor emotions (emotion monitoring; empty without it)
+        ep = sim.plan.emotion
+        employer = sim.pop.persons.employer
+        if ep is None:
+            self.watched = np.zeros(0, np.int64)
+        else:
+            monitored = monitored_companies(sim.plan.seed, ep.companies, comp.n)
+            self.watched = np.flatnonzero((employer >= 0) & monitored[np.maximum(employer, 0)])
 
     def schedule(self, day: int, company: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
         if company.size:

@@ -22,14 +22,10 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.engine.layout import EMOTION, FALSE
+from socialcredit.engine.stages.company import monitored_companies  # noqa: F401 - who is watched (CompanyBook.watched)
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
-
-
-def monitored_companies(seed: int, share: float, m: int) -> np.ndarray:
-    """Whether each company monitors its employees (fixed for the run)."""
-    return rng.uniforms(rng.key(seed, "companies", 7, 0), m) < share
 
 
 def run(sim: Sim) -> None:
@@ -41,9 +37,7 @@ def run(sim: Sim) -> None:
     seed = sim.plan.seed
     employer = sim.pop.persons.employer
     book = sim.company_book
-    watched = monitored_companies(seed, ep.companies, comp.n)
-    staff = np.flatnonzero((employer >= 0) & ~book.laid_off)
-    staff = staff[watched[employer[staff]]]
+    staff = book.watched[~book.laid_off[book.watched]]  # the staff of monitored companies who still have the job
     checked = staff[rng.uniforms_at(rng.key(seed, "emotion", st.day, 0), staff) < ep.check_day]
     if checked.size == 0:
         return

@@ -59,7 +59,7 @@ def form(sim: Sim) -> None:
     if market.size < 2:
         return
     a = rp.partnering_a
-    noise = rng.normals(rng.key(seed, "partner", st.day, 3), st.n)[market]
+    noise = rng.normals_at(rng.key(seed, "partner", st.day, 3), market)
     firsts, seconds = [], []
     region = pers.region[market]
     for r in np.unique(region):

@@ -49,4 +49,4 @@ def run(sim: Sim) -> None:
         return
     st = sim.state
     stress_kernel(st.stress, st.risk, st.black_since, st.degree, sim.pop.network.indptr, *rp.stress, rp.stress_step)
-    sim.counters.persons("stress_sum", np.arange(st.n), weight=np.rint(st.stress))
+    sim.counters.level("stress_sum", st.stress)
