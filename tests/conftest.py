@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 
 from socialcredit.engine.sim import Sim
 from socialcredit.results import Results
 from socialcredit.rulebook.schema import Rulebook
+
+
+@pytest.fixture(autouse=True)
+def one_thread_per_test_worker():
+    """Under pytest-xdist each worker holds a core: kernels run on one thread, or two workers' parallel kernels
+    would wait for each other's threads at every barrier (several times slower; docs/performance.md). A test that
+    asks for threads (``Sim(threads=2)``, the reproducibility tests) still gets them: this only resets the default
+    before each test."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        numba.set_num_threads(1)
+    yield
 
 
 def base_rulebook(persons: int = 2000, days: int = 60, seed: int = 7) -> dict[str, Any]:

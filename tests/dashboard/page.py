@@ -23,6 +23,19 @@ def slider(page, label: str):
     return sidebar(page).locator(f'input[type=range][aria-label="{label}"]')
 
 
+def value(page, label: str) -> str:
+    """A slider's value, once only one slider has the label (a rerun can draw the sidebar again while an old copy
+    lingers a moment; reading then would find two)."""
+    s = slider(page, label)
+    for _ in range(100):
+        expect(s).to_have_count(1, timeout=TIMEOUT)
+        try:
+            return s.input_value(timeout=2000)
+        except Exception:  # noqa: BLE001 - a second copy appeared between the two calls
+            page.wait_for_timeout(100)
+    return s.input_value()
+
+
 def press(page, label: str, *keys: str) -> str:
     """Focus a slider, press keys (Home, End, ArrowRight...), return its new value."""
     s = slider(page, label)
@@ -37,7 +50,7 @@ def press(page, label: str, *keys: str) -> str:
         s.focus()
     for key in keys:
         s.press(key)
-    return s.input_value()
+    return value(page, label)
 
 
 def set_slider(page, label: str, expected: str, *keys: str) -> str:
@@ -48,10 +61,10 @@ def set_slider(page, label: str, expected: str, *keys: str) -> str:
     for _ in range(10):
         if press(page, label, *keys) == expected:
             page.wait_for_timeout(300)
-            if slider(page, label).input_value() == expected:
+            if value(page, label) == expected:
                 break
         page.wait_for_timeout(500)
-    return slider(page, label).input_value()
+    return value(page, label)
 
 
 def open_section(page, name: str) -> None:
