@@ -20,7 +20,8 @@ def sidebar(page):
 
 
 def slider(page, label: str):
-    return sidebar(page).locator(f'input[type=range][aria-label="{label}"]')
+    """The slider with this label, leaving out copies a rerun has marked stale (Streamlit's data-stale)."""
+    return sidebar(page).locator(f'[data-testid="stElementContainer"]:not([data-stale="true"]) input[type=range][aria-label="{label}"]')
 
 
 def value(page, label: str) -> str:
@@ -37,17 +38,20 @@ def value(page, label: str) -> str:
 
 
 def press(page, label: str, *keys: str) -> str:
-    """Focus a slider, press keys (Home, End, ArrowRight...), return its new value."""
+    """Focus a slider, press keys (Home, End, ArrowRight...), return its new value. Under load a rerun can draw the
+    sidebar again while the keys are pressed (for a moment two sliders have the label): then press them all again,
+    which is safe because the keys start from a fixed end (Home, End)."""
     s = slider(page, label)
-    for _ in range(100):  # after a change of scenario, once the old page is gone (its sliders linger a moment)
+    for _ in range(50):  # after a change of scenario, once the old page is gone (its sliders linger a moment)
         expect(s).to_have_count(1, timeout=TIMEOUT)
         try:
             s.focus(timeout=2000)
-            break
-        except Exception:  # noqa: BLE001 - the old page's slider came back into view between the two calls
-            page.wait_for_timeout(100)
-    else:
-        s.focus()
+            for key in keys:
+                s.press(key, timeout=5000)
+            return value(page, label)
+        except Exception:  # noqa: BLE001 - the sidebar was drawn again between two calls
+            page.wait_for_timeout(200)
+    s.focus()
     for key in keys:
         s.press(key)
     return value(page, label)
