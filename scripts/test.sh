@@ -17,5 +17,5 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 python -m pip install --quiet '.[test]'
-# two worker processes (pytest-xdist), each test file on one of them: the suite takes about 7 minutes on 2 cores
+# two worker processes (pytest-xdist), each test file on one of them: the suite takes 8-9 minutes on 2 cores
 python -m pytest -q -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
