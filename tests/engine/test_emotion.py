@@ -6,7 +6,7 @@ import copy
 
 import numpy as np
 
-from socialcredit.engine.stages.emotion import monitored_companies
+from socialcredit.engine.stages.company import monitored_companies
 from tests.conftest import base_rulebook, run
 
 PREV, SENS, FPR, CHECKS = 0.02, 0.7, 0.05, 24.0

@@ -33,3 +33,23 @@ def shared_run(tmp_path_factory) -> Path:
         assert code == 0, f"the shared run failed with status {code}"
         _shared["run"] = out
     return _shared["run"]
+
+
+def old_folder(folder: Path, to: Path, columns: tuple[str, ...], tables: tuple[str, ...] = ()) -> Path:
+    """A copy of run folder ``folder`` as an older version wrote it: without these daily columns and tables."""
+    import shutil
+
+    import duckdb
+
+    to.mkdir()
+    for name in ("run.json", "results.duckdb", "rulebook.yaml"):
+        shutil.copy(folder / name, to / name)
+    con = duckdb.connect(str(to / "results.duckdb"))
+    try:
+        for table in tables:
+            con.execute(f"DROP TABLE {table}")
+        for column in columns:
+            con.execute(f"ALTER TABLE daily DROP COLUMN {column}")
+    finally:
+        con.close()
+    return to

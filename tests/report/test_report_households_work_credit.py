@@ -14,18 +14,17 @@ import copy
 import html
 import json
 import re
-import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pytest
 
 from socialcredit.report import write_report
 from socialcredit.report.figures import FIGURES, MECHANISM_FIGURES, figures_for
 from socialcredit.report.households import HOUSEHOLD_FIGURES, harm_averted
+from tests.report import old_folder
 from tests.conftest import base_rulebook, run
 from tests.report.test_report import figures_in
 
@@ -253,20 +252,12 @@ def test_the_tables_hold_the_daily_counts(everything):
 
 def test_an_old_run_folder_without_their_columns_gets_its_report_without_them(everything, tmp_path):
     folder, _, _, _ = everything
-    old = tmp_path / "old"
-    old.mkdir()
-    for name in ("run.json", "results.duckdb", "rulebook.yaml"):
-        shutil.copy(folder / name, old / name)
-    con = duckdb.connect(str(old / "results.duckdb"))
-    try:
-        for column in ("children_of_listed", "children_of_wrongly_listed", "loan_applications", "loans_granted",
-                       "loans_refused_wrongly", "loans_repaid", "loans_defaulted", "layoffs", "layoffs_wrongful",
-                       "layoff_income_lost", "company_revenue_mean", "emotion_checks", "emotion_flags", "emotion_flags_false",
-                       "dismissals_after_flags", "dismissals_after_false_flags", "income_lost_to_false_flags",
-                       "partnerships_formed", "commercial_mean", "stress_mean"):  # fmt: skip
-            con.execute(f"ALTER TABLE daily DROP COLUMN {column}")
-    finally:
-        con.close()
+    old = old_folder(folder, tmp_path / "old", (
+        "children_of_listed", "children_of_wrongly_listed", "loan_applications", "loans_granted",
+        "loans_refused_wrongly", "loans_repaid", "loans_defaulted", "layoffs", "layoffs_wrongful",
+        "layoff_income_lost", "company_revenue_mean", "emotion_checks", "emotion_flags", "emotion_flags_false",
+        "dismissals_after_flags", "dismissals_after_false_flags", "income_lost_to_false_flags",
+        "partnerships_formed", "commercial_mean", "stress_mean"))  # fmt: skip
     page = write_report(old).read_text(encoding="utf-8")
     assert sections(page) == []
     assert list(figures_in(page)) == [spec.name for spec in FIGURES]

@@ -5,16 +5,15 @@ no ``enrolled`` column): its report has none of their sections, and no error."""
 from __future__ import annotations
 
 import html
-import shutil
 from dataclasses import replace
 
-import duckdb
 import matplotlib
 import numpy as np
 import pytest
 
 from socialcredit.report import write_report
 from socialcredit.report.figures import FIGURES, STYLE, faults, figures_for
+from tests.report import old_folder
 from tests.conftest import run
 from tests.report.test_report import figures_in
 from tests.report.test_report_mechanisms import FAULT_DAY, MECHANISMS, mechanism_sections, report_of, rulebook
@@ -63,17 +62,7 @@ def test_the_fault_figure_marks_the_fault_day_in_every_panel(everything):
 def test_an_old_run_folder_without_the_new_data_gets_its_report_without_them(everything, tmp_path):
     """A folder from before the mechanisms: no coverage table and no enrolled, records_fault or records_targeted."""
     folder, _, _ = everything
-    old = tmp_path / "old"
-    old.mkdir()
-    for name in ("run.json", "results.duckdb", "rulebook.yaml"):
-        shutil.copy(folder / name, old / name)
-    con = duckdb.connect(str(old / "results.duckdb"))
-    try:
-        con.execute("DROP TABLE coverage")
-        for column in ("enrolled", "records_fault", "records_targeted"):
-            con.execute(f"ALTER TABLE daily DROP COLUMN {column}")
-    finally:
-        con.close()
+    old = old_folder(folder, tmp_path / "old", ("enrolled", "records_fault", "records_targeted"), tables=("coverage",))
     page = write_report(old).read_text(encoding="utf-8")
     assert mechanism_sections(page) == []
     assert list(figures_in(page)) == [spec.name for spec in FIGURES]

@@ -59,7 +59,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
-from scipy.special import expit
+
+from socialcredit.engine.stages.lending import repay_probability as engine_repay_probability
 
 CURVE_COLUMNS = ["rate", "threshold", "mean_change", "profit"]
 PARITY_COLUMNS = [
@@ -126,9 +127,7 @@ def repay_probability(score: ArrayLike, midpoint: float, scale: float) -> np.nda
     rising with the score, the faster the smaller ``scale`` (> 0). Computed
     without overflow for scores far from the midpoint.
     """
-    scale = _positive("scale", scale)
-    midpoint = _finite("midpoint", midpoint)
-    return np.asarray(expit((np.asarray(score, dtype=np.float64) - midpoint) / scale))
+    return engine_repay_probability(score, _finite("midpoint", midpoint), _positive("scale", scale))
 
 
 def _curve(

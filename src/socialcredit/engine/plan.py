@@ -373,6 +373,11 @@ class Plan:
         return 2 * INCOME if self.income_response else INCOME
 
 
+def halving(half_life: float) -> float:
+    """The daily factor that halves a quantity in ``half_life`` days: 0.5 ** (1 / half_life)."""
+    return float(0.5 ** (1.0 / half_life))
+
+
 def build_plan(rb: Rulebook) -> Plan:
     """Compile a validated rulebook into numeric tables and compiled conditions."""
     regions = rb.region_names
@@ -484,7 +489,7 @@ def build_plan(rb: Rulebook) -> Plan:
             hi=float(sc.bounds[1]),
             recovery_mode=sc.recovery.mode,
             expire_days=sc.recovery.days,
-            relax_factor=float(0.5 ** (1.0 / sc.recovery.half_life)),
+            relax_factor=halving(sc.recovery.half_life),
             w_friends=sc.social.friends,
             w_partner=sc.social.partner,
             w_employer=sc.social.employer,
@@ -493,7 +498,7 @@ def build_plan(rb: Rulebook) -> Plan:
         ),
         responses=ResponsePlan(
             deter_elasticity=d.elasticity,
-            deter_decay=float(0.5 ** (1.0 / d.half_life)),
+            deter_decay=halving(d.half_life),
             deter_scale=d.points_scale,
             sanction_weight=d.sanction_weight,
             friends_weight=d.friends_weight,
@@ -508,7 +513,7 @@ def build_plan(rb: Rulebook) -> Plan:
             partnering_rate=rs.partnering.rate,
             partnering_a=rs.partnering.assortativity,
             stress=(rs.stress.risk, rs.stress.listed, rs.stress.friends),
-            stress_step=float(1.0 - 0.5 ** (1.0 / rs.stress.half_life)) if rs.stress.on else 0.0,
+            stress_step=1.0 - halving(rs.stress.half_life) if rs.stress.on else 0.0,
         ),
         institutions=InstitutionPlan(
             shaming_p=inst.shaming.probability,
@@ -587,7 +592,7 @@ def _commercial_plan(rb: Rulebook) -> CommercialPlan | None:
         return None
     return CommercialPlan(
         initial=c.initial, lo=c.bounds[0], hi=c.bounds[1], income=c.income, spread=c.spread, listed=c.listed,
-        step=float(1.0 - 0.5 ** (1.0 / c.half_life)), mins=np.array([b.min for b in c.bands[:-1]], np.float64),
+        step=1.0 - halving(c.half_life), mins=np.array([b.min for b in c.bands[:-1]], np.float64),
     )  # fmt: skip
 
 
@@ -633,7 +638,7 @@ def _rating_plan(rb: Rulebook) -> RatingPlan:
         stranger_penalty=float(r.stranger_penalty),
         harmful_penalty=float(r.harmful_penalty),
         rater_power=float(r.rater_power),
-        decay=float(0.5 ** (1.0 / r.half_life)),
+        decay=halving(r.half_life),
         prior=float(r.prior),
     )
 

@@ -47,10 +47,11 @@ def run(sim: Sim) -> None:
         return
     book.laid_off[out] = True
     lost = st.income[out] * np.float32(ip.layoff_income_loss)
-    wrongful = out[comp.black_since_cf[employer[out]] < 0]
+    wrong = comp.black_since_cf[employer[out]] < 0  # the company is not listed without false records
+    wrongful = out[wrong]
     sim.counters.persons("layoffs", out)
     sim.counters.persons("layoffs_wrongful", wrongful)
     sim.counters.persons("layoff_income_lost", out, weight=np.rint(lost))
     sim.scale_income(out, 1.0 - ip.layoff_income_loss)
     sim.audit.persons(st.day, "laid_off", out, detail_text="laid off: their employer entered the company blacklist",
-                      other=employer[out], wrongful=np.isin(out, wrongful))  # fmt: skip
+                      other=employer[out], wrongful=wrong)  # fmt: skip

@@ -22,7 +22,6 @@ import numpy as np
 
 from socialcredit import rng
 from socialcredit.engine.layout import EMOTION, FALSE
-from socialcredit.engine.stages.company import monitored_companies  # noqa: F401 - who is watched (CompanyBook.watched)
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim

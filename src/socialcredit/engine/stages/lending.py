@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import expit
 
 from socialcredit import rng
 from socialcredit.engine.layout import SERVICE
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
 
 
 def repay_probability(score: np.ndarray, midpoint: float, scale: float) -> np.ndarray:
-    """The probability a borrower with ``score`` repays: a logistic of the score."""
-    return 1.0 / (1.0 + np.exp(-(score.astype(np.float64) - midpoint) / scale))
+    """The probability a borrower with ``score`` repays: the logistic ``1 / (1 + exp(-(score - midpoint) / scale))``,
+    without overflow far from the midpoint (also the closed form's, socialcredit.analysis.lending)."""
+    return np.asarray(expit((np.asarray(score, dtype=np.float64) - midpoint) / scale))
 
 
 def run(sim: Sim) -> None:
@@ -46,7 +48,8 @@ def run(sim: Sim) -> None:
     threshold = lp.thresholds[sim.pop.persons.group[idx]]
     score = st.score[idx]
     granted = score >= threshold
-    refused_wrongly = idx[~granted & (st.score_cf[idx] >= threshold)]
+    wrongly = ~granted & (st.score_cf[idx] >= threshold)  # refused, but the counterfactual score passes
+    refused_wrongly = idx[wrongly]
     borrowers = idx[granted]
     repays = rng.uniforms_at(rng.key(seed, "lending", st.day, 1), borrowers) < repay_probability(score[granted], lp.midpoint, lp.scale)
     c = sim.counters
@@ -61,4 +64,4 @@ def run(sim: Sim) -> None:
                       behaviour=beh)  # fmt: skip
     refused = idx[~granted]
     sim.audit.persons(st.day, "loan_refused", refused, detail_text="loan refused: score below the threshold",
-                      score=score[~granted], wrongful=np.isin(refused, refused_wrongly))  # fmt: skip
+                      score=score[~granted], wrongful=wrongly[~granted])  # fmt: skip
