@@ -5,11 +5,18 @@ so that compile time is excluded (it is reported separately). Peak memory is
 the process's peak resident set size minus its size before the population
 was built, per person and per friendship.
 
-    python benchmarks/bench_reference.py                      # 100k and 1M, 2 threads
+    python benchmarks/bench_reference.py                      # 100k and 1M, default threads
     python benchmarks/bench_reference.py --suite --json benchmarks/results/mine.json
-                       # the full suite: 10k, 100k, 1M, 10M persons at 2 threads, 10k-1M at 1 thread,
-                       # cold and cached compile, cached CLI start
-    python benchmarks/bench_reference.py --persons 10000 100000 1000000 --threads 1 2
+                       # the full suite: 10k, 100k, 1M, 10M persons with the default threads, 10k-1M at 1 and 2
+                       # threads, the busy-core ratios, cold and cached compile, cached CLI start
+    python benchmarks/bench_reference.py --persons 10000 100000 1000000 --threads 1 2 auto
+    python benchmarks/bench_reference.py --busy --persons 100000 1000000
+                       # one core kept busy by another process: the default threads against 1 and 2 threads
+
+``--threads auto`` is the default of ``socialcredit run`` (no ``--threads``): as many threads as the cores other
+processes leave free, looked at as the run goes (engine/cores.py); a number fixes the threads. ``--busy`` runs
+the default against one thread, pair by pair, while another process spins on one core, and reports the ratios
+(target: at most 1.1), then the same pairs idle against two threads (the default must be no slower).
 
 With ``--society`` it runs the reference model with every response and
 institution switched on as well (see :func:`society_rulebook`): the figure to
@@ -87,24 +94,23 @@ def society_rulebook(persons: int, days: int):
     return Rulebook.model_validate(data)
 
 
-def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
-    """Run one size in this process and return its figures."""
+def one(persons: int, days: int, threads: str, society: bool = False) -> dict:
+    """Run one size in this process and return its figures (``threads``: a number, or "auto" for the default)."""
     t0 = time.perf_counter()
-    import numba
-
     import socialcredit as sc
     from socialcredit.engine.sim import Sim
     from socialcredit.results import Results
 
-    numba.set_num_threads(threads)
+    fixed = None if threads == "auto" else int(threads)
     t_import = time.perf_counter() - t0
     # warm-up: compiles (or loads from the cache) every kernel the run uses
     t1 = time.perf_counter()
-    Results.from_sim(Sim(society_rulebook(2000, 40) if society else sc.load("reference", persons=2000, days=20)).run())
+    warm = society_rulebook(2000, 40) if society else sc.load("reference", persons=2000, days=20)
+    Results.from_sim(Sim(warm, threads=fixed).run())
     compile_s = time.perf_counter() - t1
     base = rss_mb()
     rb = society_rulebook(persons, days) if society else sc.load("reference", persons=persons, days=days)
-    sim = Sim(rb, threads=threads)
+    sim = Sim(rb, threads=fixed)
     t2 = time.perf_counter()
     sim.setup()
     setup_s = time.perf_counter() - t2
@@ -123,6 +129,8 @@ def one(persons: int, days: int, threads: int, society: bool = False) -> dict:
         "persons": persons,
         "days": days,
         "threads": threads,
+        "threads_at_end": sim.cores.threads if sim.cores is not None else fixed,
+        "thread_changes": sim.cores.changes if sim.cores is not None else 0,
         "friendships": friendships,
         "import_s": t_import,
         "warmup_compile_s": compile_s,
@@ -167,53 +175,110 @@ def compile_times() -> dict:
     return out
 
 
+def threads_arg(value: str) -> str:
+    if value != "auto" and not (value.isdigit() and int(value) >= 1):
+        raise argparse.ArgumentTypeError(f"a thread count (1, 2, ...) or 'auto'; found {value!r}")
+    return value
+
+
+def run_one(n: int, days: int, threads: str, society: bool) -> dict:
+    """One size in a fresh process (see :func:`one`)."""
+    cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(days), "--threads", threads]
+    if society:
+        cmd.append("--society")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        raise SystemExit(f"benchmark failed at {n} persons, {threads} threads")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class BusyCore:
+    """Another process spinning on one core while the block runs (as a second job, a browser or a CI run)."""
+
+    def __enter__(self) -> "BusyCore":
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        time.sleep(0.5)
+
+
+def busy_ratios(sizes: list[int], days: int, pairs: int, society: bool) -> list[dict]:
+    """The default threads against 1 thread with one core busy, and against 2 threads idle, pair by pair."""
+    out = []
+    for n in sizes:
+        with BusyCore():
+            for _ in range(pairs):
+                auto, single, double = (run_one(n, days, t, society) for t in ("auto", "1", "2"))
+                out.append({"persons": n, "load": "one core busy", "default_s": auto["run_s"], "one_thread_s": single["run_s"],
+                            "two_threads_s": double["run_s"], "default_over_one": auto["run_s"] / single["run_s"],
+                            "two_over_one": double["run_s"] / single["run_s"], "default_threads_at_end": auto["threads_at_end"]})  # fmt: skip
+                r = out[-1]
+                print(f"{n:>10,} busy: default {r['default_s']:.2f} s, 1 thread {r['one_thread_s']:.2f} s, 2 threads "
+                      f"{r['two_threads_s']:.2f} s; default / 1 thread = {r['default_over_one']:.2f}")  # fmt: skip
+        for _ in range(pairs):
+            auto, double = (run_one(n, days, t, society) for t in ("auto", "2"))
+            out.append({"persons": n, "load": "idle", "default_s": auto["run_s"], "two_threads_s": double["run_s"],
+                        "default_over_two": auto["run_s"] / double["run_s"], "default_threads_at_end": auto["threads_at_end"]})  # fmt: skip
+            r = out[-1]
+            print(f"{n:>10,} idle: default {r['default_s']:.2f} s, 2 threads {r['two_threads_s']:.2f} s; "
+                  f"default / 2 threads = {r['default_over_two']:.2f}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--persons", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--days", type=int, default=365)
-    ap.add_argument("--threads", type=int, nargs="+", default=[2])
+    ap.add_argument("--threads", type=threads_arg, nargs="+", default=["auto"], help="thread counts, or 'auto' (the default)")
     ap.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     ap.add_argument("--society", action="store_true", help="switch every response and institution on as well")
+    ap.add_argument("--busy", action="store_true", help="only the busy-core ratios (see above)")
+    ap.add_argument("--pairs", type=int, default=2, help="pairs per size for --busy (default 2)")
     ap.add_argument("--suite", action="store_true", help="the full suite (see above); overrides --persons and --threads")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one(args.persons[0], args.days, args.threads[0], args.society)))
         return
-    plan = [(n, t) for n in args.persons for t in args.threads]
+    plan = [] if args.busy else [(n, t) for n in args.persons for t in args.threads]
     compile_info = {}
+    busy_sizes = args.persons if args.busy else []
     if args.suite:
-        plan = [(n, 2) for n in (10_000, 100_000, 1_000_000, 10_000_000)] + [(n, 1) for n in (10_000, 100_000, 1_000_000)]
+        plan = [(n, "auto") for n in (10_000, 100_000, 1_000_000, 10_000_000)]
+        plan += [(n, t) for t in ("1", "2") for n in (10_000, 100_000, 1_000_000)]
+        busy_sizes = [10_000, 100_000, 1_000_000]
         compile_info = compile_times()
         print(f"cold compile (CLI, empty cache): {compile_info['cold_compile_cli_s']:.1f} s;"
               f" cached CLI start: {compile_info['cached_cli_s']:.2f} s")  # fmt: skip
     rows = []
-    print(f"{'persons':>10} {'thr':>3} {'run s':>8} {'M pd/s':>8} {'setup s':>8} {'peak MB':>8} {'B/person*':>10}  slowest stages")
+    if plan:
+        print(f"{'persons':>10} {'thr':>4} {'run s':>8} {'M pd/s':>8} {'setup s':>8} {'peak MB':>8} {'B/person*':>10}  slowest stages")
     for n, t in plan:
-        cmd = [sys.executable, __file__, "--one", "--persons", str(n), "--days", str(args.days), "--threads", str(t)]
-        if args.society:
-            cmd.append("--society")
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:], file=sys.stderr)
-            raise SystemExit(f"benchmark failed at {n} persons, {t} threads")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        r = run_one(n, args.days, t, args.society)
         rows.append(r)
         top = sorted(r["stage_seconds"].items(), key=lambda kv: -kv[1])[:3]
         # below about 100k persons the peak is set by fixed costs (thread pools, the audit, result tables), and
         # the figure per person can even come out negative: print it only where the population sets the peak
         per_person = f"{r['bytes_per_person']:.0f}" if n >= 100_000 else "(fixed)"
         print(
-            f"{n:>10,} {t:>3} {r['run_s']:>8.2f} {r['person_days_per_s'] / 1e6:>8.1f} {r['setup_s']:>8.2f} "
+            f"{n:>10,} {t:>4} {r['run_s']:>8.2f} {r['person_days_per_s'] / 1e6:>8.1f} {r['setup_s']:>8.2f} "
             f"{r['peak_rss_mb']:>8.0f} {per_person:>10}  " + ", ".join(f"{k} {v:.2f}" for k, v in top)
         )
-    print("* extra peak memory per person after the network's arrays (budget 250 B per person + 10 B per friendship;"
-          f" the network holds {rows[-1]['bytes_per_friendship']:.1f} B per friendship)")  # fmt: skip
+    if rows:
+        print("* extra peak memory per person after the network's arrays (budget 250 B per person + 10 B per friendship;"
+              f" the network holds {rows[-1]['bytes_per_friendship']:.1f} B per friendship)")  # fmt: skip
+    busy = busy_ratios(busy_sizes, args.days, args.pairs, args.society) if busy_sizes else []
     info = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "compile": compile_info,
         "runs": rows,
+        "busy": busy,
     }
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 from socialcredit.engine.audit import Audit
+from socialcredit.engine.cores import Cores
 from socialcredit.engine.counters import DayCounters
 from socialcredit.engine.day import DAY
 from socialcredit.engine.handoffs import Buffers, Handoffs
@@ -59,7 +60,8 @@ class Sim:
     def __init__(self, rulebook: Rulebook, base_dir: str | None = None, threads: int | None = None) -> None:
         self.rulebook = rulebook
         self.base_dir = base_dir
-        self.threads = check_threads(threads)
+        self.threads = check_threads(threads)  # None: as many as the cores other processes leave free (Cores)
+        self.cores: Cores | None = None
         self.timings = Timings()
         self.plan: Plan = build_plan(rulebook)
         self.base_plan = self.plan
@@ -78,8 +80,7 @@ class Sim:
 
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
-        if self.threads:
-            numba.set_num_threads(int(self.threads))
+        self.choose_threads()
         t0 = time.perf_counter()
         self.pop = build_population(self.rulebook, self.base_dir)
         t1 = time.perf_counter()
@@ -115,6 +116,13 @@ class Sim:
         self.audit = Audit(self)
         self.daily = DailyAggregates(self)
         self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
+
+    def choose_threads(self) -> None:
+        """Fix the kernels' threads when asked for a number; else follow the cores left free (engine.cores)."""
+        if self.threads:
+            numba.set_num_threads(int(self.threads))
+        elif self.cores is None:
+            self.cores = Cores(numba.get_num_threads())
 
     # ---------------------------------------------------------------- helpers for steps
     def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray | int) -> None:
@@ -211,6 +219,8 @@ class Sim:
         change = self.changes.get(self.state.day)
         if change is not None:
             self.switch_plan(change)
+        if self.cores is not None:
+            self.cores.look()
         times = self.timings.stages
         for s in self.steps:
             t = time.perf_counter()
@@ -226,14 +236,19 @@ class Sim:
         """
         if self.state is None:
             self.setup()
+        self.choose_threads()
         if self.changes:  # resumed from a checkpoint after a change: its state was saved under that plan
             self.plan = self.plan_on(self.state.day - 1) if self.state.day > 0 else self.plan
         days = self.plan.days
         t0 = time.perf_counter()
-        while self.state.day < days:
-            self.step()
-            if on_day is not None:
-                on_day(self)
+        try:
+            while self.state.day < days:
+                self.step()
+                if on_day is not None:
+                    on_day(self)
+        finally:
+            if self.cores is not None:
+                self.cores.release()
         self.timings.setup["run"] = time.perf_counter() - t0
         return self
 
