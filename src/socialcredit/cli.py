@@ -64,7 +64,7 @@ def run(
     persons: int | None = typer.Option(None, help="Shortcut for --set population.persons=N."),
     days: int | None = typer.Option(None, help="Shortcut for --set simulation.days=N."),
     seed: int | None = typer.Option(None, help="Shortcut for --set simulation.seed=N."),
-    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
+    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (default: the cores other processes leave free, looked at as the run goes; results do not depend on it)."),
     profile: bool = typer.Option(False, "--profile", help="Print the time spent in each stage."),
     final_state: bool = typer.Option(False, "--final-state", help="Also write every person's final state as Parquet."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON (for scripts)."),
@@ -155,6 +155,7 @@ def _simulate(sim, run_dir: Path, settings: dict[str, Any], rulebook_yaml: str, 
         results.final_state = final_state_frame(sim)
     elapsed = time.perf_counter() - t_start
     extra = {k: settings[k] for k in ("command", "overrides", "threads")} | {"elapsed_seconds": elapsed}
+    extra["threads_used"] = sim.threads_used()
     if settings.get("resumed"):
         extra["resumed"] = settings["resumed"]
     path = write_results(results, run_dir, rulebook_yaml=rulebook_yaml, extra=extra, plot=settings["plot"])
@@ -291,6 +292,9 @@ def print_profile(sim) -> None:
     out.print(t)
     if total > 0:
         out.print(f"{n / total / 1e6:.1f} M person-days per second")
+    used = ", ".join(str(t) for t in sim.threads_used())
+    how = "fixed by --threads" if sim.threads else "the cores other processes left free"
+    out.print(f"threads: {used} ({how})")
 
 
 @app.command()
@@ -435,7 +439,7 @@ def scenarios_copy(
 @app.command()
 def resume(
     run_dir: Path = typer.Argument(..., help="The folder of a run started with --checkpoint-every."),
-    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (results do not depend on it)."),
+    threads: int | None = typer.Option(None, min=1, help="Threads for the compiled kernels (default: the cores other processes leave free, looked at as the run goes; results do not depend on it)."),
 ) -> None:
     """Continue a run that was stopped or killed, from its latest checkpoint (results equal an uninterrupted run)."""
     from socialcredit.engine.sim import Sim, check_threads

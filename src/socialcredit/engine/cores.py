@@ -94,6 +94,7 @@ class Cores:
         self.threads = ceiling
         self.others = 0.0  # cores other processes kept busy in the last window
         self.changes = 0  # how many times the threads changed
+        self.used = {ceiling}  # every thread count the run used
         self.active = ceiling > 1 and self._busy(self.cpus) is not None
         if self.active:  # a first guess from the tasks running now; the windows refine it
             glances = []
@@ -110,6 +111,7 @@ class Cores:
             self._set(threads)
             self.threads = threads
             self.changes += 1
+            self.used.add(threads)
 
     def _mark(self) -> None:
         self._t0 = self._clock()

@@ -124,6 +124,12 @@ class Sim:
         elif self.cores is None:
             self.cores = Cores(numba.get_num_threads())
 
+    def threads_used(self) -> list[int]:
+        """The thread counts the kernels ran with (several when the load changed during the run)."""
+        if self.cores is not None:
+            return sorted(self.cores.used)
+        return [int(self.threads or numba.get_num_threads())]
+
     # ---------------------------------------------------------------- helpers for steps
     def schedule(self, person: np.ndarray, beh: np.ndarray, flags: np.ndarray, delay: np.ndarray | int) -> None:
         """Queue records to reach the score ``delay`` days from today (one delay per record, or one for all)."""
