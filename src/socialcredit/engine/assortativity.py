@@ -23,12 +23,13 @@ of rows added in a fixed order, so they do not depend on the thread count.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit.engine.layout import NGROUPS
+from socialcredit.parallel import sized_kernel
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@sized_kernel(cache=True, fastmath=False)
 def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, shift: float, part: np.ndarray) -> None:
     """Per fixed group of rows: slots, sum dx, sum dy, sum dx^2, sum dy^2, sum dx dy (d = minus ``shift``).
 
@@ -97,7 +98,7 @@ def score_assortativity(indptr: np.ndarray, indices: np.ndarray, score: np.ndarr
     return float(cov / np.sqrt(den))
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _tier_mixing(indptr: np.ndarray, indices: np.ndarray, tier: np.ndarray, part: np.ndarray) -> None:
     """Per fixed group of rows, slot counts by (tier of row, tier of friend)."""
     n = indptr.shape[0] - 1

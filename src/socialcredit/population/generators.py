@@ -15,6 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.parallel import persons_in_offsets, sized_kernel
 from socialcredit.population.network import (
     _STEP_BLOCK_MODEL,
     _STEP_SCALE_FREE,
@@ -61,7 +62,7 @@ def _block_of(ptr: np.ndarray, x: int) -> int:
 # ---------------------------------------------------------------- small world
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_flags(ro: np.ndarray, h: int, p: float, key: np.uint64, flags: np.ndarray, counts: np.ndarray) -> None:
     """Mark lattice tie ``e = g*h + j-1`` (g to g+j) for rewiring; count marks per chunk."""
     n = ro[-1]
@@ -83,7 +84,7 @@ def _sw_flags(ro: np.ndarray, h: int, p: float, key: np.uint64, flags: np.ndarra
         counts[c] = cnt
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_list(h: int, n: int, flags: np.ndarray, starts: np.ndarray, eids: np.ndarray) -> None:
     """List the marked tie ids in ascending order (chunk c writes from starts[c])."""
     for c in prange(starts.shape[0] - 1):
@@ -104,7 +105,7 @@ def _ring_dist(a: int, c: int, s: int) -> int:
     return min(d, s - d)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_draw(
     ro: np.ndarray, h: int, keys: np.ndarray, eids: np.ndarray, att: np.ndarray, tgt: np.ndarray, state: np.ndarray
 ) -> None:
@@ -158,7 +159,7 @@ def _sw_buckets(n: int, h: int, eids: np.ndarray, tgt: np.ndarray, state: np.nda
     return start, items
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_resolve(h: int, eids: np.ndarray, tgt: np.ndarray, att: np.ndarray, state: np.ndarray, start: np.ndarray, items: np.ndarray) -> int:
     """Settle rewired ties that produced the same pair.
 
@@ -207,14 +208,14 @@ def _sw_resolve(h: int, eids: np.ndarray, tgt: np.ndarray, att: np.ndarray, stat
     return int(lost.sum())
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_finalise_flags(eids: np.ndarray, state: np.ndarray, flags: np.ndarray) -> None:
     for q in prange(eids.shape[0]):
         if state[q] == _REVERTED:
             flags[eids[q]] = 0
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_degrees(ro: np.ndarray, h: int, flags: np.ndarray, deg: np.ndarray, lat_in: np.ndarray) -> None:
     """Per node: h owned ties, kept lattice ties from the left; complete blocks s-1."""
     n = ro[-1]
@@ -245,7 +246,7 @@ def _sw_add_landed(tgt: np.ndarray, state: np.ndarray, deg: np.ndarray) -> None:
             deg[tgt[q]] += 1
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_fill_lattice(ro: np.ndarray, h: int, flags: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
     """Row layout: kept lattice ties from the left, then the h owned lattice ends."""
     n = ro[-1]
@@ -273,7 +274,7 @@ def _sw_fill_lattice(ro: np.ndarray, h: int, flags: np.ndarray, indptr: np.ndarr
             w += 1
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sw_fill_owned(h: int, eids: np.ndarray, tgt: np.ndarray, state: np.ndarray, lat_in: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
     """Overwrite the owned slot of every rewired tie with its new far end."""
     for q in prange(eids.shape[0]):
@@ -370,7 +371,7 @@ def _solve_xmin(mean: float, alpha: float, cap: int) -> float:
     return 0.5 * (lo + hi)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(size=persons_in_offsets, cache=True)
 def _sf_degrees(ro: np.ndarray, xmin: np.ndarray, cap: np.ndarray, alpha: float, key: np.uint64) -> np.ndarray:
     """Inverse-CDF draw of floor(x), x ~ truncated Pareto, per node (region parameters)."""
     n = ro[-1]
@@ -387,7 +388,7 @@ def _sf_degrees(ro: np.ndarray, xmin: np.ndarray, cap: np.ndarray, alpha: float,
     return deg
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sf_bucket_counts(
     reg_stub: np.ndarray, nbuck: np.ndarray, base: np.ndarray, key: np.uint64, chunk: int, counts: np.ndarray
 ) -> None:
@@ -419,7 +420,7 @@ def _sf_bucket_offsets(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return offs, bstart
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sf_scatter(
     reg_stub: np.ndarray, nbuck: np.ndarray, base: np.ndarray, key: np.uint64, chunk: int,
     stub_ptr: np.ndarray, offs: np.ndarray, out: np.ndarray,
@@ -445,7 +446,7 @@ def _sf_scatter(
             cur[b] += 1
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sf_shuffle_buckets(bstart: np.ndarray, key: np.uint64, out: np.ndarray) -> None:
     """Fisher-Yates inside each bucket, keyed by position (a uniform permutation overall)."""
     for b in prange(bstart.shape[0] - 1):
@@ -487,7 +488,7 @@ def scale_free(
         s = int(sizes[r])
         if s < 2 or mean_degree == 0:
             continue
-        caps[r] = max(1, min(s - 1, int(math.isqrt(int(mean_degree * s)))))
+        caps[r] = max(1, min(s - 1, math.isqrt(int(mean_degree * s))))
         xmins[r] = _solve_xmin(float(mean_degree), alpha, int(caps[r]))
     deg = _sf_degrees(ro, xmins, caps, alpha, _key(seed, _STEP_SCALE_FREE, 0))
     # an even stub count per region: the region's last node gives or takes one stub
@@ -522,7 +523,7 @@ def scale_free(
 # ----------------------------------------------------------------- block model
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _bm_sample(
     base_key: np.uint64, blk_kind: np.ndarray, blk_lo: np.ndarray, blk_hi: np.ndarray, blk_cols: np.ndarray,
     blk_p: np.ndarray, ch_blk: np.ndarray, ch_start: np.ndarray, ch_end: np.ndarray,

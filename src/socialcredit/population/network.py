@@ -22,6 +22,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.parallel import sized_kernel
 from socialcredit.rng import STREAMS, make_key
 
 _STREAM = STREAMS["network"]
@@ -68,7 +69,7 @@ class Network:
         """Friends of person ``i``, ascending (a view into ``indices``)."""
         return self.indices[self.indptr[i] : self.indptr[i + 1]]
 
-    def permuted(self, perm: np.ndarray) -> "Network":
+    def permuted(self, perm: np.ndarray) -> Network:
         """The same network with person ``old`` relabelled ``perm[old]`` (rows re-sorted)."""
         perm = np.asarray(perm)
         if perm.shape != (self.n,) or not np.issubdtype(perm.dtype, np.integer):
@@ -93,7 +94,7 @@ class Network:
         return int(self.indptr.nbytes + self.indices.nbytes)
 
     @staticmethod
-    def from_edges(n: int, edges: np.ndarray) -> "Network":
+    def from_edges(n: int, edges: np.ndarray) -> Network:
         """Build from an ``(m, 2)`` integer edge array (either direction).
 
         Duplicate ties (in either direction) are removed and counted in
@@ -198,7 +199,7 @@ def _sort_segment(a: np.ndarray, lo: int, hi: int) -> None:
         _heap_sort(a, lo, hi)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sort_rows_dedupe(indptr: np.ndarray, indices: np.ndarray, newdeg: np.ndarray) -> None:
     """Sort every row and squeeze out repeats and empty slots; ``newdeg`` gets the counts."""
     n = indptr.shape[0] - 1
@@ -217,7 +218,7 @@ def _sort_rows_dedupe(indptr: np.ndarray, indices: np.ndarray, newdeg: np.ndarra
         newdeg[i] = w - lo
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _sort_rows(indptr: np.ndarray, indices: np.ndarray) -> None:
     n = indptr.shape[0] - 1
     for i in prange(n):
@@ -235,7 +236,7 @@ def _compact(indptr: np.ndarray, indices: np.ndarray, newptr: np.ndarray) -> Non
             indices[dst + t] = indices[src + t]
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _count_pairs(n: int, pairs: np.ndarray, nparts: int) -> np.ndarray:
     """Degrees from a flat pair list ``(a0, b0, a1, b1, ...)``, self loops skipped.
 
@@ -259,7 +260,7 @@ def _count_pairs(n: int, pairs: np.ndarray, nparts: int) -> np.ndarray:
     return deg
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _fill_pairs(indptr: np.ndarray, pairs: np.ndarray, nparts: int, indices: np.ndarray) -> None:
     """Scatter both directions of every pair into its rows (row ranges per part).
 
@@ -326,7 +327,7 @@ def _network_from_pairs(n: int, pairs: np.ndarray, indptr: np.ndarray | None = N
     return Network(indptr, indices, duplicates_removed=(entries - indices.shape[0]) // 2)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _count_empty(indices: np.ndarray) -> int:
     c = 0
     for k in prange(indices.shape[0]):
@@ -347,7 +348,7 @@ def _is_permutation(perm: np.ndarray) -> bool:
     return True
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _permute(indptr: np.ndarray, indices: np.ndarray, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = indptr.shape[0] - 1
     deg = np.empty(n, np.int64)

@@ -13,6 +13,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from socialcredit.parallel import persons_in_offsets, sized_kernel
 from socialcredit.population.network import _STEP_SHUFFLE, Network, _check_offsets, _key
 from socialcredit.rng import bits
 
@@ -62,7 +63,7 @@ def _bfs_block(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int, order:
                     tail += 1
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _invert(order: np.ndarray) -> np.ndarray:
     perm = np.empty(order.shape[0], np.int64)
     for i in prange(order.shape[0]):
@@ -95,7 +96,7 @@ def locality_order(net: Network, region_offsets: np.ndarray) -> np.ndarray:
     return _invert(order)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(size=persons_in_offsets, cache=True)
 def _random_order(ro: np.ndarray, key: np.uint64) -> np.ndarray:
     n = ro[-1]
     perm = np.empty(n, np.int64)

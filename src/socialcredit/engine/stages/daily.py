@@ -21,6 +21,7 @@ from socialcredit.engine.assortativity import score_assortativity, tier_assortat
 from socialcredit.engine.layout import CHUNK, NGROUPS
 from socialcredit.engine.measures import NETWORK_COLUMNS, STATE_COLUMNS
 from socialcredit.engine.stages.company import COMPANY_MEASURES
+from socialcredit.parallel import sized_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -117,7 +118,7 @@ def aggregate_kernel(
                 hist[k, b] += hpart[t, k, b]
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def degree_kernel(degree, tier, black_since, region, group, R, G, part, out) -> None:
     """Sums of friends per (tier, region, group) combination, for everyone and for the blacklisted.
 

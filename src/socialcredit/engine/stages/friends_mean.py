@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import sized_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -51,7 +52,7 @@ class FarTies:
     value_cf: np.ndarray  # (m,) counterfactual
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _count_far(indptr: np.ndarray, indices: np.ndarray, near: int, per_chunk: np.ndarray) -> None:
     n = indptr.shape[0] - 1
     for c in prange(per_chunk.shape[0]):
@@ -66,7 +67,7 @@ def _count_far(indptr: np.ndarray, indices: np.ndarray, near: int, per_chunk: np
 PARTS = 16  # fixed row ranges for building the index in parallel (the index does not depend on it)
 
 
-@njit(parallel=True, cache=True)
+@sized_kernel(cache=True)
 def _order_far(indptr: np.ndarray, indices: np.ndarray, near: int, m: int, bucket: int) -> tuple[np.ndarray, np.ndarray]:
     """Far ties by friend block, and in tie order within a block (a counting sort over PARTS row ranges).
 
