@@ -10,6 +10,9 @@ import numba
 import numpy as np
 import pytest
 
+# tests never leave a background compile behind (engine/compile_ahead.py; its own test runs it in the foreground)
+os.environ["SOCIALCREDIT_COMPILE_AHEAD"] = "0"
+
 from socialcredit.engine.sim import Sim
 from socialcredit.results import Results
 from socialcredit.rulebook.schema import Rulebook

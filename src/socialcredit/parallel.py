@@ -1,4 +1,4 @@
-"""Kernels that run in parallel only on large arrays, so that small runs do not compile the parallel version.
+"""Kernels compiled both serially and in parallel, so that a run compiles the parallel version only where it pays.
 
 A parallel Numba kernel takes about twice as long to compile as the same
 loop compiled serially (docs/performance.md: a new user's first run spent
@@ -12,10 +12,20 @@ result on any number of threads, so the choice changes nothing but time.
 
 Use it for kernels called from Python (not from other kernels) that run a
 few times a run: the population's and network's setup passes.
+
+:func:`day_kernel` is for the kernels of the day. A run uses their parallel
+versions when the simulation asks for more than one thread, when this
+process has compiled them already, when Numba's cache holds them, or on
+large arrays; on a cold cache (a new user's first run, a new version) it
+runs the serial versions, which compile in half the time, and notes the
+kernels in :data:`COLD`: the engine then compiles their parallel versions
+in a background process for the next run (engine/compile_ahead.py).
+``SOCIALCREDIT_KERNELS=parallel`` or ``serial`` forces one version.
 """
 
 from __future__ import annotations
 
+import os
 import types
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +34,9 @@ import numpy as np
 from numba import njit
 
 PARALLEL_FROM = 4_000_000  # elements of the largest array argument (1M persons' arrays, or 100k persons' ties, are below)
+PREFER = "auto"  # day kernels: "parallel", "serial" or "auto" (see above); set by the simulation from its threads
+FORCE = os.environ.get("SOCIALCREDIT_KERNELS", "")  # "parallel" or "serial" overrides PREFER (the compile-ahead process)
+COLD: set[str] = set()  # day kernels this process ran serially because their parallel version was not compiled yet
 
 
 def _renamed(f: Callable[..., Any], suffix: str) -> Callable[..., Any]:
@@ -46,12 +59,46 @@ class SizedKernel:
         self.parallel = njit(parallel=True, **options)(f)
         self.serial = njit(**options)(_renamed(f, "_serial"))
 
-    def __call__(self, *args: Any) -> Any:
+    def _size(self, args: tuple[Any, ...]) -> int:
         if self.size is not None:
-            n = int(self.size(*args))
-        else:
-            n = max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
-        return (self.parallel if n >= PARALLEL_FROM else self.serial)(*args)
+            return int(self.size(*args))
+        return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
+
+    def __call__(self, *args: Any) -> Any:
+        return (self.parallel if self._size(args) >= PARALLEL_FROM else self.serial)(*args)
+
+
+def _cached(dispatcher: Any) -> bool:
+    """Whether Numba's cache holds a compiled version of ``dispatcher`` for its current source."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())
+    except Exception:  # no cache, or another Numba: treat as not cached
+        return False
+
+
+class DayKernel(SizedKernel):
+    """A kernel of the day: its parallel version once compiled or cached (see the module's docstring)."""
+
+    def __init__(self, f: Callable[..., Any], size: Callable[..., int] | None = None, **options: Any) -> None:
+        super().__init__(f, size=size, **options)
+        self._auto: Any = None
+
+    def version(self, args: tuple[Any, ...]) -> Any:
+        prefer = FORCE or PREFER
+        if prefer == "parallel":
+            return self.parallel
+        if prefer == "serial":
+            return self.serial
+        if self._auto is None:
+            if self.parallel.signatures or _cached(self.parallel) or self._size(args) >= PARALLEL_FROM:
+                self._auto = self.parallel
+            else:
+                self._auto = self.serial
+                COLD.add(f"{self.py_func.__module__}.{self.__name__}")
+        return self._auto
+
+    def __call__(self, *args: Any) -> Any:
+        return self.version(args)(*args)
 
 
 def sized_kernel(size: Callable[..., int] | None = None, **options: Any) -> Callable[[Callable[..., Any]], SizedKernel]:
@@ -62,6 +109,15 @@ def sized_kernel(size: Callable[..., int] | None = None, **options: Any) -> Call
 
     def wrap(f: Callable[..., Any]) -> SizedKernel:
         return SizedKernel(f, size=size, **options)
+
+    return wrap
+
+
+def day_kernel(size: Callable[..., int] | None = None, **options: Any) -> Callable[[Callable[..., Any]], DayKernel]:
+    """Decorator: ``@day_kernel(cache=True)`` in place of ``@njit(parallel=True, cache=True)`` for a kernel of the day."""
+
+    def wrap(f: Callable[..., Any]) -> DayKernel:
+        return DayKernel(f, size=size, **options)
 
     return wrap
 

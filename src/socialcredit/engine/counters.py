@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine import measures
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -72,7 +73,7 @@ def tally_weighted(idx, weight, region, group, tier, R, G, counts, col):
         counts[_combo(idx[k], region, group, tier, R, G), col] += weight[k]
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def level_sums(values, region, group, tier, R, G, K, nparts):
     """Per combination, the sum over all persons of ``values`` rounded to whole numbers (int64, so the order of
     the additions, and the thread count, cannot change it): a daily level such as the stress index."""

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 
 @njit(parallel=True, cache=True)
@@ -34,7 +35,7 @@ def gather_kernel(local: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(a)`` in one parallel pass over ``a``; zeroes ``a`` when ``clear``.
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from socialcredit import parallel
+from socialcredit.engine import compile_ahead
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.cores import Cores
 from socialcredit.engine.counters import DayCounters
@@ -118,11 +120,17 @@ class Sim:
         self.timings.setup = {"population": t1 - t0, "state": time.perf_counter() - t1}
 
     def choose_threads(self) -> None:
-        """Fix the kernels' threads when asked for a number; else follow the cores left free (engine.cores)."""
+        """Fix the kernels' threads when asked for a number; else follow the cores left free (engine.cores).
+
+        One thread asked for runs the kernels' serial versions, more their parallel versions; by default, the
+        parallel versions once compiled (socialcredit.parallel, engine.compile_ahead)."""
         if self.threads:
             numba.set_num_threads(int(self.threads))
-        elif self.cores is None:
-            self.cores = Cores(numba.get_num_threads())
+            parallel.PREFER = "serial" if self.threads == 1 else "parallel"
+        else:
+            parallel.PREFER = "auto"
+            if self.cores is None:
+                self.cores = Cores(numba.get_num_threads())
 
     def threads_used(self) -> list[int]:
         """The thread counts the kernels ran with (several when the load changed during the run)."""
@@ -250,6 +258,8 @@ class Sim:
         try:
             while self.state.day < days:
                 self.step()
+                if parallel.COLD and not self.threads:  # a first run: compile the parallel kernels for the next
+                    compile_ahead.start(self)
                 if on_day is not None:
                     on_day(self)
         finally:

@@ -22,18 +22,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, NO_EVENT
 from socialcredit.engine.plan import DETERRED, GAMED, NEUTRAL
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@day_kernel(cache=True, fastmath=True)
 def behave_kernel(
     key: np.uint64,
     class_rate: np.ndarray,  # (N, 3) or (N, 6) float32: deterred, gamed, neutral [, the same with income]

@@ -18,6 +18,7 @@ from numba import njit, prange
 from socialcredit.engine import picks
 from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.person_fields import PersonFields
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -47,7 +48,7 @@ def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, mi
     return 0
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def tier_kernel(score: np.ndarray, score_cf: np.ndarray, mins: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
     n = score.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
@@ -57,7 +58,7 @@ def tier_kernel(score: np.ndarray, score_cf: np.ndarray, mins: np.ndarray, tier:
             tier_cf[i] = _tier_of(score_cf[i], mins)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def list_kernel(
     enter: np.ndarray, exit_: np.ndarray, has_exit: bool, since: np.ndarray, day: int, min_days: int, change: np.ndarray
 ) -> None:
@@ -70,7 +71,7 @@ def list_kernel(
             change[i] = _list_step(since, i, enter[i], leave, day, min_days)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def list_table_kernel(
     tier: np.ndarray,
     region: np.ndarray,
@@ -104,7 +105,7 @@ def _tier_of8(s: float, m0, m1, m2, m3, m4, m5, m6, m7) -> int:
     )  # fmt: skip
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def tiers8_kernel(score: np.ndarray, score_cf: np.ndarray, m: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
     """Tiers for rulebooks with at most 9 tiers (thresholds padded to 8 with -inf)."""
     n = score.shape[0]
@@ -119,7 +120,7 @@ def tiers8_kernel(score: np.ndarray, score_cf: np.ndarray, m: np.ndarray, tier: 
 WATCH = np.uint16(256)  # change bit: on some list (factual or counterfactual) after today
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def classify_fused_kernel(
     who, use_who, score, score_cf, mins, tier, tier_cf, region, group, R, G, day,
     bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,

@@ -23,10 +23,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -42,7 +43,7 @@ def start(sim: Sim) -> None:
     st.commercial[:] = st.commercial_cf[:] = np.clip(st.commercial_base, cp.lo, cp.hi)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def commercial_kernel(score, score_cf, base, income, income0, black_since, black_since_cf,
                       w_income: float, listed: float, lo: float, hi: float, step: float) -> None:  # fmt: skip
     """Move both scores (factual, twin) a step toward their targets (an income of 0 gives the low bound)."""

@@ -24,6 +24,7 @@ from numba import njit, prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, FALSE, SPURIOUS
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -54,7 +55,7 @@ def pick_victim(vkey: np.uint64, agent: int, avoid: int, lo: int, hi: int, group
     return last
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def detect_kernel(
     key_det: np.uint64,
     key_mis: np.uint64,

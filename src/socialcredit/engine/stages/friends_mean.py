@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit.engine.layout import CHUNK
-from socialcredit.parallel import sized_kernel
+from socialcredit.parallel import day_kernel, sized_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -131,7 +131,7 @@ def index_far_ties(indptr: np.ndarray, indices: np.ndarray, composite: bool = Tr
     return FarTies(friend, rank, chunk_start, np.empty(m, dtype), np.empty(m, dtype))
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf) -> None:
     m = friend.shape[0]
     for c in prange((m + CHUNK - 1) // CHUNK):
@@ -146,7 +146,7 @@ def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initi
                 value_cf[r] = min(max(initial + points_cf[j], lo), hi)
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@day_kernel(cache=True, fastmath=True)
 def _mean_with_far(
     indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf, chunk_start, near, fm, fm_cf
 ) -> None:  # fmt: skip

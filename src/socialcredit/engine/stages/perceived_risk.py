@@ -20,12 +20,13 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def decay_kernel(risk: np.ndarray, factor: float) -> None:
     n = risk.shape[0]
     f = np.float32(factor)

@@ -54,6 +54,7 @@ from numba import njit, prange
 from socialcredit import rng
 from socialcredit.engine.counters import M
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -64,7 +65,7 @@ AGENT = 256  # counter of interaction k of person i: AGENT * i + k
 INV32 = 1.0 / 4294967296.0  # 2**-32
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def count_kernel(key: np.uint64, lam: float, offsets: np.ndarray) -> None:
     """``offsets[i + 1]`` = interactions person i starts today (Poisson, capped); the caller takes the cumulative sum.
 
@@ -150,7 +151,7 @@ def stars(v: float) -> np.uint8:
     return np.uint8(x)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def interact_kernel(
     kpick: np.uint64,
     kwho: np.uint64,
@@ -270,7 +271,7 @@ def accumulate_kernel(
                     counts[ci, c_low] += 1
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def score_kernel(
     acc: np.ndarray, wsum: np.ndarray, lo: float, hi: float, decay: float, power: float,
     score: np.ndarray, score_cf: np.ndarray, weight: np.ndarray,
@@ -295,7 +296,7 @@ def score_kernel(
             weight[i] = weight_of_rater(score[i], power)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def relax_kernel(points: np.ndarray, points_cf: np.ndarray, relax: float) -> None:
     """``recovery.mode: relax`` for the points (the score kernel of the points basis does it otherwise)."""
     n = points.shape[0]

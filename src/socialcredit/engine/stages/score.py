@@ -33,6 +33,7 @@ from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
 from socialcredit.engine.stages import friends_mean
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -99,7 +100,7 @@ def partner_terms(partner: np.ndarray, score: np.ndarray, score_cf: np.ndarray, 
             ps_cf[i] = np.nan
 
 
-@njit(parallel=True, cache=True, fastmath=False)
+@day_kernel(cache=True, fastmath=False)
 def score_kernel(
     points: np.ndarray,
     points_cf: np.ndarray,
@@ -208,7 +209,7 @@ def score_touched_kernel(
 PARALLEL_TOUCHED = 200_000  # from this many touched persons a day the parallel kernel pays (below, its launch costs more)
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def score_touched_parallel(
     who, points, points_cf, fm, fm_cf, ps, ps_cf, employer, company_score, company_score_cf,
     w_f, w_p, w_e, initial, lo, hi, score, score_cf,

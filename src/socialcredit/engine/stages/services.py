@@ -22,18 +22,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit import rng
 from socialcredit.engine import picks
 from socialcredit.engine.layout import CHUNK, FALSE, SERVICE
 from socialcredit.engine.person_fields import PersonFields
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def attempt_kernel(
     key: np.uint64, p: float, income: np.ndarray, median: float, elasticity: float, local: np.ndarray, chunk_counts: np.ndarray
 ) -> None:

@@ -17,15 +17,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def stress_kernel(stress: np.ndarray, risk: np.ndarray, black_since: np.ndarray, degree: np.ndarray, indptr: np.ndarray,
                   w_risk: float, w_listed: float, w_friends: float, step: float) -> None:  # fmt: skip
     n = stress.shape[0]

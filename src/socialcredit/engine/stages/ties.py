@@ -47,6 +47,7 @@ from numba import njit, prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 REWIRE_TRIES = 64  # rejection tries per rewired slot; try t of slot k uses counter k * REWIRE_TRIES + t
 _INV32 = 1.0 / 4294967296.0
@@ -59,7 +60,7 @@ def tier_preference(n_tiers: int, bias: float) -> np.ndarray:
     return np.exp(-float(bias) * np.arange(int(n_tiers), dtype=np.float64))
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def droppable_kernel(tier: np.ndarray, black_since: np.ndarray, low_tier: np.ndarray, drop_blacklisted: bool, out: np.ndarray) -> None:
     """``out[i] = 1`` if person i is someone friends drop: in a low tier, or blacklisted (when enabled)."""
     n = out.shape[0]
@@ -72,7 +73,7 @@ def droppable_kernel(tier: np.ndarray, black_since: np.ndarray, low_tier: np.nda
                 out[i] = 0
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def _count_drops(indptr: np.ndarray, indices: np.ndarray, low: np.ndarray, p: float, key_drop: np.uint64, scratch: np.ndarray) -> None:
     """Phase A: per person, the number of slots that would drop (capped at 65535); reads only."""
     n = indptr.shape[0] - 1

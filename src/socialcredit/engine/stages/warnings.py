@@ -18,16 +18,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, NO_EVENT
+from socialcredit.parallel import day_kernel
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def warn_kernel(key: np.uint64, event: np.ndarray, harmful: np.ndarray, coverage: float, weight: float, risk: np.ndarray) -> None:
     """Add ``weight`` to the perceived risk of each person warned today."""
     n = event.shape[0]

@@ -1,0 +1,101 @@
+"""Compile the parallel kernels ahead, in a background process, while a first run goes on with the serial ones.
+
+On a cold Numba cache (a new user's first run, a new version of the
+package) the day's kernels run their serial versions, which compile in about
+half the time of the parallel ones (socialcredit/parallel.py). So that the
+next run finds the parallel versions in the cache, :func:`start` launches,
+once, a background process at low priority that runs a copy of the rulebook
+at 1,000 persons for up to 60 days with the parallel versions forced
+(``SOCIALCREDIT_KERNELS=parallel``): every kernel that copy calls is
+compiled and cached. It writes nothing else and ends when done. A lock file
+keeps to one such process at a time. ``SOCIALCREDIT_COMPILE_AHEAD=0``
+switches it off (the test suite does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from socialcredit import parallel
+
+if TYPE_CHECKING:
+    from socialcredit.engine.sim import Sim
+
+OFF = "SOCIALCREDIT_COMPILE_AHEAD"
+PERSONS = 1000
+DAYS = 60
+STALE = 900  # seconds after which a lock left by a process that died no longer counts
+
+_started = False  # at most one background process per process
+process: subprocess.Popen | None = None  # the background process this process started, if any
+
+
+def lock_path() -> Path:
+    return Path(tempfile.gettempdir()) / f"socialcredit-compile-ahead-{os.getuid() if hasattr(os, 'getuid') else 0}.lock"
+
+
+def small_copy(sim: Sim) -> dict:
+    """The rulebook as data, at :data:`PERSONS` persons and at most :data:`DAYS` days."""
+    data = sim.rulebook.model_dump(mode="json", exclude_none=True)
+    data["population"]["persons"] = PERSONS
+    data["simulation"]["days"] = min(int(data["simulation"]["days"]), DAYS)
+    return data
+
+
+def start(sim: Sim) -> subprocess.Popen | None:
+    """Launch the background process unless it is off, already done in this process, or running elsewhere."""
+    global _started, process
+    if _started or os.environ.get(OFF) == "0" or parallel.FORCE:
+        return None
+    _started = True
+    lock = lock_path()
+    try:
+        if lock.exists() and time.time() - lock.stat().st_mtime < STALE:
+            return None
+        fd, rulebook = tempfile.mkstemp(prefix="socialcredit-compile-ahead-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(small_copy(sim), f)
+        lock.write_text(str(os.getpid()))
+        env = dict(os.environ, SOCIALCREDIT_KERNELS="parallel")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "socialcredit.engine.compile_ahead", rulebook, sim.base_dir or ""],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        return process
+    except OSError:
+        return None
+
+
+def main(argv: list[str]) -> int:
+    """The background process: run the small copy (its kernels compile into the cache), then clean up."""
+    rulebook, base_dir = argv[0], (argv[1] if len(argv) > 1 else "") or None
+    try:
+        if hasattr(os, "nice"):
+            os.nice(10)
+        from socialcredit.engine.sim import Sim
+        from socialcredit.rulebook.schema import Rulebook
+
+        with open(rulebook) as f:
+            data = json.load(f)
+        Sim(Rulebook.model_validate(data), base_dir=base_dir, threads=None).run()
+        return 0
+    except Exception:  # best effort: the next run compiles what is missing
+        return 1
+    finally:
+        for p in (Path(rulebook), lock_path()):
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
