@@ -84,8 +84,17 @@ def _interrupt(out: Path, delay: float) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
 
 
+@pytest.fixture(scope="module")
+def kernels_of_the_interrupted_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The interrupted run's kernels compiled beforehand: a signal inside Numba's compiler can crash the process
+    (a kernel that runs in parallel only on large arrays, socialcredit/parallel.py, may not be compiled yet)."""
+    out = tmp_path_factory.mktemp("warm") / "run"
+    subprocess.run([sys.executable, "-m", "socialcredit.cli", "run", "reference", "--persons", "400000", "--days", "1",
+                    "--no-plot", "--out", str(out)], env=ENV, capture_output=True, check=True, timeout=600)  # fmt: skip
+
+
 @pytest.mark.parametrize("delay", [2.5, 4.0, 5.5])
-def test_ctrl_c_exits_130_with_a_message_and_no_half_folder(tmp_path: Path, delay: float) -> None:
+def test_ctrl_c_exits_130_with_a_message_and_no_half_folder(tmp_path: Path, delay: float, kernels_of_the_interrupted_run: None) -> None:
     """Interrupted at several moments (building, simulating, writing): 130 and a message, or a complete run."""
     out = tmp_path / "run"
     done = _interrupt(out, delay)

@@ -94,9 +94,10 @@ _DTYPES = frozenset(
 )
 
 # Attributes never saved: rebuilt from the rulebook, given at load time, or scratch that is fully
-# overwritten before being read (the recorder's per-thread partial sums have a machine-dependent shape).
+# overwritten before being read (the recorder's per-thread partial sums have a machine-dependent shape), and the
+# threads' governor (engine/cores.py: it watches this machine's load, not the society).
 _SKIP: dict[str, frozenset[str]] = {
-    "Sim": frozenset(("rulebook", "plan", "base_plan", "changes", "steps", "base_dir", "threads", "buffers")),
+    "Sim": frozenset(("rulebook", "plan", "base_plan", "changes", "steps", "base_dir", "threads", "cores", "buffers")),
     "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.
