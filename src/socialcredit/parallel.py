@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit
 
 PARALLEL_FROM = 4_000_000  # elements of the largest array argument (1M persons' arrays, or 100k persons' ties, are below)
+PER_PERSON = 8  # a kernel over persons (not their ties) counts each as 8 elements: parallel from 500,000 persons
 PREFER = "auto"  # day kernels: "parallel", "serial" or "auto" (see above); set by the simulation from its threads
 FORCE = os.environ.get("SOCIALCREDIT_KERNELS", "")  # "parallel" or "serial" overrides PREFER (the compile-ahead process)
 COLD: set[str] = set()  # day kernels this process ran serially because their parallel version was not compiled yet
@@ -122,6 +123,11 @@ def day_kernel(size: Callable[..., int] | None = None, **options: Any) -> Callab
     return wrap
 
 
+def persons(n: int) -> int:
+    """The size of a kernel over ``n`` persons (each weighs :data:`PER_PERSON` elements)."""
+    return int(n) * PER_PERSON
+
+
 def persons_in_offsets(offsets: np.ndarray, *rest: Any) -> int:
-    """The size of a kernel whose first argument is the regions' offsets (its last entry is the number of persons)."""
-    return int(offsets[-1]) if offsets.size else 0
+    """The size of a kernel over persons whose first argument is the regions' offsets (the last is the persons)."""
+    return persons(offsets[-1]) if offsets.size else 0

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.parallel import persons_in_offsets, sized_kernel
+from socialcredit.parallel import persons, persons_in_offsets, sized_kernel
 from socialcredit.population.network import (
     _STEP_BLOCK_MODEL,
     _STEP_SCALE_FREE,
@@ -105,7 +105,7 @@ def _ring_dist(a: int, c: int, s: int) -> int:
     return min(d, s - d)
 
 
-@sized_kernel(cache=True)
+@sized_kernel(size=persons_in_offsets, cache=True)
 def _sw_draw(
     ro: np.ndarray, h: int, keys: np.ndarray, eids: np.ndarray, att: np.ndarray, tgt: np.ndarray, state: np.ndarray
 ) -> None:
@@ -159,7 +159,7 @@ def _sw_buckets(n: int, h: int, eids: np.ndarray, tgt: np.ndarray, state: np.nda
     return start, items
 
 
-@sized_kernel(cache=True)
+@sized_kernel(size=lambda h, eids, *rest: persons(eids.size), cache=True)  # work per rewired tie
 def _sw_resolve(h: int, eids: np.ndarray, tgt: np.ndarray, att: np.ndarray, state: np.ndarray, start: np.ndarray, items: np.ndarray) -> int:
     """Settle rewired ties that produced the same pair.
 

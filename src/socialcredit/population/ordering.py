@@ -13,7 +13,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from socialcredit.parallel import persons_in_offsets, sized_kernel
+from socialcredit.parallel import persons, persons_in_offsets, sized_kernel
 from socialcredit.population.network import _STEP_SHUFFLE, Network, _check_offsets, _key
 from socialcredit.rng import bits
 
@@ -63,7 +63,7 @@ def _bfs_block(indptr: np.ndarray, indices: np.ndarray, lo: int, hi: int, order:
                     tail += 1
 
 
-@sized_kernel(cache=True)
+@sized_kernel(size=lambda order: persons(order.size), cache=True)
 def _invert(order: np.ndarray) -> np.ndarray:
     perm = np.empty(order.shape[0], np.int64)
     for i in prange(order.shape[0]):

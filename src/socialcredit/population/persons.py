@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit import rng
-from socialcredit.parallel import sized_kernel
+from socialcredit.parallel import persons, sized_kernel
 from socialcredit.rng import STREAMS
 from socialcredit.rulebook.feasibility import (  # noqa: F401 - used here and by companies
     block_sizes,
@@ -25,7 +25,7 @@ from socialcredit.rulebook.feasibility import (  # noqa: F401 - used here and by
 CHUNK = 16384
 
 
-@sized_kernel(size=lambda seed, stream, step, n, cum: n, cache=True)
+@sized_kernel(size=lambda seed, stream, step, n, cum: persons(n), cache=True)
 def _categorical(seed: int, stream: int, step: int, n: int, cum: np.ndarray) -> np.ndarray:
     """Per-person category index from cumulative shares (one counter draw each)."""
     k = rng.make_key(seed, stream, step, 0)
@@ -41,7 +41,7 @@ def _categorical(seed: int, stream: int, step: int, n: int, cum: np.ndarray) -> 
     return out
 
 
-@sized_kernel(size=lambda seed, stream, offsets, medians, sigmas: offsets[-1], cache=True)
+@sized_kernel(size=lambda seed, stream, offsets, medians, sigmas: persons(offsets[-1]), cache=True)
 def _lognormal_income(seed: int, stream: int, region_offsets: np.ndarray, medians: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
     n = region_offsets[-1]
     k = rng.make_key(seed, stream, 1, 0)
@@ -58,7 +58,7 @@ def _lognormal_income(seed: int, stream: int, region_offsets: np.ndarray, median
     return out
 
 
-@sized_kernel(size=lambda seed, stream, n, sigmas: n, cache=True)
+@sized_kernel(size=lambda seed, stream, n, sigmas: persons(n), cache=True)
 def _heterogeneity(seed: int, stream: int, n: int, sigmas: np.ndarray) -> np.ndarray:
     """Lognormal multipliers with mean 1: exp(sigma z - sigma^2 / 2), one column per behaviour.
 
