@@ -135,7 +135,7 @@ def one(persons: int, days: int, threads: str, society: bool = False) -> dict:
         "persons": persons,
         "days": days,
         "threads": threads,
-        "threads_at_end": sim.cores.threads if sim.cores is not None else fixed,
+        "threads_used": sim.threads_used(),  # every thread count the run used (the default follows the load)
         "serial_kernels": sorted(parallel.COLD),  # day kernels that ran serially (none, after the warm-up)
         "thread_changes": sim.cores.changes if sim.cores is not None else 0,
         "friendships": friendships,
@@ -233,14 +233,14 @@ def busy_ratios(sizes: list[int], days: int, pairs: int, society: bool) -> list[
                 auto, single, double = (run_one(n, days, t, society) for t in ("auto", "1", "2"))
                 out.append({"persons": n, "load": "one core busy", "default_s": auto["run_s"], "one_thread_s": single["run_s"],
                             "two_threads_s": double["run_s"], "default_over_one": auto["run_s"] / single["run_s"],
-                            "two_over_one": double["run_s"] / single["run_s"], "default_threads_at_end": auto["threads_at_end"]})  # fmt: skip
+                            "two_over_one": double["run_s"] / single["run_s"], "default_threads_used": auto["threads_used"]})  # fmt: skip
                 r = out[-1]
                 print(f"{n:>10,} busy: default {r['default_s']:.2f} s, 1 thread {r['one_thread_s']:.2f} s, 2 threads "
                       f"{r['two_threads_s']:.2f} s; default / 1 thread = {r['default_over_one']:.2f}")  # fmt: skip
         for _ in range(pairs):
             auto, double = (run_one(n, days, t, society) for t in ("auto", "2"))
             out.append({"persons": n, "load": "idle", "default_s": auto["run_s"], "two_threads_s": double["run_s"],
-                        "default_over_two": auto["run_s"] / double["run_s"], "default_threads_at_end": auto["threads_at_end"]})  # fmt: skip
+                        "default_over_two": auto["run_s"] / double["run_s"], "default_threads_used": auto["threads_used"]})  # fmt: skip
             r = out[-1]
             print(f"{n:>10,} idle: default {r['default_s']:.2f} s, 2 threads {r['two_threads_s']:.2f} s; "
                   f"default / 2 threads = {r['default_over_two']:.2f}")
