@@ -99,7 +99,10 @@ class DayKernel(SizedKernel):
         return self._auto
 
     def __call__(self, *args: Any) -> Any:
-        return self.version(args)(*args)
+        v = self._auto
+        if v is None or FORCE or PREFER != "auto":  # the common case (decided, default threads) first: a call a kernel
+            v = self.version(args)
+        return v(*args)
 
 
 def sized_kernel(size: Callable[..., int] | None = None, **options: Any) -> Callable[[Callable[..., Any]], SizedKernel]:
