@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-PARALLEL_FROM = 4_000_000  # elements of the largest array argument (1M persons' arrays, or 100k persons' ties, are below)
+PARALLEL_FROM = 4_000_000  # elements of the largest array argument (the ties of 100,000 persons are below, of 200,000 above)
 PER_PERSON = 8  # a kernel over persons (not their ties) counts each as 8 elements: parallel from 500,000 persons
 PREFER = "auto"  # day kernels: "parallel", "serial" or "auto" (see above); set by the simulation from its threads
 FORCE = os.environ.get("SOCIALCREDIT_KERNELS", "")  # "parallel" or "serial" overrides PREFER (the compile-ahead process)
