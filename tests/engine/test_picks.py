@@ -44,3 +44,14 @@ def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
         assert np.array_equal(got, np.flatnonzero(mask))
         expected = (p * (income.astype(np.float64) / median) ** e).sum()
         assert abs(got.size - expected) < 4 * np.sqrt(expected)  # and it is about sum of p_i (sanity of the draws)
+
+
+def test_in_sorted_is_isin_for_a_sorted_second_array() -> None:
+    from socialcredit.engine.picks import in_sorted
+
+    rng = np.random.default_rng(5)
+    for n, m in ((0, 5), (5, 0), (1, 1), (300, 40), (40, 300), (1000, 1000)):
+        a = rng.integers(0, 500, n)
+        b = np.unique(rng.integers(0, 500, m))
+        np.testing.assert_array_equal(in_sorted(a, b), np.isin(a, b))
+    assert in_sorted(np.array([7, 9]), np.array([9])).tolist() == [False, True]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from socialcredit import rng
+from socialcredit.engine.picks import in_sorted
 
 if TYPE_CHECKING:
     from socialcredit.engine.sim import Sim
@@ -151,7 +152,7 @@ class Audit:
         if outcome.size:
             p = outcome[self.mask[outcome]]
             if p.size:
-                w = np.isin(p, wrongful) if not is_reward else np.zeros(p.size, bool)
+                w = in_sorted(p, wrongful) if not is_reward else np.zeros(p.size, bool)  # wrongful is ascending
                 self._add(day, p, "reward" if is_reward else "denial", service=s, wrongful=w, score=self.sim.state.score[p])
         if is_reward and wrongful.size:
             p = wrongful[self.mask[wrongful]]
@@ -168,7 +169,7 @@ class Audit:
         ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
         if ch.size:
             today = self.sim.handoffs.records[0]
-            had_record = np.isin(self.idx[ch], today[self.mask[today]])  # only sampled persons' records
+            had_record = in_sorted(self.idx[ch], np.sort(today[self.mask[today]]))  # only sampled persons' records
             other = "ratings" if self.sim.plan.ratings is not None else "social term or expiry"
             detail = np.where(had_record, self._detail("records"), self._detail(other))
             self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)

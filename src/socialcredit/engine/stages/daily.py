@@ -179,27 +179,108 @@ def quantiles_from_hist(hist: np.ndarray, lo: float, width: float, qs: tuple[flo
     return out
 
 
+@njit(cache=True)
+def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's sum of up to 128 numbers: eight running sums, combined pairwise, then the remainder."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@njit(cache=True)
+def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
+    """numpy's pairwise summation of ``a[lo:lo + n]``: halves (cut at a multiple of 8) summed apart and added, down
+    to blocks of at most 128 (:func:`_block_sum`), so that a row sum equals numpy's ``row.sum()`` to the last bit.
+    Written with a stack instead of recursion (Numba's cache does not reload recursive functions safely)."""
+    los = np.empty(64, np.int64)
+    ns = np.empty(64, np.int64)
+    step = np.zeros(64, np.int64)  # 0: left half next, 1: right half next, 2: both summed
+    vals = np.empty(64, np.float64)
+    los[0], ns[0], top, nv = lo, n, 1, 0
+    while top > 0:
+        i = top - 1
+        if ns[i] <= 128:
+            vals[nv] = _block_sum(a, los[i], ns[i])
+            nv += 1
+            top -= 1
+            continue
+        half = ns[i] // 2
+        half -= half % 8
+        if step[i] == 0:
+            step[i] = 1
+            los[top], ns[top], step[top] = los[i], half, 0
+            top += 1
+        elif step[i] == 1:
+            step[i] = 2
+            los[top], ns[top], step[top] = los[i] + half, ns[i] - half, 0
+            top += 1
+        else:
+            vals[nv - 2] = vals[nv - 2] + vals[nv - 1]
+            nv -= 1
+            top -= 1
+    return vals[0]
+
+
+@njit(cache=True)
+def _gini_kernel(hist: np.ndarray, lo: float, width: float, out: np.ndarray) -> None:
+    """Row by row, the arithmetic of the vectorised numpy version (sums pairwise as numpy adds a row)."""
+    rows, nb = hist.shape
+    cx = np.empty(nb, np.float64)
+    pair = np.empty(nb, np.float64)
+    same = np.empty(nb, np.float64)
+    for r in range(rows):
+        h = hist[r]
+        below_n = 0.0
+        below_s = 0.0
+        for b in range(nb):
+            x = lo + (b + 0.5) * width
+            cx[b] = h[b] * x
+            cum_n = below_n + h[b]  # cumsum, then minus the bin itself, as numpy does
+            cum_s = below_s + cx[b]
+            pair[b] = cx[b] * (cum_n - h[b]) - h[b] * (cum_s - cx[b])
+            same[b] = h[b] * (h[b] - 1)
+            below_n = cum_n
+            below_s = cum_s
+        n = _pairwise_sum(h, 0, nb)
+        between = _pairwise_sum(pair, 0, nb)
+        within = _pairwise_sum(same, 0, nb) * width / 6.0
+        total = n * (_pairwise_sum(cx, 0, nb) / (n if n > 0 else 1.0))
+        if n == 0 or total <= 0 or lo < 0:
+            out[r] = np.nan
+        else:
+            out[r] = (between + within) / (n * total)
+
+
 def gini_from_hist(hist: np.ndarray, lo: float, width: float) -> np.ndarray:
     """Gini coefficient per histogram row: mean absolute difference over twice the mean (NaN if empty or lo < 0).
 
     Persons in a bin are taken as spread uniformly over it: pairs in different
     bins differ by the distance between bin centres, pairs in one bin by width/3.
     """
-    hist = np.asarray(hist, dtype=np.float64)
-    n = hist.sum(axis=1)
-    x = lo + (np.arange(hist.shape[1]) + 0.5) * width
-    cx = hist * x
-    below_n = np.cumsum(hist, axis=1) - hist  # persons in lower bins
-    below_s = np.cumsum(cx, axis=1) - cx  # their score sum
-    between = (cx * below_n - hist * below_s).sum(axis=1)  # sum over pairs in different bins of |x_a - x_b|
-    within = (hist * (hist - 1)).sum(axis=1) * width / 6.0  # unordered pairs in one bin: E|U - U'| = width / 3
-    with np.errstate(invalid="ignore", divide="ignore"):
-        total = n * (cx.sum(axis=1) / np.where(n > 0, n, 1))  # score sum
-        g = (between + within) / (n * total)  # sum over unordered pairs / (n^2 mean)
-    g[(n == 0) | (total <= 0)] = np.nan
-    if lo < 0:
-        g[:] = np.nan
-    return g
+    hist = np.ascontiguousarray(hist, dtype=np.float64)
+    out = np.empty(hist.shape[0], np.float64)
+    _gini_kernel(hist, float(lo), float(width), out)
+    return out
 
 
 class DailyAggregates:

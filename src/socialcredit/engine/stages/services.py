@@ -111,7 +111,7 @@ def run(sim: Sim) -> None:
             # the consequence record is false when the outcome itself exists only because of false records
             flags = np.full(outcome.size, SERVICE, np.uint8)
             only_factual = wrongful if not sp.is_reward else idx[hit & ~hit_cf]
-            flags[np.isin(outcome, only_factual, assume_unique=True)] |= FALSE
+            flags[picks.in_sorted(outcome, only_factual)] |= FALSE  # both ascending
             beh = np.full(outcome.size, sp.record_behaviour, np.uint8)
             sim.schedule(outcome.astype(np.int32), beh, flags, 1)
     sim.handoffs.sanctioned = np.concatenate(sanctioned) if sanctioned else np.zeros(0, np.int64)
