@@ -249,8 +249,9 @@ class Sim:
         the results with ``Results.from_sim(sim)`` (or use ``socialcredit.run``).
         """
         if self.state is None:
-            self.setup()
-        self.choose_threads()
+            self.setup()  # chooses the threads too
+        else:
+            self.choose_threads()  # resumed from a checkpoint, or run again after steps
         if self.changes:  # resumed from a checkpoint after a change: its state was saved under that plan
             self.plan = self.plan_on(self.state.day - 1) if self.state.day > 0 else self.plan
         days = self.plan.days
