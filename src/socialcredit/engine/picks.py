@@ -48,9 +48,10 @@ def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
     for c in prange(nchunks):
         lo = c * CHUNK
         m = 0
-        for i in range(lo, min(n, lo + CHUNK)):
+        for q in range(min(n - lo, CHUNK)):
+            i = np.uint64(lo + q)  # unsigned: no index wrap (layout.py)
             if a[i] != 0:
-                local[lo + m] = np.uint16(i - lo)
+                local[lo + m] = np.uint16(q)
                 m += 1
                 if clear:
                     a[i] = 0

@@ -67,7 +67,7 @@ def behave_kernel(
         m = 0
         # 1: does the person do anything today? (two loop versions, so each vectorises)
         if with_income:
-            for i in range(lo, hi):
+            for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no index wrap (layout.py)
                 d = one / (one + e * risk[i])
                 g = one + gm * risk[i]
                 total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
@@ -76,7 +76,7 @@ def behave_kernel(
                 idx[m] = i
                 m += rng.uniform32(key, i) < total
         else:
-            for i in range(lo, hi):
+            for i in range(np.uint64(lo), np.uint64(hi)):
                 d = one / (one + e * risk[i])
                 g = one + gm * risk[i]
                 total = d * class_rate[i, DETERRED] + g * class_rate[i, GAMED] + class_rate[i, NEUTRAL]
@@ -85,18 +85,19 @@ def behave_kernel(
                 m += rng.uniform32(key, i) < total
         buf = np.empty((m, nb), np.float32)
         for j in range(m):  # 2: gather the propensity rows of those who act
-            i = idx[j]
+            i = np.uint64(idx[j])
             for b in range(nb):
                 buf[j, b] = het[i, b]
         mult = np.empty(6, np.float32)
         cnt = 0
         for j in range(m):  # 3: which behaviour (same uniform, walked over the cumulative rates)
             i = idx[j]
+            ui = np.uint64(i)
             u = rng.uniform32(key, i)
-            mult[DETERRED] = one / (one + e * risk[i])
-            mult[GAMED] = one + gm * risk[i]
+            mult[DETERRED] = one / (one + e * risk[ui])
+            mult[GAMED] = one + gm * risk[ui]
             mult[NEUTRAL] = one
-            y = income_mult[i] if with_income else one
+            y = income_mult[ui] if with_income else one
             for k in range(3):
                 mult[3 + k] = y * mult[k]
             acc = np.float32(0.0)
@@ -113,7 +114,7 @@ def behave_kernel(
             if pick < 0:  # rounding between the class sums and the walk
                 pick = last
             if pick >= 0:
-                event[i] = np.uint8(pick)
+                event[ui] = np.uint8(pick)
                 local[lo + cnt] = np.uint16(i - lo)
                 cnt += 1
         chunk_counts[c] = cnt

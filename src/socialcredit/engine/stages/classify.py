@@ -138,16 +138,18 @@ def classify_fused_kernel(
     """
     m = who.shape[0] if use_who else score.shape[0]
     nchunks = (m + CHUNK - 1) // CHUNK
+    uG = np.uint64(G)
+    uRG = np.uint64(R * G)
     for c in prange(nchunks):
         for k in range(c * CHUNK, min(m, (c + 1) * CHUNK)):
-            i = who[k] if use_who else k
+            i = np.uint64(who[k] if use_who else k)  # unsigned: no index wrap (layout.py)
             t = _tier_of(score[i], mins)
             tc = _tier_of(score_cf[i], mins)
             tier[i] = t
             tier_cf[i] = tc
-            base = region[i] * G + group[i]
-            code = t * R * G + base
-            code_cf = tc * R * G + base
+            base = np.uint64(region[i]) * uG + np.uint64(group[i])
+            code = np.uint64(t) * uRG + base
+            code_cf = np.uint64(tc) * uRG + base
             bits = 0
             if bl_on:
                 bits |= _list_step(bl_since, i, bl_enter[code], bl_exit[code], day, bl_min)

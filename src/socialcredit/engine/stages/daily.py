@@ -43,7 +43,7 @@ def minmax_kernel(score: np.ndarray) -> tuple[float, float]:
     for c in prange(nchunks):
         lo = np.inf
         hi = -np.inf
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):  # unsigned: no index wrap
             s = score[i]
             lo = min(lo, s)
             hi = max(hi, s)
@@ -77,14 +77,17 @@ def aggregate_kernel(
     hpart[:] = 0  # (threads, K, bins)
     inv = 1.0 / width if width > 0 else 0.0
     step = (n + NGROUPS - 1) // NGROUPS
+    uR = np.uint64(R)
+    uG = np.uint64(G)
+    top = np.int64(nb - 1)
     for c in prange(NGROUPS):
         # local sums (they stay in cache, no sharing between threads); counts as integers, which add faster
         acc = np.zeros((K, 4), np.float64)
         cnt = np.zeros((K, 5), np.int64)
         h = hpart[get_thread_id()]
-        for i in range(c * step, min(n, (c + 1) * step)):
+        for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
             s = np.float64(score[i])
-            k = (np.int64(tier[i]) * R + region[i]) * G + group[i]
+            k = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
             bl = np.int64(black_since[i] >= 0)
             cnt[k, 0] += 1
             acc[k, 0] += s
@@ -96,8 +99,7 @@ def aggregate_kernel(
             acc[k, 2] += np.float64(income[i])
             acc[k, 3] += np.float64(risk[i])
             b = np.int64((s - lo) * inv)
-            b = min(max(b, 0), nb - 1)
-            h[k, b] += 1
+            h[k, np.uint64(min(max(b, 0), top))] += 1
         for k in range(K):  # in STATE_MEASURES order
             part[c, k, 0] = cnt[k, 0]
             part[c, k, 1] = acc[k, 0]

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import prange
 
-from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.layout import CHUNK, U1
 from socialcredit.parallel import day_kernel, sized_kernel
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initi
                 value_cf[r] = min(max(initial + points_cf[j], lo), hi)
 
 
-@day_kernel(cache=True, error_model="numpy")
+@day_kernel(cache=True)
 def _mean_with_far(
     indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf, chunk_start, near, fm, fm_cf
 ) -> None:  # fmt: skip
@@ -165,33 +165,35 @@ def _mean_with_far(
     """
     n = fm.shape[0]
     for c in prange((n + CHUNK - 1) // CHUNK):
-        q = chunk_start[c] if chunk_start.shape[0] > 0 else 0
+        q = np.uint64(chunk_start[c] if chunk_start.shape[0] > 0 else 0)
         for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            ui = np.uint64(i)  # unsigned indices: no negative-index wrap (layout.py)
             s = 0.0
             s_cf = 0.0
             cnt = 0
-            for k in range(indptr[i], indptr[i + 1]):
+            for k in range(np.uint64(indptr[ui]), np.uint64(indptr[ui + U1])):
                 j = indices[k]
                 if j < 0:
                     continue
+                uj = np.uint64(j)
                 cnt += 1
                 if abs(j - i) > near:
                     s += value[q]
                     s_cf += value_cf[q]
-                    q += 1
+                    q += U1
                 elif composite:
-                    s += score[j]
-                    s_cf += score_cf[j]
+                    s += score[uj]
+                    s_cf += score_cf[uj]
                 else:
-                    s += min(max(initial + points[j], lo), hi)
-                    s_cf += min(max(initial + points_cf[j], lo), hi)
+                    s += min(max(initial + points[uj], lo), hi)
+                    s_cf += min(max(initial + points_cf[uj], lo), hi)
             if cnt == 0:
-                fm[i] = np.nan
-                fm_cf[i] = np.nan
+                fm[ui] = np.nan
+                fm_cf[ui] = np.nan
             else:
                 inv = 1.0 / cnt
-                fm[i] = s * inv
-                fm_cf[i] = s_cf * inv
+                fm[ui] = s * inv
+                fm_cf[ui] = s_cf * inv
 
 
 def friends_mean_kernel(

@@ -32,7 +32,7 @@ def decay_kernel(risk: np.ndarray, factor: float) -> None:
     f = np.float32(factor)
     nchunks = (n + CHUNK - 1) // CHUNK
     for c in prange(nchunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):  # unsigned: no index wrap (layout.py)
             risk[i] *= f
 
 
