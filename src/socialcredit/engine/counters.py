@@ -31,7 +31,9 @@ SVC_MEASURES = list(measures.SERVICE_COLUMNS)  # columns of DayCounters.scounts
 
 @njit(inline="always", cache=True)
 def _combo(p: int, region: np.ndarray, group: np.ndarray, tier: np.ndarray, R: int, G: int) -> int:
-    return (np.int64(tier[p]) * R + region[p]) * G + group[p]
+    """The person's combination, unsigned (no negative-index wrap where it indexes; layout.py)."""
+    u = np.uint64(p)
+    return (np.uint64(tier[u]) * np.uint64(R) + np.uint64(region[u])) * np.uint64(G) + np.uint64(group[u])
 
 
 @njit(cache=True)

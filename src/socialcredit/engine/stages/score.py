@@ -54,9 +54,9 @@ def apply_records(
 
     Person -1 marks a record overturned on appeal (its points were already removed)."""
     for k in range(person.shape[0]):
-        p = person[k]
-        if p < 0:
+        if person[k] < 0:
             continue
+        p = np.uint64(person[k])  # unsigned: no index wrap (layout.py)
         pts = sign * points_tab[beh[k], region[p]]
         points[p] += pts
         if (flags[k] & 1) == 0:
@@ -126,7 +126,7 @@ def score_kernel(
     use_p = ps.shape[0] == n
     use_e = employer.shape[0] == n and company_score.shape[0] > 0
     for c in prange(nchunks):
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):  # unsigned: no index wrap (layout.py)
             if relax < 1.0:
                 points[i] *= relax
                 points_cf[i] *= relax
@@ -184,7 +184,7 @@ def score_touched_kernel(
     use_p = ps.shape[0] == n
     use_e = employer.shape[0] == n and company_score.shape[0] > 0
     for k in range(who.shape[0]):
-        i = who[k]
+        i = np.uint64(who[k])  # unsigned: no index wrap (layout.py)
         own = min(max(initial + points[i], lo), hi)
         own_cf = min(max(initial + points_cf[i], lo), hi)
         w_own = 1.0
