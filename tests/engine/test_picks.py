@@ -25,7 +25,8 @@ def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
 
 
 def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
-    """The fused attempt pass picks exactly the persons a plain mask would (with and without income elasticity)."""
+    """The fused attempt pass picks exactly the persons a plain mask would (with and without income elasticity; an
+    elasticity of 1 skips the power; rare and common attempts, which the pass skips eight persons at a time)."""
     n = 50_000
     income = np.random.default_rng(3).lognormal(10, 0.5, n).astype(np.float32)
     median = float(np.median(income))
@@ -34,7 +35,7 @@ def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
     uniform = rng.uniform.py_func
     local = np.zeros(n, np.uint16)
     counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
-    for p, e in ((0.05, 0.0), (0.05, 0.7)):
+    for p, e in ((0.05, 0.0), (0.05, 0.7), (0.05, 1.0), (0.0005, 0.0), (0.6, 0.0), (0.0005, 1.0)):
         services.attempt_kernel(key, p, income, median, e, local, counts)
         got = picks.gather_kernel(local, counts)
         if e == 0.0:
@@ -43,7 +44,7 @@ def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:
             mask = np.array([uniform(key, i) < p * (income[i] / median) ** e for i in range(n)])
         assert np.array_equal(got, np.flatnonzero(mask))
         expected = (p * (income.astype(np.float64) / median) ** e).sum()
-        assert abs(got.size - expected) < 4 * np.sqrt(expected)  # and it is about sum of p_i (sanity of the draws)
+        assert abs(got.size - expected) < 4 * np.sqrt(expected) + 1  # and it is about sum of p_i (sanity of the draws)
 
 
 def test_in_sorted_is_isin_for_a_sorted_second_array() -> None:

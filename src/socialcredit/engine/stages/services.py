@@ -45,18 +45,27 @@ def attempt_kernel(
     for c in prange(nchunks):
         lo = c * CHUNK
         hi = min(n, lo + CHUNK)
-        hit = np.empty(hi - lo, np.uint8)  # the draws first (a loop that vectorises), then the picks from cache
+        ulo = np.uint64(lo)
+        # the draws first (a loop that vectorises; unsigned indices, layout.py), then the picks, skipping
+        # eight persons at a time where none tries (most days most do not)
+        hit = np.zeros(CHUNK, np.uint8)
         if elasticity == 0.0:
-            for i in range(lo, hi):
-                hit[i - lo] = rng.uniform32(key, i) < pf
+            for i in range(ulo, np.uint64(hi)):
+                hit[i - ulo] = rng.uniform32(key, i) < pf
+        elif elasticity == 1.0:  # x ** 1 is x exactly: the same draws without a power per person
+            for i in range(ulo, np.uint64(hi)):
+                hit[i - ulo] = rng.uniform(key, i) < p * (income[i] / median)
         else:
-            for i in range(lo, hi):
-                hit[i - lo] = rng.uniform(key, i) < p * (income[i] / median) ** elasticity
+            for i in range(ulo, np.uint64(hi)):
+                hit[i - ulo] = rng.uniform(key, i) < p * (income[i] / median) ** elasticity
+        words = hit.view(np.uint64)
         cnt = 0
-        for q in range(hi - lo):
-            if hit[q]:
-                local[lo + cnt] = np.uint16(q)
-                cnt += 1
+        for w in range(CHUNK // 8):
+            if words[w] != 0:
+                for q in range(w * 8, w * 8 + 8):
+                    if hit[q]:
+                        local[lo + cnt] = np.uint16(q)
+                        cnt += 1
         chunk_counts[c] = cnt
 
 
