@@ -68,7 +68,9 @@ def aggregate_kernel(
 
     Float sums go through 32 fixed groups of persons added in a fixed order, so
     they do not depend on the thread count; histogram counts are integers, so
-    one partial per thread is exact whatever the order.
+    one partial per thread is exact whatever the order. The persons per
+    combination are the histogram's row sums, and the list counts are added
+    only for persons on some list (a few percent): fewer operations per person.
     """
     n = score.shape[0]
     K = out.shape[0]
@@ -88,20 +90,20 @@ def aggregate_kernel(
         for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
             s = np.float64(score[i])
             k = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
-            bl = np.int64(black_since[i] >= 0)
-            cnt[k, 0] += 1
             acc[k, 0] += s
             acc[k, 1] += s * s
+            acc[k, 2] += np.float64(income[i])
+            acc[k, 3] += np.float64(risk[i])
+            b = np.int64((s - lo) * inv)
+            h[k, np.uint64(min(max(b, 0), top))] += 1  # the persons per combination are the histogram's rows
+            if (black_since[i] & red_since[i] & black_since_cf[i]) < 0:  # on no list (all -1): most persons
+                continue
+            bl = np.int64(black_since[i] >= 0)
             cnt[k, 1] += bl
             cnt[k, 2] += np.int64(red_since[i] >= 0)
             cnt[k, 3] += bl & np.int64(black_since_cf[i] < 0)
             cnt[k, 4] += np.int64(black_since_cf[i] >= 0)
-            acc[k, 2] += np.float64(income[i])
-            acc[k, 3] += np.float64(risk[i])
-            b = np.int64((s - lo) * inv)
-            h[k, np.uint64(min(max(b, 0), top))] += 1
-        for k in range(K):  # in STATE_MEASURES order
-            part[c, k, 0] = cnt[k, 0]
+        for k in range(K):  # in STATE_MEASURES order (column 0, the persons, from the histogram below)
             part[c, k, 1] = acc[k, 0]
             part[c, k, 2] = acc[k, 1]
             part[c, k, 3] = cnt[k, 1]
@@ -112,12 +114,17 @@ def aggregate_kernel(
             part[c, k, 8] = acc[k, 3]
     for c in range(NGROUPS):  # fixed order: identical for any thread count
         for k in range(K):
-            for m in range(nm):
+            for m in range(1, nm):
                 out[k, m] += part[c, k, m]
     for t in range(hpart.shape[0]):
         for k in range(K):
             for b in range(nb):
                 hist[k, b] += hpart[t, k, b]
+    for k in range(K):
+        persons = 0
+        for b in range(nb):
+            persons += hist[k, b]
+        out[k, 0] += persons
 
 
 @sized_kernel(cache=True)
