@@ -84,9 +84,9 @@ def detect_kernel(
         lo = c * CHUNK
         for q in range(chunk_counts[c]):
             i = lo + np.int64(local[lo + q])
-            b = event[i]
+            b = event[np.uint64(i)]  # unsigned: no index wrap (layout.py)
             ch = beh_channel[b]
-            r = region[i]
+            r = region[np.uint64(i)]
             out_actor[o] = i
             out_beh[o] = b
             out_false[o] = 0

@@ -135,9 +135,9 @@ def index_far_ties(indptr: np.ndarray, indices: np.ndarray, composite: bool = Tr
 def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf) -> None:
     m = friend.shape[0]
     for c in prange((m + CHUNK - 1) // CHUNK):
-        for p in range(c * CHUNK, min(m, (c + 1) * CHUNK)):
-            j = friend[p]
-            r = rank[p]
+        for p in range(np.uint64(c * CHUNK), np.uint64(min(m, (c + 1) * CHUNK))):  # unsigned: no index wrap
+            j = np.uint64(friend[p])
+            r = np.uint64(rank[p])
             if composite:
                 value[r] = score[j]
                 value_cf[r] = score_cf[j]

@@ -48,12 +48,12 @@ def feed_kernel(
     weight: float,
 ) -> None:
     for k in range(person.shape[0]):
-        p = person[k]
+        p = np.uint64(person[k])  # unsigned: no index wrap (layout.py)
         pts = points_tab[beh[k], region[p]]
         if pts < 0:
             risk[p] += -pts / scale
     for k in range(sanctioned.shape[0]):
-        risk[sanctioned[k]] += weight
+        risk[np.uint64(sanctioned[k])] += weight
 
 
 @njit(cache=True)
