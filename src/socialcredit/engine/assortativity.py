@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from socialcredit.engine.layout import NGROUPS
+from socialcredit.engine.layout import NGROUPS, U1
 from socialcredit.parallel import sized_kernel
 
 
@@ -45,16 +45,16 @@ def _score_sums(indptr: np.ndarray, indices: np.ndarray, score: np.ndarray, shif
         sxx = 0.0
         syy = 0.0
         sxy = 0.0
-        for i in range(c * step, min(n, (c + 1) * step)):
+        for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
             dx = np.float64(score[i]) - shift
             k = 0
             ry = 0.0
             ryy = 0.0
-            for q in range(indptr[i], indptr[i + 1]):
+            for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + U1])):
                 j = indices[q]
                 if j < 0:
                     continue
-                dy = np.float64(score[j]) - shift
+                dy = np.float64(score[np.uint64(j)]) - shift
                 k += 1
                 ry += dy
                 ryy += dy * dy
@@ -104,12 +104,12 @@ def _tier_mixing(indptr: np.ndarray, indices: np.ndarray, tier: np.ndarray, part
     n = indptr.shape[0] - 1
     step = (n + NGROUPS - 1) // NGROUPS
     for c in prange(NGROUPS):
-        for i in range(c * step, min(n, (c + 1) * step)):
+        for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
             a = tier[i]
-            for k in range(indptr[i], indptr[i + 1]):
+            for k in range(np.uint64(indptr[i]), np.uint64(indptr[i + U1])):
                 j = indices[k]
                 if j >= 0:
-                    part[c, a, tier[j]] += 1
+                    part[c, a, tier[np.uint64(j)]] += 1
 
 
 def tier_assortativity(indptr: np.ndarray, indices: np.ndarray, tier: np.ndarray, n_tiers: int) -> float:
