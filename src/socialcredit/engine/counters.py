@@ -70,6 +70,19 @@ def tally_persons(idx, region, group, tier, R, G, counts, col):
 
 
 @njit(cache=True)
+def tally_service(attempts, outcome, wrongful, region, group, tier, R, G, counts, cols, scounts, s):
+    """A service's day in one call: attempts, outcomes and wrongful outcomes by combination, into the day's
+    counts (columns ``cols``) and the service's own counts (``scounts[:, s, 0..2]``)."""
+    for j in range(3):
+        idx = attempts if j == 0 else (outcome if j == 1 else wrongful)
+        col = cols[j]
+        for k in range(idx.shape[0]):
+            c = _combo(idx[k], region, group, tier, R, G)
+            counts[c, col] += 1
+            scounts[c, s, j] += 1
+
+
+@njit(cache=True)
 def tally_weighted(idx, weight, region, group, tier, R, G, counts, col):
     for k in range(idx.shape[0]):
         counts[_combo(idx[k], region, group, tier, R, G), col] += weight[k]
@@ -86,6 +99,16 @@ def level_sums(values, region, group, tier, R, G, K, nparts):
         for i in range(c * step, min(n, (c + 1) * step)):
             part[c, (np.int64(tier[i]) * R + region[i]) * G + group[i]] += np.int64(np.rint(values[i]))
     return part.sum(axis=0)
+
+
+@njit(cache=True)
+def expand_kernel(cells: np.ndarray, by_combo: np.ndarray, out: np.ndarray) -> None:
+    """``out += cells @ by_combo`` for a 0/1 matrix of cells and integer counts."""
+    for c in range(cells.shape[0]):
+        for k in range(cells.shape[1]):
+            if cells[c, k]:
+                for m in range(by_combo.shape[1]):
+                    out[c, m] += by_combo[k, m]
 
 
 def combo_cells(R: int, G: int, T: int) -> np.ndarray:
@@ -119,10 +142,15 @@ class DayCounters:
         self.counts = np.zeros((self.ncombos, len(EVENT_MEASURES)), np.int64)
         self.bcounts = np.zeros((self.ncombos, plan.n_behaviours, len(BEH_MEASURES)), np.int64)
         self.scounts = np.zeros((self.ncombos, max(1, len(plan.services)), len(SVC_MEASURES)), np.int64)
+        self._denial_cols = np.array([M["attempts"], M["denials"], M["denials_wrongful"]], np.int64)
+        self._reward_cols = np.array([M["attempts"], M["rewards"], M["rewards_lost"]], np.int64)
 
     def expand(self, by_combo: np.ndarray) -> np.ndarray:
-        """Sum per-combination counts (first axis) into breakdown cells."""
-        return np.tensordot(self.cells, by_combo, axes=(1, 0))
+        """Sum per-combination counts (first axis) into breakdown cells (integers: exact in any order)."""
+        flat = np.ascontiguousarray(by_combo).reshape(by_combo.shape[0], -1)
+        out = np.zeros((self.cells.shape[0], flat.shape[1]), np.int64)
+        expand_kernel(self.cells, flat, out)  # a compiled loop: np.tensordot cost about 15 us a call
+        return out.reshape((self.cells.shape[0],) + by_combo.shape[1:])
 
     def reset(self) -> None:
         self.counts[:] = 0
@@ -157,10 +185,5 @@ class DayCounters:
         self.counts[:, M[measure]] += level_sums(values, *self._args(), self.ncombos, 32)
 
     def service(self, s: int, attempts: np.ndarray, outcome: np.ndarray, wrongful: np.ndarray) -> None:
-        sp = self.sim.plan.services[s]
-        args = self._args()
-        tally_persons(attempts, *args, self.counts, M["attempts"])
-        tally_persons(outcome, *args, self.counts, M["rewards" if sp.is_reward else "denials"])
-        tally_persons(wrongful, *args, self.counts, M["rewards_lost" if sp.is_reward else "denials_wrongful"])
-        for col, arr in enumerate((attempts, outcome, wrongful)):
-            tally_persons(arr, *args, self.scounts[:, s, :], col)
+        cols = self._reward_cols if self.sim.plan.services[s].is_reward else self._denial_cols
+        tally_service(attempts, outcome, wrongful, *self._args(), self.counts, cols, self.scounts, s)

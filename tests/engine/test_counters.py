@@ -1,0 +1,46 @@
+"""engine/counters.py: the day's counts by combination, summed into breakdown cells."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from socialcredit.engine import counters
+
+
+def test_expand_kernel_is_the_cells_matrix_product() -> None:
+    """The compiled sum into cells equals numpy's tensordot of the 0/1 cells matrix, for 2- and 3-axis counts."""
+    gen = np.random.default_rng(2)
+    for R, G, T in ((3, 2, 6), (1, 1, 1), (5, 3, 4)):
+        cells = counters.combo_cells(R, G, T)
+        K = cells.shape[1]
+        for shape in ((K, 7), (K, 12, 3), (K, 1, 3)):
+            by_combo = gen.integers(0, 1000, shape).astype(np.int64)
+            flat = by_combo.reshape(K, -1)
+            out = np.zeros((cells.shape[0], flat.shape[1]), np.int64)
+            counters.expand_kernel(cells, flat, out)
+            np.testing.assert_array_equal(out.reshape((cells.shape[0],) + shape[1:]), np.tensordot(cells, by_combo, axes=(1, 0)))
+
+
+def test_tally_service_equals_one_tally_per_measure() -> None:
+    """One call counts attempts, outcomes and wrongful outcomes as six single tallies would."""
+    gen = np.random.default_rng(3)
+    n, R, G, T, S = 500, 3, 2, 6, 4
+    region = gen.integers(0, R, n).astype(np.uint8)
+    group = gen.integers(0, G, n).astype(np.uint8)
+    tier = gen.integers(0, T, n).astype(np.uint8)
+    K = R * G * T
+    attempts = np.sort(gen.choice(n, 120, replace=False))
+    outcome = attempts[gen.random(120) < 0.3]
+    wrongful = outcome[gen.random(outcome.size) < 0.5]
+    cols = np.array([0, 4, 5], np.int64)
+    counts = np.zeros((K, 8), np.int64)
+    scounts = np.zeros((K, S, 3), np.int64)
+    counters.tally_service(attempts, outcome, wrongful, region, group, tier, R, G, counts, cols, scounts, 2)
+    want = np.zeros((K, 8), np.int64)
+    swant = np.zeros((K, S, 3), np.int64)
+    for j, arr in enumerate((attempts, outcome, wrongful)):
+        counters.tally_persons(arr, region, group, tier, R, G, want, cols[j])
+        counters.tally_persons(arr, region, group, tier, R, G, swant[:, 2, :], j)
+    np.testing.assert_array_equal(counts, want)
+    np.testing.assert_array_equal(scounts, swant)
+    assert counts[:, 0].sum() == 120 and scounts[:, 2, 1].sum() == outcome.size and not scounts[:, 0].any()
