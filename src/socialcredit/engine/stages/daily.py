@@ -85,7 +85,7 @@ def aggregate_kernel(
     for c in prange(NGROUPS):
         # local sums (they stay in cache, no sharing between threads); counts as integers, which add faster
         acc = np.zeros((K, 4), np.float64)
-        cnt = np.zeros((K, 5), np.int64)
+        cnt = np.zeros((K, 4), np.int64)  # blacklisted, redlisted, wrongly blacklisted, blacklisted where no record is false
         h = hpart[get_thread_id()]
         for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
             s = np.float64(score[i])
@@ -99,17 +99,17 @@ def aggregate_kernel(
             if (black_since[i] & red_since[i] & black_since_cf[i]) < 0:  # on no list (all -1): most persons
                 continue
             bl = np.int64(black_since[i] >= 0)
-            cnt[k, 1] += bl
-            cnt[k, 2] += np.int64(red_since[i] >= 0)
-            cnt[k, 3] += bl & np.int64(black_since_cf[i] < 0)
-            cnt[k, 4] += np.int64(black_since_cf[i] >= 0)
+            cnt[k, 0] += bl
+            cnt[k, 1] += np.int64(red_since[i] >= 0)
+            cnt[k, 2] += bl & np.int64(black_since_cf[i] < 0)
+            cnt[k, 3] += np.int64(black_since_cf[i] >= 0)
         for k in range(K):  # in STATE_MEASURES order (column 0, the persons, from the histogram below)
             part[c, k, 1] = acc[k, 0]
             part[c, k, 2] = acc[k, 1]
-            part[c, k, 3] = cnt[k, 1]
-            part[c, k, 4] = cnt[k, 2]
-            part[c, k, 5] = cnt[k, 3]
-            part[c, k, 6] = cnt[k, 4]
+            part[c, k, 3] = cnt[k, 0]
+            part[c, k, 4] = cnt[k, 1]
+            part[c, k, 5] = cnt[k, 2]
+            part[c, k, 6] = cnt[k, 3]
             part[c, k, 7] = acc[k, 2]
             part[c, k, 8] = acc[k, 3]
     for c in range(NGROUPS):  # fixed order: identical for any thread count
