@@ -131,6 +131,54 @@ def test_score_bounds_clip() -> None:
     np.testing.assert_array_equal(out, [0, 1300])
 
 
+def test_score_kernel_each_set_of_terms_equals_the_per_person_kernel() -> None:
+    """score_kernel has one loop per set of social terms (so no loop reads an empty array); each must give exactly
+    what score_touched_kernel, the per-person version, gives for everyone, and the closed form where checked."""
+    n = 3 * CHUNK + 17  # several chunks and a partial one
+    g = np.random.default_rng(5)
+    points = g.normal(0, 80, n).astype(np.float32)
+    points_cf = (points + g.normal(0, 10, n)).astype(np.float32)
+    fm = g.uniform(700, 1200, n).astype(np.float32)
+    fm[::7] = np.nan  # persons without friends
+    fm_cf = (fm + 5).astype(np.float32)
+    ps = g.uniform(700, 1200, n).astype(np.float32)
+    ps[::3] = np.nan  # persons without a partner
+    ps_cf = (ps - 3).astype(np.float32)
+    employer = np.where(g.random(n) < 0.6, g.integers(0, 50, n), -1).astype(np.int32)
+    cs = g.uniform(800, 1100, 50).astype(np.float32)
+    cs_cf = (cs + 1).astype(np.float32)
+    empty = np.zeros(0, np.float32)
+    cases = {  # (w_f, w_p, w_e, partner arrays, company arrays, relax)
+        "own only": (0.0, 0.0, 0.0, False, False, 1.0),
+        "friends": (0.2, 0.0, 0.0, False, False, 1.0),
+        "friends, relaxing": (0.2, 0.0, 0.0, False, False, 0.99),
+        "employer": (0.1, 0.0, 0.15, False, True, 1.0),
+        "partner": (0.1, 0.05, 0.0, True, False, 1.0),
+        "partner and employer": (0.1, 0.05, 0.05, True, True, 1.0),
+    }
+    for name, (w_f, w_p, w_e, with_p, with_e, relax) in cases.items():
+        p1, p1_cf, p2, p2_cf = points.copy(), points_cf.copy(), points.copy(), points_cf.copy()
+        if relax < 1.0:  # the per-person kernel does not relax: relax its copy first (float32 times a float64)
+            p2 = (p2.astype(np.float64) * relax).astype(np.float32)
+            p2_cf = (p2_cf.astype(np.float64) * relax).astype(np.float32)
+        terms = (fm, fm_cf, ps if with_p else empty, ps_cf if with_p else empty, employer,
+                 cs if with_e else empty, cs_cf if with_e else empty, w_f, w_p, w_e, 1000.0, 0.0, 1300.0)  # fmt: skip
+        out, out_cf = np.zeros(n, np.float32), np.zeros(n, np.float32)
+        ref, ref_cf = np.zeros(n, np.float32), np.zeros(n, np.float32)
+        score.score_kernel(p1, p1_cf, relax, *terms, out, out_cf)
+        score.score_touched_kernel(np.arange(n, dtype=np.int64), p2, p2_cf, *terms, ref, ref_cf)
+        np.testing.assert_array_equal(out, ref, err_msg=name)
+        np.testing.assert_array_equal(out_cf, ref_cf, err_msg=name)
+        np.testing.assert_array_equal(p1, p2, err_msg=name)
+        if name == "employer":  # closed form: weights of the terms a person has, the rest on the own score
+            own = np.clip(1000.0 + points.astype(np.float64), 0, 1300)
+            has_f = ~np.isnan(fm)
+            has_e = employer >= 0
+            w_own = 1.0 - 0.1 * has_f - 0.15 * has_e
+            expect = w_own * own + 0.1 * np.where(has_f, fm, 0) + 0.15 * np.where(has_e, cs[np.maximum(employer, 0)], 0)
+            np.testing.assert_allclose(out, np.clip(expect, 0, 1300), rtol=1e-6)
+
+
 def test_apply_records_skips_false_in_counterfactual() -> None:
     person = np.array([0, 0, 1], np.int32)
     beh = np.array([0, 1, 0], np.uint8)
