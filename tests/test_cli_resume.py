@@ -179,7 +179,7 @@ def _older_format(run_dir: Path) -> None:
         p.unlink()
     (folder / "state.pkl").write_bytes(b"\x80\x05N.")
     settings = folder / "settings.json"
-    settings.write_text(settings.read_text().replace('"state_format": 4', '"state_format": 2'))
+    settings.write_text(settings.read_text().replace('"state_format": 5', '"state_format": 2'))
 
 
 @pytest.mark.parametrize(
@@ -190,7 +190,7 @@ def _older_format(run_dir: Path) -> None:
         (lambda d: rewrite(d, {"x": __import__("numpy").arange(5)}), "no meta member"),
         (_wrong_shapes, "is .* the state says"),
         (_object_array, "Object arrays cannot be loaded"),
-        (_older_format, "format 2; this version reads format 4"),
+        (_older_format, "format 2; this version reads format 5"),
     ],
     ids=["bit-flip", "truncated", "foreign-npz", "wrong-shapes", "object-array", "older-format"],
 )

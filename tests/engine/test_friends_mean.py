@@ -24,8 +24,8 @@ def _both(net, composite: bool, far: friends_mean.FarTies) -> tuple[np.ndarray, 
     direct = np.empty(n, np.float32), np.empty(n, np.float32)
     friends_mean.friends_mean_kernel(net.indptr, net.indices, *args, *direct)
     via = np.empty(n, np.float32), np.empty(n, np.float32)
-    friends_mean._read_far(far.friend, far.rank, *args, far.value, far.value_cf)
-    friends_mean._mean_with_far(net.indptr, net.indices, *args, far.value, far.value_cf, far.chunk_start, friends_mean.NEAR, *via)
+    friends_mean._read_far(far.friend, far.rank, *args, far.value)
+    friends_mean._mean_with_far(net.indptr, net.indices, *args, far.value, far.chunk_start, friends_mean.NEAR, *via)
     return direct, via
 
 

@@ -162,7 +162,7 @@ def test_state_file_is_plain_arrays_and_loads_without_pickle(tmp_path: Path, mon
     json.loads(members["meta"].tobytes())  # the tree is plain JSON
     manifest = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
     assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert manifest["state_format"] == checkpoint.STATE_FORMAT == 4 and manifest["day"] == 8
+    assert manifest["state_format"] == checkpoint.STATE_FORMAT == 5 and manifest["day"] == 8
 
     def no_pickle(*args, **kwargs):
         raise AssertionError("a checkpoint was unpickled")
@@ -248,8 +248,8 @@ def test_other_rulebook_and_older_format_are_refused(tmp_path: Path) -> None:
         checkpoint.load(tmp_path)
     yaml_path.write_text(original)
     manifest_path = tmp_path / "checkpoint" / "state.json"
-    manifest_path.write_text(manifest_path.read_text().replace('"state_format": 4', '"state_format": 2'))
-    with pytest.raises(InputError, match="format 2; this version reads format 4"):
+    manifest_path.write_text(manifest_path.read_text().replace('"state_format": 5', '"state_format": 2'))
+    with pytest.raises(InputError, match="format 2; this version reads format 5"):
         checkpoint.load(tmp_path)
 
 

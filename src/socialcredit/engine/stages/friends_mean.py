@@ -14,7 +14,9 @@ reads stream through the score array) into a buffer in tie order, then each
 row is summed in its usual order, taking far values from the buffer. The
 sums are the same numbers added in the same order, so the results are
 identical to the direct gather; at 10M persons an update takes 0.42 s
-instead of 0.87 s. Below ``MIN_PERSONS`` the scores fit in the cache and
+instead of 0.87 s. The buffer holds each far tie's factual and counterfactual
+values side by side (one cache line written a tie instead of two: filling it
+took 76-84 ms at 10M persons with two arrays, 51-65 ms with pairs). Below ``MIN_PERSONS`` the scores fit in the cache and
 the index does not pay. The index costs 16 bytes per far tie, so it is used only
 when at most a quarter of the ties are far (not on, e.g., a random network
 read from an edge list). When ties can be dropped during the run
@@ -48,8 +50,8 @@ class FarTies:
     friend: np.ndarray  # int32 (m,) the friend of each far tie, in friend-block order
     rank: np.ndarray  # int32 (m,) the tie's position among far ties in tie order
     chunk_start: np.ndarray  # int64 (chunks + 1,) far ties before each chunk of CHUNK rows
-    value: np.ndarray  # (m,) the friend's factual value, in tie order (float32 scores, or float64 clipped points)
-    value_cf: np.ndarray  # (m,) counterfactual
+    value: np.ndarray  # (m, 2) the friend's factual and counterfactual values, in tie order (float32 scores, or float64
+    # clipped points): a pair shares a cache line, so filling the buffer in friend order touches one line a tie, not two
 
 
 @sized_kernel(cache=True)
@@ -128,27 +130,27 @@ def index_far_ties(indptr: np.ndarray, indices: np.ndarray, composite: bool = Tr
     friend, rank = _order_far(indptr, indices, NEAR, m, BUCKET)
     chunk_start = np.concatenate(([0], np.cumsum(per_chunk))).astype(np.int64)
     dtype = np.float32 if composite else np.float64
-    return FarTies(friend, rank, chunk_start, np.empty(m, dtype), np.empty(m, dtype))
+    return FarTies(friend, rank, chunk_start, np.empty((m, 2), dtype))
 
 
 @day_kernel(cache=True)
-def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf) -> None:
+def _read_far(friend, rank, score, score_cf, points, points_cf, composite, initial, lo, hi, value) -> None:
     m = friend.shape[0]
     for c in prange((m + CHUNK - 1) // CHUNK):
         for p in range(np.uint64(c * CHUNK), np.uint64(min(m, (c + 1) * CHUNK))):  # unsigned: no index wrap
             j = np.uint64(friend[p])
             r = np.uint64(rank[p])
             if composite:
-                value[r] = score[j]
-                value_cf[r] = score_cf[j]
+                value[r, 0] = score[j]
+                value[r, 1] = score_cf[j]
             else:
-                value[r] = min(max(initial + points[j], lo), hi)
-                value_cf[r] = min(max(initial + points_cf[j], lo), hi)
+                value[r, 0] = min(max(initial + points[j], lo), hi)
+                value[r, 1] = min(max(initial + points_cf[j], lo), hi)
 
 
 @day_kernel(cache=True)
 def _mean_with_far(
-    indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi, value, value_cf, chunk_start, near, fm, fm_cf
+    indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi, value, chunk_start, near, fm, fm_cf
 ) -> None:  # fmt: skip
     """Each person's mean of their friends' values (NaN without friends), a row at a time in tie order.
 
@@ -178,8 +180,8 @@ def _mean_with_far(
                 uj = np.uint64(j)
                 cnt += 1
                 if abs(j - i) > near:
-                    s += value[q]
-                    s_cf += value_cf[q]
+                    s += value[q, 0]
+                    s_cf += value[q, 1]
                     q += U1
                 elif composite:
                     s += score[uj]
@@ -239,10 +241,10 @@ def friends_mean_kernel(
     if composite:
         _mean_direct(indptr, indices, score, score_cf, fm, fm_cf)
         return
-    none = np.zeros(0, np.float32)
+    none = np.zeros((0, 2), np.float64)
     _mean_with_far(
         indptr, indices, score, score_cf, points, points_cf, composite, initial, lo, hi,
-        none, none, np.zeros(0, np.int64), fm.shape[0], fm, fm_cf,
+        none, np.zeros(0, np.int64), fm.shape[0], fm, fm_cf,
     )  # fmt: skip
 
 
@@ -256,7 +258,5 @@ def update_mean(sim: Sim) -> None:
     if far is None:
         friends_mean_kernel(net.indptr, net.indices, *args, st.friends_mean, st.friends_mean_cf)
         return
-    _read_far(far.friend, far.rank, *args, far.value, far.value_cf)
-    _mean_with_far(
-        net.indptr, net.indices, *args, far.value, far.value_cf, far.chunk_start, NEAR, st.friends_mean, st.friends_mean_cf
-    )
+    _read_far(far.friend, far.rank, *args, far.value)
+    _mean_with_far(net.indptr, net.indices, *args, far.value, far.chunk_start, NEAR, st.friends_mean, st.friends_mean_cf)
