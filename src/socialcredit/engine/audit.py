@@ -244,8 +244,8 @@ class Audit:
             words = pa.DictionaryArray.from_arrays(idx, pa.array(vocab, pa.large_string())).dictionary_decode()
             return pd.array(words, dtype=text)
 
-        def flag(codes: np.ndarray) -> pd.array:
-            return pd.array(np.where(codes < 0, None, codes > 0), dtype="boolean")
+        def flag(codes: np.ndarray) -> pd.arrays.BooleanArray:  # -1: missing (built from a mask, not from objects)
+            return pd.arrays.BooleanArray(codes > 0, codes < 0)
 
         df = pd.DataFrame(
             {
@@ -260,7 +260,7 @@ class Audit:
                 "wrongful": flag(cols["wrongful"]),
                 "score": cols["score"],
                 "tier": names(cols["tier"], plan.tiers.names),
-                "other": pd.array(np.where(cols["other"] < 0, None, cols["other"]), dtype="Int64"),
+                "other": pd.arrays.IntegerArray(cols["other"].astype(np.int64), cols["other"] < 0),
                 "detail": names(cols["detail"], self.details),
             }
         )
