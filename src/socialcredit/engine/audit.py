@@ -63,6 +63,7 @@ class Audit:
         self.prev_score = st.score[self.idx].copy()
         self.prev_tier = st.tier[self.idx].copy()
         self.start = {"score": self.prev_score.copy(), "tier": self.prev_tier.copy(), "friends": st.degree[self.idx].copy()}
+        self._recorded: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))  # (day, sampled persons with a record that day)
 
     @property
     def enabled(self) -> bool:
@@ -112,11 +113,14 @@ class Audit:
         self._add(day, person[sel], event, **picked)
 
     def records(self, day: int, person: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
+        """Log the day's records of sampled persons (and remember who had one, for :meth:`tiers`)."""
+        self._recorded = (day, np.zeros(0, np.int64))
         if not self.enabled or person.size == 0:
             return
         sel = self.mask[person]
         if not sel.any():
             return
+        self._recorded = (day, np.sort(person[sel]))
         plan = self.sim.plan
         p = person[sel]
         b = beh[sel].astype(np.int32)
@@ -168,8 +172,11 @@ class Audit:
         tier = st.tier[self.idx]
         ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
         if ch.size:
-            today = self.sim.handoffs.records[0]
-            had_record = in_sorted(self.idx[ch], np.sort(today[self.mask[today]]))  # only sampled persons' records
+            done, recorded = self._recorded
+            if done != day:  # records() did not run today: look at the day's records
+                today = self.sim.handoffs.records[0]
+                recorded = np.sort(today[self.mask[today]])
+            had_record = in_sorted(self.idx[ch], recorded)  # only sampled persons' records
             other = "ratings" if self.sim.plan.ratings is not None else "social term or expiry"
             detail = np.where(had_record, self._detail("records"), self._detail(other))
             self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)

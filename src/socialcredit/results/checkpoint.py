@@ -99,6 +99,7 @@ _DTYPES = frozenset(
 _SKIP: dict[str, frozenset[str]] = {
     "Sim": frozenset(("rulebook", "plan", "base_plan", "changes", "steps", "base_dir", "threads", "cores", "buffers")),
     "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
+    "Audit": frozenset(("_recorded",)),  # the sampled persons with a record today: written and read within a day
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.
 _LAZY: dict[str, frozenset[str]] = {}
