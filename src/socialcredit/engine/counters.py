@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numba import njit, prange
 
+from socialcredit import parallel
 from socialcredit.engine import measures
 from socialcredit.parallel import day_kernel
 
@@ -80,6 +81,47 @@ def tally_service(attempts, outcome, wrongful, region, group, tier, R, G, counts
             c = _combo(idx[k], region, group, tier, R, G)
             counts[c, col] += 1
             scounts[c, s, j] += 1
+
+
+PARALLEL_TALLY = 65_536  # from this many items a tally runs in parallel (10M persons, 820k events: 2.1 -> 1.2 ms)
+PARTS = 8  # fixed parts of the items, each counted apart and then added: integers, so exact in any order
+
+
+@day_kernel(cache=True)
+def tally_events_parallel(actor, beh, target, false, region, group, tier, R, G, counts, bcounts):
+    """:func:`tally_events` over fixed parts of the events at once (the counts are the same integers)."""
+    m = actor.shape[0]
+    pc = np.zeros((PARTS, counts.shape[0], counts.shape[1]), np.int64)
+    pb = np.zeros((PARTS, bcounts.shape[0], bcounts.shape[1], bcounts.shape[2]), np.int64)
+    step = (m + PARTS - 1) // PARTS
+    for p in prange(PARTS):
+        a = min(m, p * step)
+        b = min(m, a + step)
+        tally_events(actor[a:b], beh[a:b], target[a:b], false[a:b], region, group, tier, R, G, pc[p], pb[p])
+    for p in range(PARTS):
+        counts += pc[p]
+        bcounts += pb[p]
+
+
+@day_kernel(cache=True)
+def tally_records_parallel(person, beh, flags, region, group, tier, R, G, counts, bcounts, col_fault, col_targeted):
+    """:func:`tally_records` over fixed parts of the records at once (the counts are the same integers)."""
+    m = person.shape[0]
+    pc = np.zeros((PARTS, counts.shape[0], counts.shape[1]), np.int64)
+    pb = np.zeros((PARTS, bcounts.shape[0], bcounts.shape[1], bcounts.shape[2]), np.int64)
+    step = (m + PARTS - 1) // PARTS
+    for p in prange(PARTS):
+        a = min(m, p * step)
+        b = min(m, a + step)
+        tally_records(person[a:b], beh[a:b], flags[a:b], region, group, tier, R, G, pc[p], pb[p], col_fault, col_targeted)
+    for p in range(PARTS):
+        counts += pc[p]
+        bcounts += pb[p]
+
+
+def _parallel(m: int) -> bool:
+    """Whether a tally of ``m`` items runs in parallel (always in the compile-ahead copy, so that it is compiled)."""
+    return m >= PARALLEL_TALLY or parallel.FORCE == "parallel"
 
 
 @njit(cache=True)
@@ -162,10 +204,12 @@ class DayCounters:
         return p.region, p.group, self.sim.state.tier, self.R, self.G
 
     def events(self, actor, beh, target, false) -> None:
-        tally_events(actor, beh, target, false, *self._args(), self.counts, self.bcounts)
+        tally = tally_events_parallel if _parallel(actor.shape[0]) else tally_events
+        tally(actor, beh, target, false, *self._args(), self.counts, self.bcounts)
 
     def records(self, person, beh, flags) -> None:
-        tally_records(person, beh, flags, *self._args(), self.counts, self.bcounts, M["records_fault"], M["records_targeted"])
+        tally = tally_records_parallel if _parallel(person.shape[0]) else tally_records
+        tally(person, beh, flags, *self._args(), self.counts, self.bcounts, M["records_fault"], M["records_targeted"])
 
     def list_changes(self, name: str, entered: np.ndarray, left: np.ndarray) -> None:
         tally_persons(entered, *self._args(), self.counts, M[f"{name}_entries"])
