@@ -33,9 +33,12 @@ def fingerprint(name: str, persons: int, days: int) -> str:
     rulebook = sc.load(name, persons=persons, days=min(days, rulebook.simulation.days))
     sim = Sim(rulebook).run()
     h = hashlib.sha256()
+    n = sim.state.n
     for field in sorted(vars(sim.state)):
         value = getattr(sim.state, field)
         if isinstance(value, np.ndarray):
+            if field == "class_rate" and value.ndim == 2 and value.shape[0] != n:
+                value = value.T  # person by person, whichever way round it is stored (it was (N, k), now (k, N))
             h.update(field.encode())
             h.update(np.ascontiguousarray(value).tobytes())
     results = Results.from_sim(sim)

@@ -15,14 +15,14 @@ from tests.conftest import base_rulebook, run
 
 # ---------------------------------------------------------------- behave
 def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_classes() -> None:
-    """Columns: deterred, gamed, neutral, and neutral with income (column 5). Second half of persons: risk 2
+    """Rows of class rates: deterred, gamed, neutral, and neutral with income (row 5). Second half of persons: risk 2
     and half their initial income, so deterrence 1/(1+0.5*2) = 0.5, gaming 1 + 0.25*2 = 1.5, income (1/0.5)**1 = 2."""
     n = 200_000
     rate_day = np.array([0.02, 0.01, 0.03, 0.005], np.float32)
     beh_class = np.array([0, 1, 2, 5], np.int64)
     het = np.ones((n, 4), np.float32)
-    class_rate = np.zeros((n, 6), np.float32)
-    class_rate[:, beh_class] = rate_day
+    class_rate = np.zeros((6, n), np.float32)
+    class_rate[beh_class] = rate_day[:, None]
     risk = np.zeros(n, np.float32)
     risk[n // 2 :] = 2.0
     income_mult = np.ones(n, np.float32)
@@ -34,7 +34,7 @@ def test_behave_draws_each_behaviour_at_its_rate_and_responses_scale_their_class
     days = 20
     for d in range(days):
         behave.behave_kernel(
-            rng.key(1, "behave", d), class_rate, het, rate_day, beh_class, risk, 0.5, 0.25, income_mult, event, local,
+            rng.key(1, "behave", d), class_rate, class_rate.any(axis=1), het, rate_day, beh_class, risk, 0.5, 0.25, income_mult, event, local,
             counts,
         )
         assert counts.sum() == (event != 255).sum()

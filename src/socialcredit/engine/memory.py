@@ -91,7 +91,7 @@ def estimate(rulebook) -> MemoryEstimate:
         sim = Sim(small)
         sim.setup()
         totals.append(array_bytes(sim))
-    rates = float(np.minimum(sim.state.class_rate.sum(axis=1), 1.0).mean())  # events per person-day (at most)
+    rates = float(np.minimum(sim.state.class_rate.sum(axis=0), 1.0).mean())  # events per person-day (at most)
     plan = sim.plan
     (k1, k2), (t1, t2) = SMALL_SIZES, totals
     per_person = max(0.0, (t2 - t1) / (k2 - k1))

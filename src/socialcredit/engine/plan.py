@@ -94,7 +94,7 @@ class BehaviourPlan:
     rate_day: np.ndarray  # float32 (B,) expected events per person per day (0 for company behaviours)
     company_rate_day: np.ndarray  # float64 (B,) expected events per company per day (0 for person behaviours)
     het_sigma: np.ndarray  # float64 (B,)
-    response_class: np.ndarray  # int64 (B,) column of State.class_rate: DETERRED, GAMED, NEUTRAL, + INCOME
+    response_class: np.ndarray  # int64 (B,) row of State.class_rate: DETERRED, GAMED, NEUTRAL, + INCOME
     channel: np.ndarray  # int64 (B,) index of the detecting channel
     kind: list[str]
     points: np.ndarray  # float32 (B, R)
@@ -371,6 +371,16 @@ class Plan:
     @property
     def n_classes(self) -> int:
         return 2 * INCOME if self.income_response else INCOME
+
+    @property
+    def classes_used(self) -> np.ndarray:
+        """Per response class (rows of ``State.class_rate``), whether some behaviour of it has a rate: an unused
+        class's row is all zeros, and the behave stage does not read it."""
+        used = np.zeros(self.n_classes, np.bool_)
+        for c, r in zip(self.behaviours.response_class, self.behaviours.rate_day):
+            if r > 0:
+                used[c] = True
+        return used
 
 
 def halving(half_life: float) -> float:

@@ -101,7 +101,7 @@ class Sim:
         self.median_income = float(np.median(self.pop.persons.income)) if n else 1.0
         if plan.commercial is not None:
             commercial.start(self)  # conditions read the commercial score from day 0
-        top = float(self.state.class_rate.sum(axis=1).max()) if n else 0.0
+        top = float(self.state.class_rate.sum(axis=0).max()) if n else 0.0
         if top > 1.0:
             warnings.warn(
                 f"some persons' total daily behaviour rate reaches {top:.2f} > 1: at most one behaviour event per "

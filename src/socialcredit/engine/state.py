@@ -106,7 +106,7 @@ class State:
     risk: np.ndarray  # float32 perceived risk
     income: np.ndarray  # float32 yearly income (changes with consequences)
     # behaviour propensity: per-class sums of daily rate x heterogeneity
-    class_rate: np.ndarray  # float32 (N, 3 or 6): one column per response class (plan.DETERRED ...)
+    class_rate: np.ndarray  # float32 (3 or 6, N): one row per response class (plan.DETERRED ...)
     income_mult: np.ndarray  # float32 (N,) (income0 / income) ** elasticity, or empty when unused
     # count() windows: one row per (behaviour, days) slot
     counts: np.ndarray  # uint16 (K, N)
@@ -137,11 +137,11 @@ def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
     """Per-person daily rate of each behaviour class: sum over its behaviours of rate x heterogeneity."""
     n = het.shape[0]
     k = plan.n_classes
-    out = np.zeros((n, k), np.float32)
+    out = np.zeros((k, n), np.float32)  # one row per class: the behave stage reads only the rows in use, each in a stream
     for c in range(k):
         idx = np.flatnonzero(plan.behaviours.response_class == c)
         if idx.size:
-            out[:, c] = het[:, idx] @ plan.behaviours.rate_day[idx].astype(np.float32)
+            out[c] = het[:, idx] @ plan.behaviours.rate_day[idx].astype(np.float32)
     return out
 
 
