@@ -83,7 +83,7 @@ OLD_STATE = "state.pkl"  # format 1 and 2: a pickle, never loaded
 
 # The layout of the saved state. Bump it whenever the engine's state changes shape (new
 # arrays, other dtypes), so that an older checkpoint is refused with a message, not a crash mid-run.
-STATE_FORMAT = 5  # 5: the far ties' values in pairs; 4: hand-offs in their own record; 3: .npz arrays + JSON tree with a SHA-256 manifest (1, 2: pickles)
+STATE_FORMAT = 5  # 5: the far ties' values in pairs, class rates one row per class; 4: hand-offs in their own record; 3: .npz arrays + JSON tree with a SHA-256 manifest (1, 2: pickles)
 
 _STATE_NAME = re.compile(r"state-[0-9]{6,}-[0-9a-f]{16}\.npz\Z")
 _META = "meta"
