@@ -55,10 +55,11 @@ def behave_kernel(
     then each picks a behaviour from the gathered rows, also without branches (1M persons:
     1.86 -> 1.54 ms a day, the same picks).
 
-    The first pass reads only the classes in use (the reference model's behaviours are
-    all deterred: one row of rates, not three; the whole kernel with cold caches, medians:
-    1M persons 3.20 -> 3.00 ms, 10M 27.9 -> 26.4 ms). A class not read is zero for
-    everyone, and adding zero changes no sum, so the totals are the same."""
+    When every behaviour is deterred (the reference model, and any rulebook without
+    gaming or neutral behaviours) the first pass reads one row of class rates, not three
+    (the whole kernel with cold caches, medians: 1M persons 3.20 -> 3.00 ms, 10M 27.9 ->
+    26.4 ms). The rows it skips are zero for everyone, and adding zero changes no sum, so
+    the totals are the same."""
     n = event.shape[0]
     nb = rate_day.shape[0]
     with_income = class_rate.shape[0] > 3
@@ -84,7 +85,7 @@ def behave_kernel(
         hi = min(n, lo + CHUNK)
         idx = np.empty(hi - lo, np.int64)
         m = 0
-        # 1: does the person do anything today? (one loop per set of classes, so that each reads only its rows)
+        # 1: does the person do anything today? (deterred behaviours only, the commonest case, read one row)
         if with_income:
             for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no index wrap (layout.py)
                 d = one / (one + e * risk[i])
@@ -94,26 +95,11 @@ def behave_kernel(
                 event[i] = NO_EVENT
                 idx[m] = i
                 m += rng.uniform32(key, i) < total
-        elif use_g and use_n:
+        elif use_g or use_n:  # the general case (a class without behaviours adds zeros)
             for i in range(np.uint64(lo), np.uint64(hi)):
                 d = one / (one + e * risk[i])
                 g = one + gm * risk[i]
                 total = d * cd[i] + g * cg[i] + cn[i]
-                event[i] = NO_EVENT
-                idx[m] = i
-                m += rng.uniform32(key, i) < total
-        elif use_g:
-            for i in range(np.uint64(lo), np.uint64(hi)):
-                d = one / (one + e * risk[i])
-                g = one + gm * risk[i]
-                total = d * cd[i] + g * cg[i]
-                event[i] = NO_EVENT
-                idx[m] = i
-                m += rng.uniform32(key, i) < total
-        elif use_n:
-            for i in range(np.uint64(lo), np.uint64(hi)):
-                d = one / (one + e * risk[i])
-                total = d * cd[i] + cn[i]
                 event[i] = NO_EVENT
                 idx[m] = i
                 m += rng.uniform32(key, i) < total

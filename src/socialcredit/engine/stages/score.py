@@ -124,13 +124,15 @@ def score_kernel(
 ) -> None:
     """Every person's score: own points (relaxed first under ``recovery.mode: relax``) and the social terms.
 
-    One loop for each set of terms, so that no loop names an array that is
-    empty in this run (the partner's scores without a partner term): the
-    vectorised loop reads such an array with masked loads whose lanes are all
-    off, and on this machine's processors (AMD, AVX-512) a masked load that
-    points at unmapped memory takes a slow assist. At 6M persons the loaded-from-cache
-    kernel took 115-130 ms a call against 16-24 ms freshly compiled (where
-    the compiler's heap happened to be mapped there); see docs/performance.md.
+    Two loops: own and friends' terms only (the common case), which never names
+    the partner and employer arrays, and all terms. A vectorised loop reads the
+    arrays of a term that is off with masked loads whose lanes are all off, and
+    on this machine's processors (AMD, AVX-512) a masked load that points at
+    unmapped memory takes a slow assist: at 6M persons the loaded-from-cache
+    kernel took 115-130 ms a call against 16-24 ms freshly compiled (where the
+    compiler's heap happened to be mapped there), 4-5 ms with its own loop. So
+    the caller passes full arrays for an absent partner term (``run`` passes the
+    friends' means; they are not read), never empty ones. See docs/performance.md.
     """
     n = score.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
@@ -154,27 +156,6 @@ def score_kernel(
                 score[i] = min(max(w_own * own + s, lo), hi)
                 score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
             continue
-        if not use_p:  # the employer term without the partner's (whose arrays are then empty)
-            for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):
-                if relax < 1.0:
-                    points[i] *= relax
-                    points_cf[i] *= relax
-                own = min(max(initial + points[i], lo), hi)
-                own_cf = min(max(initial + points_cf[i], lo), hi)
-                w_own = 1.0
-                s = 0.0
-                s_cf = 0.0
-                if w_f > 0.0 and not np.isnan(fm[i]):
-                    w_own -= w_f
-                    s += w_f * fm[i]
-                    s_cf += w_f * fm_cf[i]
-                if employer[i] >= 0:
-                    w_own -= w_e
-                    s += w_e * company_score[employer[i]]
-                    s_cf += w_e * company_score_cf[employer[i]]
-                score[i] = min(max(w_own * own + s, lo), hi)
-                score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
-            continue
         for i in range(np.uint64(c * CHUNK), np.uint64(min(n, (c + 1) * CHUNK))):
             if relax < 1.0:
                 points[i] *= relax
@@ -188,7 +169,7 @@ def score_kernel(
                 w_own -= w_f
                 s += w_f * fm[i]
                 s_cf += w_f * fm_cf[i]
-            if not np.isnan(ps[i]):
+            if use_p and not np.isnan(ps[i]):
                 w_own -= w_p
                 s += w_p * ps[i]
                 s_cf += w_p * ps_cf[i]
@@ -324,8 +305,11 @@ def run(sim: Sim) -> None:
     comp = sim.pop.companies
     company_score = comp.score if comp is not None else np.zeros(0, np.float32)
     company_score_cf = comp.score_cf if comp is not None else company_score
+    # without a partner term its arrays are empty: the friends' means stand in (full arrays, never read; see score_kernel)
+    absent = st.partner_score.size == 0 and plan.score.w_partner <= 0
+    ps, ps_cf = (st.friends_mean, st.friends_mean_cf) if absent else (st.partner_score, st.partner_score_cf)
     args = (
-        st.friends_mean, st.friends_mean_cf, st.partner_score, st.partner_score_cf, pers.employer, company_score, company_score_cf,
+        st.friends_mean, st.friends_mean_cf, ps, ps_cf, pers.employer, company_score, company_score_cf,
         plan.score.w_friends, plan.score.w_partner, plan.score.w_employer, plan.score.initial, plan.score.lo, plan.score.hi, st.score, st.score_cf,
     )  # fmt: skip
     if relax < 1.0 or social_day or day == 0 or sim.full_score_pass or sim.switched_today:
