@@ -38,14 +38,20 @@ def _tier_of(s: float, mins: np.ndarray) -> int:
 
 @njit(inline="always", cache=True)
 def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, min_days: int) -> int:
-    if since[i] < 0:
-        if enter:
-            since[i] = day
-            return 1
-    elif day - since[i] >= min_days and leave:
-        since[i] = -1
-        return 2
-    return 0
+    """One person's day on a list: enter (1), leave after ``min_days`` (2), or neither (0).
+
+    Written with selects and one store only when the entry day changes: as
+    nested branches, the serial versions of the kernels that inline it were
+    vectorised with masked stores and ran 8-14 times slower than their
+    parallel versions on one thread (1M persons, a full pass: 50 ms against
+    6.4 ms; the parallel versions are unchanged, 3.5 ms)."""
+    s = since[i]
+    entered = s < 0 and enter
+    left = s >= 0 and day - s >= min_days and leave
+    new = day if entered else (-1 if left else s)
+    if new != s:
+        since[i] = new
+    return np.int64(entered) + 2 * np.int64(left)
 
 
 @day_kernel(cache=True)
