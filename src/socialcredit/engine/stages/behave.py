@@ -53,7 +53,8 @@ def behave_kernel(
     """Three passes per chunk, for speed: a branch-free pass finds who acts today; their
     propensity rows are gathered with independent loads (many cache misses in flight);
     then each picks a behaviour from the gathered rows, also without branches (1M persons:
-    1.86 -> 1.54 ms a day, the same picks).
+    1.86 -> 1.54 ms a day, the same picks). Those who act are also noted in ``local`` so
+    that detect visits only them.
 
     When every behaviour is deterred (the reference model, and any rulebook without
     gaming or neutral behaviours) the first pass reads one row of class rates, not three
@@ -85,7 +86,8 @@ def behave_kernel(
         hi = min(n, lo + CHUNK)
         idx = np.empty(hi - lo, np.int64)
         m = 0
-        # 1: does the person do anything today? (deterred behaviours only, the commonest case, read one row)
+        # 1: does the person do anything today? (three loops: with income, the general case, and deterred
+        # behaviours only, which reads one row of class rates)
         if with_income:
             for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: no index wrap (layout.py)
                 d = one / (one + e * risk[i])
