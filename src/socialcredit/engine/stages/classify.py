@@ -41,10 +41,10 @@ def _list_step(since: np.ndarray, i: int, enter: bool, leave: bool, day: int, mi
     """One person's day on a list: enter (1), leave after ``min_days`` (2), or neither (0).
 
     Written with selects and one store only when the entry day changes: as
-    nested branches, the serial versions of the kernels that inline it were
-    vectorised with masked stores and ran 8-14 times slower than their
-    parallel versions on one thread (1M persons, a full pass: 50 ms against
-    6.4 ms; the parallel versions are unchanged, 3.5 ms)."""
+    nested branches with conditional stores, the serial versions of the kernels
+    that inline it ran 8-14 times slower than their parallel versions on one
+    thread (1M persons, a full pass: 50 ms against 6.4 ms; the parallel versions
+    are unchanged, 3.5 ms), masked stores most likely."""
     s = since[i]
     entered = s < 0 and enter
     left = s >= 0 and day - s >= min_days and leave
