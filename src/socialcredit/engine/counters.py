@@ -87,36 +87,46 @@ PARALLEL_TALLY = 65_536  # from this many items a tally runs in parallel (10M pe
 PARTS = 8  # fixed parts of the items, each counted apart and then added: integers, so exact in any order
 
 
+@njit(cache=True)
+def _parts(counts: np.ndarray, bcounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed counts and behaviour counts for each of the :data:`PARTS` parts."""
+    pc = np.zeros((PARTS, counts.shape[0], counts.shape[1]), np.int64)
+    pb = np.zeros((PARTS, bcounts.shape[0], bcounts.shape[1], bcounts.shape[2]), np.int64)
+    return pc, pb
+
+
+@njit(cache=True)
+def _add_parts(pc: np.ndarray, pb: np.ndarray, counts: np.ndarray, bcounts: np.ndarray) -> None:
+    """Add every part's counts into the day's (integers: the same in any order)."""
+    for p in range(PARTS):
+        counts += pc[p]
+        bcounts += pb[p]
+
+
 @day_kernel(cache=True)
 def tally_events_parallel(actor, beh, target, false, region, group, tier, R, G, counts, bcounts):
     """:func:`tally_events` over fixed parts of the events at once (the counts are the same integers)."""
     m = actor.shape[0]
-    pc = np.zeros((PARTS, counts.shape[0], counts.shape[1]), np.int64)
-    pb = np.zeros((PARTS, bcounts.shape[0], bcounts.shape[1], bcounts.shape[2]), np.int64)
+    pc, pb = _parts(counts, bcounts)
     step = (m + PARTS - 1) // PARTS
     for p in prange(PARTS):
         a = min(m, p * step)
         b = min(m, a + step)
         tally_events(actor[a:b], beh[a:b], target[a:b], false[a:b], region, group, tier, R, G, pc[p], pb[p])
-    for p in range(PARTS):
-        counts += pc[p]
-        bcounts += pb[p]
+    _add_parts(pc, pb, counts, bcounts)
 
 
 @day_kernel(cache=True)
 def tally_records_parallel(person, beh, flags, region, group, tier, R, G, counts, bcounts, col_fault, col_targeted):
     """:func:`tally_records` over fixed parts of the records at once (the counts are the same integers)."""
     m = person.shape[0]
-    pc = np.zeros((PARTS, counts.shape[0], counts.shape[1]), np.int64)
-    pb = np.zeros((PARTS, bcounts.shape[0], bcounts.shape[1], bcounts.shape[2]), np.int64)
+    pc, pb = _parts(counts, bcounts)
     step = (m + PARTS - 1) // PARTS
     for p in prange(PARTS):
         a = min(m, p * step)
         b = min(m, a + step)
         tally_records(person[a:b], beh[a:b], flags[a:b], region, group, tier, R, G, pc[p], pb[p], col_fault, col_targeted)
-    for p in range(PARTS):
-        counts += pc[p]
-        bcounts += pb[p]
+    _add_parts(pc, pb, counts, bcounts)
 
 
 def _parallel(m: int) -> bool:

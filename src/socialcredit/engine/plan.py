@@ -9,6 +9,7 @@ touch pydantic models.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -372,10 +373,10 @@ class Plan:
     def n_classes(self) -> int:
         return 2 * INCOME if self.income_response else INCOME
 
-    @property
+    @cached_property
     def classes_used(self) -> np.ndarray:
         """Per response class (rows of ``State.class_rate``), whether some behaviour of it has a rate: an unused
-        class's row is all zeros, and the behave stage does not read it."""
+        class's row is all zeros, and the behave stage does not read it. Found once per plan (behave asks daily)."""
         used = np.zeros(self.n_classes, np.bool_)
         for c, r in zip(self.behaviours.response_class, self.behaviours.rate_day):
             if r > 0:
