@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from numba import njit
+
 from socialcredit import rng
 from socialcredit.engine.picks import in_sorted
 
@@ -47,6 +49,48 @@ _INT_COLS = ("day", "person", "event", "behaviour", "channel", "is_false", "serv
 _FLOAT_COLS = ("points", "score")
 
 
+@njit(cache=True)
+def sample_changes(
+    idx: np.ndarray, score: np.ndarray, tier: np.ndarray, prev_score: np.ndarray, prev_tier: np.ndarray, recorded: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sampled persons whose score moved by more than 0.001 or whose tier changed since the last call.
+
+    Returns the positions in ``idx`` (ascending) of score changes, the changes, whether the person is in
+    ``recorded`` (ascending: the sampled persons with a record today), the positions of tier changes and the
+    tiers before; sets ``prev_score`` and ``prev_tier`` to today's. One pass instead of a dozen numpy calls a day.
+    The comparison is in float32 (scores are float32), as numpy compares a float32 array with a Python float.
+    """
+    k = idx.shape[0]
+    ch = np.empty(k, np.int64)
+    points = np.empty(k, np.float32)
+    had = np.empty(k, np.bool_)
+    tc = np.empty(k, np.int64)
+    before = np.empty(k, np.uint8)
+    ns = 0
+    nt = 0
+    r = 0
+    eps = np.float32(1e-3)
+    for j in range(k):
+        i = idx[j]
+        s = score[i]
+        d = s - prev_score[j]
+        if abs(d) > eps:
+            while r < recorded.shape[0] and recorded[r] < i:
+                r += 1
+            ch[ns] = j
+            points[ns] = d
+            had[ns] = r < recorded.shape[0] and recorded[r] == i
+            ns += 1
+        t = tier[i]
+        if t != prev_tier[j]:
+            tc[nt] = j
+            before[nt] = prev_tier[j]
+            nt += 1
+        prev_score[j] = s
+        prev_tier[j] = t
+    return ch[:ns], points[:ns], had[:ns], tc[:nt], before[:nt]
+
+
 class Audit:
     """Collects audit rows as compact code arrays (decoded to names only in :meth:`frame`)."""
 
@@ -64,6 +108,8 @@ class Audit:
         self.prev_tier = st.tier[self.idx].copy()
         self.start = {"score": self.prev_score.copy(), "tier": self.prev_tier.copy(), "friends": st.degree[self.idx].copy()}
         self._recorded: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))  # (day, sampled persons with a record that day)
+        self._origin: np.ndarray | None = None  # detail code of a record by its flags (all 256 values), made on first use
+        self._transition = np.zeros(0, np.int32)  # detail code of a tier change by from * tiers + to (-1: not named yet)
 
     @property
     def enabled(self) -> bool:
@@ -118,21 +164,27 @@ class Audit:
         if not self.enabled or person.size == 0:
             return
         sel = self.mask[person]
-        if not sel.any():
-            return
-        self._recorded = (day, np.sort(person[sel]))
-        plan = self.sim.plan
         p = person[sel]
-        b = beh[sel].astype(np.int32)
+        if p.size == 0:
+            return
+        self._recorded = (day, np.sort(p))
+        plan = self.sim.plan
+        b = beh[sel]
         f = flags[sel]
-        origin = np.where(f & 2, self._detail("spurious"), np.where(f & 4, self._detail("service"),
-                          np.where(f & 8, self._detail("fault"), np.where(f & 16, self._detail("targeted"),
-                          np.where(f & 32, self._detail("emotion flag"),
-                          np.where(f & 1, self._detail("misattributed"), self._detail("observed")))))))  # fmt: skip
+        if self._origin is None:
+            self._origin = self._origins()
         self._add(
-            day, p, "record", behaviour=b, channel=plan.behaviours.channel[b], is_false=(f & 1),
-            points=plan.behaviours.points[b, self.sim.pop.persons.region[p]], detail=origin,
+            day, p, "record", behaviour=b.astype(np.int32), channel=plan.behaviours.channel[b], is_false=(f & 1),
+            points=plan.behaviours.points[b, self.sim.pop.persons.region[p]], detail=self._origin[f],
         )  # fmt: skip
+
+    def _origins(self) -> np.ndarray:
+        """A record's origin (detail code) for every value of its flags: the first flag in this order names it."""
+        f = np.arange(256, dtype=np.uint8)
+        return np.where(f & 2, self._detail("spurious"), np.where(f & 4, self._detail("service"),
+                        np.where(f & 8, self._detail("fault"), np.where(f & 16, self._detail("targeted"),
+                        np.where(f & 32, self._detail("emotion flag"),
+                        np.where(f & 1, self._detail("misattributed"), self._detail("observed"))))))).astype(np.int32)  # fmt: skip
 
     def list_changes(self, day: int, name: str, entered: np.ndarray, left: np.ndarray) -> None:
         if not self.enabled:
@@ -168,25 +220,33 @@ class Audit:
         if not self.enabled:
             return
         st = self.sim.state
-        score = st.score[self.idx]
-        tier = st.tier[self.idx]
-        ch = np.flatnonzero(np.abs(score - self.prev_score) > 1e-3)
+        done, recorded = self._recorded
+        if done != day:  # records() did not run today: look at the day's records
+            today = self.sim.handoffs.records[0]
+            recorded = np.sort(today[self.mask[today]])
+        ch, points, had_record, tc, before = sample_changes(self.idx, st.score, st.tier, self.prev_score, self.prev_tier, recorded)
         if ch.size:
-            done, recorded = self._recorded
-            if done != day:  # records() did not run today: look at the day's records
-                today = self.sim.handoffs.records[0]
-                recorded = np.sort(today[self.mask[today]])
-            had_record = in_sorted(self.idx[ch], recorded)  # only sampled persons' records
             other = "ratings" if self.sim.plan.ratings is not None else "social term or expiry"
             detail = np.where(had_record, self._detail("records"), self._detail(other))
-            self._add(day, self.idx[ch], "score", points=score[ch] - self.prev_score[ch], score=score[ch], tier=tier[ch], detail=detail)
-        tc = np.flatnonzero(tier != self.prev_tier)
+            self._add(day, self.idx[ch], "score", points=points, score=self.prev_score[ch], tier=self.prev_tier[ch], detail=detail)
         if tc.size:
+            after = self.prev_tier[tc]
+            self._add(day, self.idx[tc], "tier", score=self.prev_score[tc], tier=after, detail=self._transitions(before, after))
+
+    def _transitions(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """Detail codes of tier changes ("A -> B"), each pair named on its first appearance."""
+        T = len(self.sim.plan.tiers.names)
+        if self._transition.shape[0] != T * T:
+            self._transition = np.full(T * T, -1, np.int32)
+        pair = before.astype(np.int64) * T + after
+        codes = self._transition[pair]
+        if (codes < 0).any():
             names = self.sim.plan.tiers.names
-            detail = [self._detail(f"{names[a]} -> {names[b]}") for a, b in zip(self.prev_tier[tc], tier[tc])]
-            self._add(day, self.idx[tc], "tier", score=score[tc], tier=tier[tc], detail=np.array(detail))
-        self.prev_score = score
-        self.prev_tier = tier
+            for k in np.flatnonzero(codes < 0):
+                if self._transition[pair[k]] < 0:
+                    self._transition[pair[k]] = self._detail(f"{names[before[k]]} -> {names[after[k]]}")
+            codes = self._transition[pair]
+        return codes
 
     def persons_frame(self):
         """One row per sampled person: who they are (region, group, income) and where they started and ended.

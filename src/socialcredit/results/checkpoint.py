@@ -99,7 +99,8 @@ _DTYPES = frozenset(
 _SKIP: dict[str, frozenset[str]] = {
     "Sim": frozenset(("rulebook", "plan", "base_plan", "changes", "steps", "base_dir", "threads", "cores", "buffers")),
     "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
-    "Audit": frozenset(("_recorded",)),  # the sampled persons with a record today: written and read within a day
+    # the sampled persons with a record today (written and read within a day), and two caches of detail codes
+    "Audit": frozenset(("_recorded", "_origin", "_transition")),
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.
 _LAZY: dict[str, frozenset[str]] = {}
