@@ -321,6 +321,7 @@ class DailyAggregates:
         self._hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, tally.ncombos, NBINS), np.int32)  # one per thread id
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
+        self._combo_index = np.arange(tally.ncombos)
 
     def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
@@ -354,22 +355,20 @@ class DailyAggregates:
             st.score, st.tier, st.black_since, st.black_since_cf, st.red_since, st.income, st.risk,
             pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
-        cells = t.cells_f
-        self.state[d] = cells @ out
-        persons_k = out[:, 0].astype(np.int64)
+        self.state[d] = t.cells_f @ out
         by_tier = np.zeros((K, t.T), np.int64)
-        by_tier[np.arange(K), self._combo_tier] = persons_k
-        self.tiers[d] = t.cells @ by_tier
-        hist_cells = np.rint(cells @ hist.astype(np.float64))  # exact: counts are far below 2**53
+        by_tier[self._combo_index, self._combo_tier] = out[:, 0]  # persons per combination (whole numbers)
+        t.expand(by_tier, out=self.tiers[d])
+        hist_cells = t.expand(hist).astype(np.float64)  # integer sums: exact
         q = quantiles_from_hist(hist_cells, float(lo), float(width) if width > 0 else 0.0, self.QUANTILES)
         if width == 0:
             q[:] = lo
             q[hist_cells.sum(axis=1) == 0] = np.nan
         self.quant[d] = q
         self.gini[d] = gini_from_hist(hist_cells, float(lo), float(width)) if width > 0 else np.where(hist_cells.sum(axis=1) > 0, 0.0, np.nan)
-        self.events[d] = t.expand(t.counts)
-        self.beh[d] = t.expand(t.bcounts)
-        self.svc[d] = t.expand(t.scounts)
+        t.expand(t.counts, out=self.events[d])
+        t.expand(t.bcounts, out=self.beh[d])
+        t.expand(t.scounts, out=self.svc[d])
         if network_day:
             # assortativity costs a pass over all ties: on a fixed network, only on the first and last day
             self.record_network(d, assortativity=sim.plan.ties_change or d == 0 or last)
