@@ -35,6 +35,25 @@ def gather_kernel(local: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(parallel=True, cache=True)
+def gather_with_kernel(local: np.ndarray, counts: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`gather_kernel`, and the values noted beside the picks (``values[lo + q]`` for the q-th pick of the
+    chunk starting at ``lo``)."""
+    nchunks = counts.shape[0]
+    start = np.zeros(nchunks + 1, np.int64)
+    for c in range(nchunks):
+        start[c + 1] = start[c] + counts[c]
+    out = np.empty(start[nchunks], np.int64)
+    val = np.empty(start[nchunks], values.dtype)
+    for c in prange(nchunks):
+        lo = c * CHUNK
+        p = start[c]
+        for q in range(counts[c]):
+            out[p + q] = lo + np.int64(local[lo + q])
+            val[p + q] = values[lo + q]
+    return out, val
+
+
 @day_kernel(cache=True)
 def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
     """``np.flatnonzero(a)`` in one parallel pass over ``a``; zeroes ``a`` when ``clear``.

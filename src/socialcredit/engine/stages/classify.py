@@ -128,49 +128,63 @@ WATCH = np.uint16(256)  # change bit: on some list (factual or counterfactual) a
 
 @day_kernel(cache=True)
 def classify_fused_kernel(
-    who, use_who, score, score_cf, mins, m8, tier, tier_cf, region, group, R, G, day,
+    mark, use_mark, score, score_cf, mins, m8, tier, tier_cf, region, group, R, G, day,
     bl_on, bl_enter, bl_exit, bl_min, bl_since, bl_since_cf,
     rl_on, rl_enter, rl_exit, rl_min, rl_since, rl_since_cf,
-    change,
+    local, bits_out, counts,
 ) -> None:  # fmt: skip
     """Tiers and both lists, factual and counterfactual, in one pass over each chunk.
 
     For rulebooks whose list conditions read only tier, region and group (so
-    they are tables over those codes). Visits everyone, or only the persons in
-    ``who`` when ``use_who`` (the persons whose score changed are among them,
-    so their tiers are computed here); ``change[k]`` describes the k-th person visited:
-    bits 1/2 blacklist entry/exit, 4/8 redlist entry/exit (factual), 16/32 and
-    64/128 the same for the counterfactual lists, 256 on some list afterwards.
+    they are tables over those codes). Visits everyone, or, when ``use_mark``,
+    only the persons marked in ``mark`` (the persons whose score changed are
+    among them, so their tiers are computed here; the marks are cleared).
+    Notes the persons whose bits are not zero as in :mod:`picks` (offsets in
+    ``local``, per chunk ``counts``), with their bits at the same places in
+    ``bits_out``: 1/2 blacklist entry/exit, 4/8 redlist entry/exit (factual),
+    16/32 and 64/128 the same for the counterfactual lists, 256 on some list
+    afterwards. One launch and one read of the marks, where a scan of the marks
+    before and of the bits after took two more.
 
     A chunk's tiers come first, in a loop of their own (with ``m8``, the thresholds
     padded to 8 with -inf, when there are at most 8: it vectorises), then its lists:
     a full pass takes half the time it took with both in one loop (1M persons:
     4-6.6 -> 1.9-3 ms).
     """
-    m = who.shape[0] if use_who else score.shape[0]
-    nchunks = (m + CHUNK - 1) // CHUNK
+    n = score.shape[0]
+    nchunks = (n + CHUNK - 1) // CHUNK
     uG = np.uint64(G)
     uRG = np.uint64(R * G)
     few = mins.shape[0] <= 8
     m0, m1, m2, m3, m4, m5, m6, m7 = m8[0], m8[1], m8[2], m8[3], m8[4], m8[5], m8[6], m8[7]
     for c in prange(nchunks):
-        lo = c * CHUNK
-        hi = min(m, (c + 1) * CHUNK)
-        if use_who:
-            for k in range(lo, hi):
-                i = np.uint64(who[k])  # unsigned: no index wrap (layout.py)
+        lo = np.uint64(c * CHUNK)
+        size = np.uint64(min(n, (c + 1) * CHUNK)) - lo
+        if use_mark:
+            m = np.uint64(0)
+            for q in range(size):  # branch-free: every offset is written, only marked ones advance
+                local[lo + m] = np.uint16(q)
+                m += np.uint64(mark[lo + q] != 0)
+            for q in range(size):
+                mark[lo + q] = 0
+            for j in range(m):
+                i = lo + np.uint64(local[lo + j])
                 tier[i] = _tier_of8(score[i], m0, m1, m2, m3, m4, m5, m6, m7) if few else _tier_of(score[i], mins)
                 tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7) if few else _tier_of(score_cf[i], mins)
-        elif few:
-            for i in range(np.uint64(lo), np.uint64(hi)):
-                tier[i] = _tier_of8(score[i], m0, m1, m2, m3, m4, m5, m6, m7)
-                tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7)
         else:
-            for i in range(np.uint64(lo), np.uint64(hi)):
-                tier[i] = _tier_of(score[i], mins)
-                tier_cf[i] = _tier_of(score_cf[i], mins)
-        for k in range(lo, hi):
-            i = np.uint64(who[k] if use_who else k)
+            m = size
+            if few:
+                for i in range(lo, lo + size):
+                    tier[i] = _tier_of8(score[i], m0, m1, m2, m3, m4, m5, m6, m7)
+                    tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7)
+            else:
+                for i in range(lo, lo + size):
+                    tier[i] = _tier_of(score[i], mins)
+                    tier_cf[i] = _tier_of(score_cf[i], mins)
+        cnt = np.uint64(0)
+        for j in range(m):  # the picks overwrite local behind the reads (cnt <= j)
+            q = np.uint64(local[lo + j]) if use_mark else j
+            i = lo + q
             base = np.uint64(region[i]) * uG + np.uint64(group[i])
             code = np.uint64(tier[i]) * uRG + base
             code_cf = np.uint64(tier_cf[i]) * uRG + base
@@ -185,7 +199,10 @@ def classify_fused_kernel(
                 bits |= _list_step(rl_since_cf, i, rl_enter[code_cf], rl_exit[code_cf], day, rl_min) << 6
                 if rl_since[i] >= 0 or rl_since_cf[i] >= 0:
                     bits |= 256
-            change[k] = bits
+            local[lo + cnt] = np.uint16(q)
+            bits_out[lo + cnt] = np.uint16(bits)
+            cnt += np.uint64(bits != 0)
+        counts[c] = cnt
 
 
 def padded_thresholds(mins: np.ndarray) -> np.ndarray:
@@ -258,32 +275,26 @@ def _run_fused(sim: Sim) -> None:
     bl_enter, bl_exit = _tables(bl) if bl else (dummy_tab, dummy_tab)
     rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
     partial = sim.handoffs.touched is not None and sim.handoffs.list_watch is not None
+    if sim.buffers.candidate_mark is None:
+        sim.buffers.candidate_mark = np.zeros(st.n, np.uint8)
+    mark = sim.buffers.candidate_mark  # all zero between uses: marked here, read back and cleared by the kernel
     if partial:
-        if sim.buffers.candidate_mark is None:
-            sim.buffers.candidate_mark = np.zeros(st.n, np.uint8)
-        mark = sim.buffers.candidate_mark  # all zero between uses: mark, read back (sorted, unique, no sort), clear
         mark[sim.handoffs.touched] = 1
         mark[sim.handoffs.list_watch] = 1
-        who = picks.nonzero_kernel(mark, True, sim.buffers.picked)
-    else:
-        who = np.zeros(0, np.int64)
-    m = who.size if partial else st.n
     if sim.buffers.scratch_u16 is None or sim.buffers.scratch_u16.shape[0] < st.n:
         sim.buffers.scratch_u16 = np.zeros(st.n, np.uint16)
-    change = sim.buffers.scratch_u16[:m]
+    counts = sim.buffers.chunk_counts
     classify_fused_kernel(
-        who, partial, st.score, st.score_cf, plan.tiers.mins, padded_thresholds(plan.tiers.mins), st.tier, st.tier_cf,
+        mark, partial, st.score, st.score_cf, plan.tiers.mins, padded_thresholds(plan.tiers.mins), st.tier, st.tier_cf,
         pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
         rl is not None, rl_enter, rl_exit, rl.min_days if rl else 0,
         st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
-        change,
+        sim.buffers.picked, sim.buffers.scratch_u16, counts,
     )  # fmt: skip
-    k = picks.nonzero_kernel(change, False, sim.buffers.picked)
-    persons = who[k] if partial else k
+    persons, bits = picks.gather_with_kernel(sim.buffers.picked, counts, sim.buffers.scratch_u16)
     sim.handoffs.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
-    bits = change[k]
     sim.handoffs.black_entered = persons[:0]
     for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
         if lp is None:
