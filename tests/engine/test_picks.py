@@ -1,4 +1,4 @@
-"""engine.collect: the picks of a parallel pass, as ascending indices."""
+"""engine.picks: the picks of a parallel pass, as ascending indices."""
 
 from __future__ import annotations
 
@@ -10,18 +10,24 @@ from socialcredit.engine.stages import services
 from socialcredit.engine.layout import CHUNK
 
 
-def test_nonzero_kernel_equals_flatnonzero_and_clears() -> None:
-    """Same indices in order as numpy; with clear=True the array is zeroed; works for uint8 and uint16."""
+def test_gather_with_kernel_collects_the_picks_and_their_values() -> None:
+    """Picks noted per chunk (offsets and counts) come back as ascending indices with the values noted beside them."""
     gen = np.random.default_rng(8)
-    for n, share in ((0, 0.1), (1, 1.0), (70_001, 0.15), (200_000, 0.0), (3 * CHUNK, 1.0)):
-        a = (gen.random(n) < share).astype(np.uint8) * gen.integers(1, 255, n).astype(np.uint8)
-        expected = np.flatnonzero(a)
+    for n, share in ((0, 0.1), (1, 1.0), (70_001, 0.15), (3 * CHUNK, 1.0), (3 * CHUNK + 5, 0.0)):
+        chosen = np.flatnonzero(gen.random(n) < share)
+        values = gen.integers(1, 60_000, n).astype(np.uint16)
+        nchunks = (n + CHUNK - 1) // CHUNK
         local = np.zeros(n, np.uint16)
-        b = a.astype(np.uint16)
-        assert np.array_equal(picks.nonzero_kernel(b, False, local), expected) and np.array_equal(b, a)
-        got = picks.nonzero_kernel(a, True, local)
-        assert got.dtype == np.int64 and np.array_equal(got, expected)
-        assert not a.any()
+        noted = np.zeros(n, np.uint16)
+        counts = np.zeros(nchunks, np.int64)
+        for c in range(nchunks):
+            mine = chosen[(chosen >= c * CHUNK) & (chosen < (c + 1) * CHUNK)]
+            counts[c] = mine.size
+            local[c * CHUNK : c * CHUNK + mine.size] = mine - c * CHUNK
+            noted[c * CHUNK : c * CHUNK + mine.size] = values[mine]
+        got, val = picks.gather_with_kernel(local, counts, noted)
+        assert got.dtype == np.int64 and np.array_equal(got, chosen)
+        assert val.dtype == np.uint16 and np.array_equal(val, values[chosen])
 
 
 def test_service_attempts_are_the_persons_whose_draw_is_below_demand() -> None:

@@ -334,6 +334,54 @@ def test_fused_classify_equals_the_generic_path() -> None:
     pd.testing.assert_frame_equal(fast.audit, slow.audit, check_exact=True)
 
 
+def test_fused_classify_kernel_visits_the_marked_persons_and_clears_the_marks() -> None:
+    """Marking everyone is a full pass; marking some visits exactly those (their tiers and list changes as in the
+    full pass, the others untouched); the marks are cleared and the noted persons ascend with their bits."""
+    from socialcredit.engine import picks
+    from socialcredit.engine.layout import CHUNK
+    from socialcredit.engine.stages import classify
+
+    gen = np.random.default_rng(21)
+    n = 3 * CHUNK + 17
+    mins = np.array([900.0, 800.0, 700.0], np.float32)
+    enter = np.array([False, False, True, True])  # blacklist tiers 2 and 3 (R = G = 1: the code is the tier)
+    score0 = gen.normal(820, 90, n).astype(np.float32)
+    since0 = np.where(gen.random(n) < 0.1, 3, -1).astype(np.int32)
+
+    def visit(mark: np.ndarray, use_mark: bool):
+        tier = np.full(n, 255, np.uint8)
+        tier_cf = tier.copy()
+        since, since_cf = since0.copy(), since0.copy()
+        red = np.full(1, -1, np.int32)
+        local = np.zeros(n, np.uint16)
+        bits = np.zeros(n, np.uint16)
+        counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+        zeros = np.zeros(n, np.uint8)
+        classify.classify_fused_kernel(
+            mark, use_mark, score0, score0, mins, classify.padded_thresholds(mins), tier, tier_cf, zeros, zeros, 1, 1, 10,
+            True, enter, ~enter, 0, since, since_cf, False, enter, enter, 0, red, red, local, bits, counts,
+        )  # fmt: skip
+        persons, b = picks.gather_with_kernel(local, counts, bits)
+        return persons, b, tier, since
+
+    full = visit(np.zeros(n, np.uint8), False)
+    assert full[0].size > 0 and np.all(np.diff(full[0]) > 0) and np.all(full[1] != 0)
+    assert np.array_equal(full[2], classify.padded_thresholds(mins)[:3][None, :].__gt__(score0[:, None]).sum(axis=1))
+    everyone = np.ones(n, np.uint8)
+    got = visit(everyone, True)
+    assert not everyone.any()  # cleared
+    for a, b in zip(full, got):
+        assert np.array_equal(a, b)
+    mark = (gen.random(n) < 0.2).astype(np.uint8)
+    chosen = mark.astype(bool)
+    some = visit(mark, True)
+    assert not mark.any()
+    keep = chosen[full[0]]
+    assert np.array_equal(some[0], full[0][keep]) and np.array_equal(some[1], full[1][keep])
+    assert np.array_equal(some[2][chosen], full[2][chosen]) and np.all(some[2][~chosen] == 255)
+    assert np.array_equal(some[3][chosen], full[3][chosen]) and np.array_equal(some[3][~chosen], since0[~chosen])
+
+
 def test_updating_only_touched_scores_equals_a_full_pass() -> None:
     """Between social updates only persons with new or expired records are rescored; that must change nothing."""
     from socialcredit.engine.sim import Sim

@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
-from socialcredit.parallel import day_kernel
 
 
 @njit(parallel=True, cache=True)
@@ -52,31 +51,6 @@ def gather_with_kernel(local: np.ndarray, counts: np.ndarray, values: np.ndarray
             out[p + q] = lo + np.int64(local[lo + q])
             val[p + q] = values[lo + q]
     return out, val
-
-
-@day_kernel(cache=True)
-def nonzero_kernel(a: np.ndarray, clear: bool, local: np.ndarray) -> np.ndarray:
-    """``np.flatnonzero(a)`` in one parallel pass over ``a``; zeroes ``a`` when ``clear``.
-
-    ``local`` is uint16 scratch at least as long as ``a``. At 10M persons
-    numpy's serial version cost about 20 ms a day in classify.
-    """
-    n = a.shape[0]
-    nchunks = (n + CHUNK - 1) // CHUNK
-    counts = np.zeros(nchunks, np.int64)
-    for c in prange(nchunks):
-        lo = c * CHUNK
-        m = 0
-        ulo = np.uint64(lo)
-        for q in range(min(n - lo, CHUNK)):  # branch-free: every offset is written, only picks advance
-            i = np.uint64(lo + q)  # unsigned: no index wrap (layout.py)
-            local[ulo + np.uint64(m)] = np.uint16(q)
-            m += a[i] != 0
-        if clear:
-            for q in range(min(n - lo, CHUNK)):
-                a[np.uint64(lo + q)] = 0
-        counts[c] = m
-    return gather_kernel(local, counts)
 
 
 def in_sorted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
