@@ -32,6 +32,7 @@ STATE_MEASURES = list(STATE_COLUMNS)
 NETWORK_MEASURES = list(NETWORK_COLUMNS)
 NETWORK_EVERY = 30  # days between network measurements (and the last day); see DailyAggregates.record_network
 NBINS = 512
+BLOCK = 512  # persons whose combinations and bins the aggregate pass finds in one vectorised loop before summing
 
 
 @day_kernel(cache=True)
@@ -71,6 +72,8 @@ def aggregate_kernel(
     one partial per thread is exact whatever the order. The persons per
     combination are the histogram's row sums, and the list counts are added
     only for persons on some list (a few percent): fewer operations per person.
+    Each block of persons first gets its combinations and bins in a loop that
+    vectorises (100k persons: 230 -> 190 us; 1M: within noise), then the sums.
     """
     n = score.shape[0]
     K = out.shape[0]
@@ -87,22 +90,35 @@ def aggregate_kernel(
         acc = np.zeros((K, 4), np.float64)
         cnt = np.zeros((K, 4), np.int64)  # blacklisted, redlisted, wrongly blacklisted, blacklisted where no record is false
         h = hpart[get_thread_id()]
-        for i in range(np.uint64(c * step), np.uint64(min(n, (c + 1) * step))):  # unsigned: no index wrap (layout.py)
-            s = np.float64(score[i])
-            k = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
-            acc[k, 0] += s
-            acc[k, 1] += s * s
-            acc[k, 2] += np.float64(income[i])
-            acc[k, 3] += np.float64(risk[i])
-            b = np.int64((s - lo) * inv)
-            h[k, np.uint64(min(max(b, 0), top))] += 1  # the persons per combination are the histogram's rows
-            if (black_since[i] & red_since[i] & black_since_cf[i]) < 0:  # on no list (all -1): most persons
-                continue
-            bl = np.int64(black_since[i] >= 0)
-            cnt[k, 0] += bl
-            cnt[k, 1] += np.int64(red_since[i] >= 0)
-            cnt[k, 2] += bl & np.int64(black_since_cf[i] < 0)
-            cnt[k, 3] += np.int64(black_since_cf[i] >= 0)
+        kk = np.empty(BLOCK, np.uint64)
+        bb = np.empty(BLOCK, np.uint64)
+        listed = np.empty(BLOCK, np.bool_)
+        a = np.uint64(c * step)
+        e = np.uint64(min(n, (c + 1) * step))
+        while a < e:  # unsigned: no index wrap (layout.py)
+            m = min(np.uint64(BLOCK), e - a)
+            for j in range(m):  # a block's combinations, bins and list flags: a loop that vectorises
+                i = a + j
+                kk[j] = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
+                b = np.int64((np.float64(score[i]) - lo) * inv)
+                bb[j] = np.uint64(min(max(b, 0), top))
+                listed[j] = (black_since[i] & red_since[i] & black_since_cf[i]) >= 0  # on some list (else all -1)
+            for j in range(m):  # then the sums, in person order
+                i = a + j
+                k = kk[j]
+                s = np.float64(score[i])
+                acc[k, 0] += s
+                acc[k, 1] += s * s
+                acc[k, 2] += np.float64(income[i])
+                acc[k, 3] += np.float64(risk[i])
+                h[k, bb[j]] += 1  # the persons per combination are the histogram's rows
+                if listed[j]:
+                    bl = np.int64(black_since[i] >= 0)
+                    cnt[k, 0] += bl
+                    cnt[k, 1] += np.int64(red_since[i] >= 0)
+                    cnt[k, 2] += bl & np.int64(black_since_cf[i] < 0)
+                    cnt[k, 3] += np.int64(black_since_cf[i] >= 0)
+            a += m
         for k in range(K):  # in STATE_MEASURES order (column 0, the persons, from the histogram below)
             part[c, k, 1] = acc[k, 0]
             part[c, k, 2] = acc[k, 1]
