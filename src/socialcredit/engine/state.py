@@ -135,13 +135,19 @@ class State:
 
 def class_rates(plan: Plan, het: np.ndarray) -> np.ndarray:
     """Per-person daily rate of each behaviour class: sum over its behaviours of rate x heterogeneity."""
+    from threadpoolctl import threadpool_limits
+
     n = het.shape[0]
     k = plan.n_classes
     out = np.zeros((k, n), np.float32)  # one row per class: the behave stage reads only the rows in use, each in a stream
-    for c in range(k):
-        idx = np.flatnonzero(plan.behaviours.response_class == c)
-        if idx.size:
-            out[c] = het[:, idx] @ plan.behaviours.rate_day[idx].astype(np.float32)
+    # One BLAS thread: a multithreaded product leaves OpenBLAS's threads spinning for a while after it returns, and
+    # the first days' parallel kernels then wait for a core (100k persons: about 40 ms of 4 ms stalls in the first
+    # two weeks). Each person's rate is the same sum either way.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for c in range(k):
+            idx = np.flatnonzero(plan.behaviours.response_class == c)
+            if idx.size:
+                out[c] = het[:, idx] @ plan.behaviours.rate_day[idx].astype(np.float32)
     return out
 
 
