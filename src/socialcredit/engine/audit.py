@@ -91,6 +91,34 @@ def sample_changes(
     return ch[:ns], points[:ns], had[:ns], tc[:nt], before[:nt]
 
 
+@njit(cache=True)
+def sampled_records(mask, person, beh, flags, region, points_tab, channel_tab, origin):  # type: ignore[no-untyped-def]
+    """The records of sampled persons (``mask``), in record order, with the audit's columns: behaviour, channel,
+    whether false, points (by behaviour and the person's region) and origin (``origin[flags]``). One pass."""
+    m = 0
+    for k in range(person.shape[0]):
+        m += mask[person[k]]
+    p = np.empty(m, person.dtype)
+    b = np.empty(m, np.int32)
+    channel = np.empty(m, channel_tab.dtype)
+    is_false = np.empty(m, np.int32)
+    points = np.empty(m, points_tab.dtype)
+    detail = np.empty(m, np.int32)
+    o = 0
+    for k in range(person.shape[0]):
+        i = person[k]
+        if mask[i]:
+            f = flags[k]
+            p[o] = i
+            b[o] = beh[k]
+            channel[o] = channel_tab[beh[k]]
+            is_false[o] = f & 1
+            points[o] = points_tab[beh[k], region[i]]
+            detail[o] = origin[f]
+            o += 1
+    return p, b, channel, is_false, points, detail
+
+
 class Audit:
     """Collects audit rows as compact code arrays (decoded to names only in :meth:`frame`)."""
 
@@ -163,20 +191,16 @@ class Audit:
         self._recorded = (day, np.zeros(0, np.int64))
         if not self.enabled or person.size == 0:
             return
-        sel = self.mask[person]
-        p = person[sel]
+        if self._origin is None:
+            self._origin = self._origins()
+        plan = self.sim.plan
+        p, b, channel, is_false, points, detail = sampled_records(
+            self.mask, person, beh, flags, self.sim.pop.persons.region, plan.behaviours.points, plan.behaviours.channel, self._origin
+        )  # fmt: skip
         if p.size == 0:
             return
         self._recorded = (day, np.sort(p))
-        plan = self.sim.plan
-        b = beh[sel]
-        f = flags[sel]
-        if self._origin is None:
-            self._origin = self._origins()
-        self._add(
-            day, p, "record", behaviour=b.astype(np.int32), channel=plan.behaviours.channel[b], is_false=(f & 1),
-            points=plan.behaviours.points[b, self.sim.pop.persons.region[p]], detail=self._origin[f],
-        )  # fmt: skip
+        self._add(day, p, "record", behaviour=b, channel=channel, is_false=is_false, points=points, detail=detail)
 
     def _origins(self) -> np.ndarray:
         """A record's origin (detail code) for every value of its flags: the first flag in this order names it."""
