@@ -172,9 +172,9 @@ def test_ctrl_c_inside_a_compiled_kernel(tmp_path: Path, capsys, monkeypatch) ->
         try:
             raise KeyboardInterrupt
         except KeyboardInterrupt as exc:
-            raise SystemError("CPUDispatcher(<function detected_records>) returned a result with an exception set") from exc
+            raise SystemError("CPUDispatcher(<function detect_kernel>) returned a result with an exception set") from exc
 
-    monkeypatch.setattr(detect, "detected_records", interrupted)
+    monkeypatch.setattr(detect, "detect_kernel", interrupted)
     code, out, err = call(["run", "reference", "--persons", "1000", "--days", "3", "--no-plot", "--out", str(tmp_path / "run")], capsys)
     assert code == 130, err
     assert "interrupted" in err and "Traceback" not in err

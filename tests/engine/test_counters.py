@@ -47,8 +47,8 @@ def test_tally_service_equals_one_tally_per_measure() -> None:
 
 
 def test_parallel_tallies_equal_the_serial_ones() -> None:
-    """Events and records counted over fixed parts at once give the serial counts exactly (sizes that do not divide
-    into the parts, an empty part, repeated persons)."""
+    """Records counted over fixed parts at once give the serial counts exactly (sizes that do not divide into the
+    parts, an empty part, repeated persons)."""
     gen = np.random.default_rng(4)
     n, R, G, T, B = 3000, 3, 2, 6, 12
     region = gen.integers(0, R, n).astype(np.int16)
@@ -60,13 +60,10 @@ def test_parallel_tallies_equal_the_serial_ones() -> None:
         actor = np.sort(gen.integers(0, n, m)).astype(np.int32)
         beh = gen.integers(0, B, m).astype(np.uint8)
         target = np.where(gen.random(m) < 0.9, actor, -1).astype(np.int32)
-        false = (gen.random(m) < 0.05).astype(np.uint8)
         flags = gen.integers(0, 64, m).astype(np.uint8)
         base = gen.integers(0, 50, (K, ncols)).astype(np.int64), gen.integers(0, 50, (K, B, len(counters.BEH_MEASURES))).astype(np.int64)
         serial = base[0].copy(), base[1].copy()
         both = base[0].copy(), base[1].copy()
-        counters.tally_events(actor, beh, target, false, region, group, tier, R, G, *serial)
-        counters.tally_events_parallel(actor, beh, target, false, region, group, tier, R, G, *both)
         counters.tally_records(target.clip(0), beh, flags, region, group, tier, R, G, *serial, 7, 8)
         counters.tally_records_parallel(target.clip(0), beh, flags, region, group, tier, R, G, *both, 7, 8)
         np.testing.assert_array_equal(both[0], serial[0])

@@ -243,11 +243,32 @@ def test_counters_write_the_declared_columns(done) -> None:
     sim, _ = done
     t = sim.counters
     t.reset()
-    t.events(np.array([0, 1, 2], np.int32), np.zeros(3, np.uint8), np.array([-1, 5, 7], np.int32), np.zeros(3, np.uint8))
+    # 20 events of behaviour 0 by persons 0..19, each detected with probability one half (the detect stage's kernel)
+    from socialcredit import rng
+    from socialcredit.engine.layout import CHUNK
+    from socialcredit.engine.stages import detect
+
+    n, plan, pers = sim.state.n, sim.plan, sim.pop.persons
+    actors = np.arange(20)
+    event = np.full(n, 255, np.uint8)
+    event[actors] = 0
+    local = np.zeros(n, np.uint16)
+    local[:20] = actors
+    chunk_counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+    chunk_counts[0] = 20
+    coverage = np.full((len(plan.detection.channel_names), len(pers.region_offsets) - 1), 0.5)
+    key = rng.key(1, "detect", 0)
+    detect.detect_kernel(
+        key, key, key, event, local, chunk_counts, np.concatenate(([0], np.cumsum(chunk_counts))), pers.region, pers.group,
+        sim.state.tier, t.R, t.G, pers.region_offsets, plan.behaviours.channel, coverage, np.zeros(coverage.shape[0]),
+        sim.gnorm, np.empty(20, np.int32), np.empty(20, np.uint8), t.counts, t.bcounts, 4,
+    )  # fmt: skip
+    detected = sum(rng.uniform(key, i) < 0.5 for i in actors)
+    assert 0 < detected < 20
     t.records(np.array([3, 4, 5], np.int32), np.zeros(3, np.uint8), np.array([0, 1, 1], np.uint8))
     t.persons("appeals_won", np.array([6, 7], np.int64))
     counts = t.counts.sum(axis=0)
-    expected = {"events": 3, "detected": 2, "records_true": 1, "records_false": 2, "appeals_won": 2}
+    expected = {"events": 20, "detected": detected, "records_true": 1, "records_false": 2, "appeals_won": 2}
     for name in ms.EVENT_COLUMNS:
         assert counts[ms.column("events", name)] == expected.get(name, 0), name
     bcounts = t.bcounts[:, 0].sum(axis=0)

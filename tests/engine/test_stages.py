@@ -469,3 +469,71 @@ def test_records_expire_when_a_count_window_is_longer_than_the_expiry() -> None:
     _, windowed = run(data)
     a, b = plain.to_df("daily"), windowed.to_df("daily")
     np.testing.assert_allclose(a["score_mean"], b["score_mean"], rtol=0, atol=1e-6)
+
+
+def test_detect_kernel_detects_counts_and_records_in_one_launch() -> None:
+    """The detection of each event is the draw written out by hand; the events and detected events per combination
+    and behaviour, and the records in event order, follow from it; the serial and parallel versions agree."""
+    from socialcredit import rng
+    from socialcredit.engine.layout import CHUNK
+    from socialcredit.engine.stages import detect
+
+    gen = np.random.default_rng(31)
+    n, R, G, T, B, C = 3 * CHUNK + 100, 3, 2, 4, 5, 2
+    region_offsets = np.array([0, 4000, 9000, n], np.int64)
+    region = np.repeat(np.arange(R), np.diff(region_offsets)).astype(np.int16)
+    group = gen.integers(0, G, n).astype(np.uint8)
+    tier = gen.integers(0, T, n).astype(np.uint8)
+    gnorm = np.array([1.0, 0.5])
+    event = np.full(n, 255, np.uint8)
+    acts = gen.random(n) < 0.2
+    event[acts] = gen.integers(0, B, acts.sum())
+    nchunks = (n + CHUNK - 1) // CHUNK
+    local = np.zeros(n, np.uint16)
+    chunk_counts = np.zeros(nchunks, np.int64)
+    for c in range(nchunks):
+        mine = np.flatnonzero(acts[c * CHUNK : (c + 1) * CHUNK])
+        chunk_counts[c] = mine.size
+        local[c * CHUNK : c * CHUNK + mine.size] = mine
+    offsets = np.concatenate(([0], np.cumsum(chunk_counts)))
+    channel = np.array([0, 0, 1, 1, 1], np.int64)
+    coverage = np.array([[0.9, 0.5, 0.2], [0.3, 1.0, 0.0]])
+    false_attr = np.array([0.0, 0.25])
+    keys = rng.key(5, "detect", 3), rng.key(5, "misattribute", 3), rng.key(5, "victim", 3)
+
+    def call(kernel):
+        m = int(offsets[-1])
+        target, false = np.empty(m, np.int32), np.empty(m, np.uint8)
+        counts, bcounts = np.zeros((T * R * G, 6), np.int64), np.zeros((T * R * G, B, 4), np.int64)
+        records = kernel(*keys, event, local, chunk_counts, offsets, region, group, tier, R, G, region_offsets,
+                         channel, coverage, false_attr, gnorm, target, false, counts, bcounts, 4)  # fmt: skip
+        return records, target, false, counts, bcounts
+
+    got = call(detect.detect_kernel.parallel)
+    for a, b in zip(got[1:], call(detect.detect_kernel.serial)[1:]):
+        np.testing.assert_array_equal(a, b)
+    (person, beh, flags), target, false, counts, bcounts = got
+    actor = np.flatnonzero(acts)  # in person order, as behave notes them
+    want_t = np.full(actor.size, -1, np.int64)
+    for k, i in enumerate(actor):
+        ch, r = channel[event[i]], region[i]
+        if rng.uniform.py_func(keys[0], i) < coverage[ch, r]:
+            want_t[k] = i
+            if false_attr[ch] > 0 and rng.uniform.py_func(keys[1], i) < false_attr[ch]:
+                want_t[k] = detect.pick_victim.py_func(keys[2], i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
+    np.testing.assert_array_equal(target, want_t)
+    np.testing.assert_array_equal(false, (want_t >= 0) & (want_t != actor))
+    assert 0 < false.sum() < (want_t >= 0).sum() < actor.size
+    det = want_t >= 0
+    np.testing.assert_array_equal(person, want_t[det])
+    np.testing.assert_array_equal(beh, event[actor][det])
+    np.testing.assert_array_equal(flags, false[det])
+    combo = (tier[actor].astype(np.int64) * R + region[actor]) * G + group[actor]
+    want_c = np.zeros_like(counts)
+    want_b = np.zeros_like(bcounts)
+    np.add.at(want_c, (combo, 0), 1)
+    np.add.at(want_c, (combo, 1), det)
+    np.add.at(want_b, (combo, event[actor], 0), 1)
+    np.add.at(want_b, (combo, event[actor], 1), det)
+    np.testing.assert_array_equal(counts, want_c)
+    np.testing.assert_array_equal(bcounts, want_b)

@@ -38,19 +38,6 @@ def _combo(p: int, region: np.ndarray, group: np.ndarray, tier: np.ndarray, R: i
 
 
 @njit(cache=True)
-def tally_events(actor, beh, target, false, region, group, tier, R, G, counts, bcounts):
-    for k in range(actor.shape[0]):
-        p = actor[k]
-        b = beh[k]
-        c = _combo(p, region, group, tier, R, G)
-        det = 1 if target[k] >= 0 else 0
-        counts[c, 0] += 1
-        counts[c, 1] += det
-        bcounts[c, b, 0] += 1
-        bcounts[c, b, 1] += det
-
-
-@njit(cache=True)
 def tally_records(person, beh, flags, region, group, tier, R, G, counts, bcounts, col_fault, col_targeted):
     for k in range(person.shape[0]):
         p = person[k]
@@ -83,7 +70,7 @@ def tally_service(attempts, outcome, wrongful, region, group, tier, R, G, counts
             scounts[c, s, j] += 1
 
 
-PARALLEL_TALLY = 65_536  # from this many items a tally runs in parallel (10M persons, 820k events: 2.1 -> 1.2 ms)
+PARALLEL_TALLY = 65_536  # from this many items a tally runs in parallel (10M persons, 820k records: 2.1 -> 1.2 ms)
 PARTS = 8  # fixed parts of the items, each counted apart and then added: integers, so exact in any order
 
 
@@ -101,19 +88,6 @@ def _add_parts(pc: np.ndarray, pb: np.ndarray, counts: np.ndarray, bcounts: np.n
     for p in range(PARTS):
         counts += pc[p]
         bcounts += pb[p]
-
-
-@day_kernel(cache=True)
-def tally_events_parallel(actor, beh, target, false, region, group, tier, R, G, counts, bcounts):
-    """:func:`tally_events` over fixed parts of the events at once (the counts are the same integers)."""
-    m = actor.shape[0]
-    pc, pb = _parts(counts, bcounts)
-    step = (m + PARTS - 1) // PARTS
-    for p in prange(PARTS):
-        a = min(m, p * step)
-        b = min(m, a + step)
-        tally_events(actor[a:b], beh[a:b], target[a:b], false[a:b], region, group, tier, R, G, pc[p], pb[p])
-    _add_parts(pc, pb, counts, bcounts)
 
 
 @day_kernel(cache=True)
@@ -219,10 +193,6 @@ class DayCounters:
     def _args(self):
         p = self.sim.pop.persons
         return p.region, p.group, self.sim.state.tier, self.R, self.G
-
-    def events(self, actor, beh, target, false) -> None:
-        tally = tally_events_parallel if _parallel(actor.shape[0]) else tally_events
-        tally(actor, beh, target, false, *self._args(), self.counts, self.bcounts)
 
     def records(self, person, beh, flags) -> None:
         tally = tally_records_parallel if _parallel(person.shape[0]) else tally_records

@@ -497,7 +497,8 @@ DESIGN_KEYS: tuple[str, ...] = tuple(m.name for m in summary_entries() if m.over
 #: ``daily.aggregate_kernel`` writes part[c, k, 0..8] in this order
 AGGREGATE_KERNEL_COLUMNS = ("persons", "score_sum", "score_sq", "blacklisted", "redlisted", "blacklisted_wrongly",
                             "blacklisted_cf", "income_sum", "risk_sum")  # fmt: skip
-#: ``counters.tally_events`` and ``tally_records`` write counts[:, 0..3] and bcounts[:, :, 0..3] in this order
+#: ``detect.detect_kernel`` (events, detected) and ``counters.tally_records`` write counts[:, 0..3] and
+#: bcounts[:, :, 0..3] in this order
 TALLY_COLUMNS = ("events", "detected", "records_true", "records_false")
 #: ``DailyAggregates.record_network`` writes the degree sums (degree_kernel) in columns 0, 1, assortativity in 2, 3
 RECORD_NETWORK_COLUMNS = ("degree_sum", "degree_blacklisted_sum", "score_assortativity", "tier_assortativity")
@@ -508,8 +509,8 @@ SERVICE_TALLY_COLUMNS = ("attempts", "outcomes", "wrongful")
 def _check_kernel_order() -> None:
     checks = (
         ("state (aggregate_kernel)", STATE_COLUMNS, AGGREGATE_KERNEL_COLUMNS),
-        ("events (tally_events, tally_records)", EVENT_COLUMNS[: len(TALLY_COLUMNS)], TALLY_COLUMNS),
-        ("behaviour (tally_events, tally_records)", BEHAVIOUR_COLUMNS, TALLY_COLUMNS),
+        ("events (detect_kernel, tally_records)", EVENT_COLUMNS[: len(TALLY_COLUMNS)], TALLY_COLUMNS),
+        ("behaviour (detect_kernel, tally_records)", BEHAVIOUR_COLUMNS, TALLY_COLUMNS),
         ("network (record_network)", NETWORK_COLUMNS, RECORD_NETWORK_COLUMNS),
         ("service (DayCounters.service)", SERVICE_COLUMNS, SERVICE_TALLY_COLUMNS),
     )

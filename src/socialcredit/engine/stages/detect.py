@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, prange
+import numba
+from numba import get_thread_id, njit, prange
 
 from socialcredit import rng
 from socialcredit.engine.layout import CHUNK, FALSE, SPURIOUS
@@ -66,40 +67,92 @@ def detect_kernel(
     chunk_offsets: np.ndarray,
     region: np.ndarray,
     group: np.ndarray,
+    tier: np.ndarray,
+    R: int,
+    G: int,
     region_offsets: np.ndarray,
     beh_channel: np.ndarray,
     coverage: np.ndarray,
     false_attr: np.ndarray,
     gnorm: np.ndarray,
-    out_actor: np.ndarray,
-    out_beh: np.ndarray,
-    out_target: np.ndarray,
-    out_false: np.ndarray,
-) -> None:
-    """Today's events (the actors behave noted in ``local``, in person order) and their detection."""
+    target: np.ndarray,
+    false: np.ndarray,
+    counts: np.ndarray,
+    bcounts: np.ndarray,
+    nth: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's events (the actors behave noted in ``local``, in person order), their detection, and their records.
+
+    Per event, ``target`` is the person the record goes to (-1: not detected) and
+    ``false`` whether that is not the actor. Events and detected events are
+    counted by the actor's combination into ``counts[:, 0:2]`` and
+    ``bcounts[:, :, 0:2]`` (per thread, then added: integers, the same in any
+    order; ``nth``: at least the number of thread ids). Returns the records (person, behaviour, flags) in event order. One
+    launch where the detection, the tally and the records took three passes.
+    """
     n = event.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
+    K = counts.shape[0]
+    nb = bcounts.shape[1]
+    pc = np.zeros((nth, K, 2), np.int64)
+    pb = np.zeros((nth, K, nb, 2), np.int64)
+    found = np.zeros(nchunks + 1, np.int64)  # detected events per chunk, then before each chunk
+    uR = np.uint64(R)
+    uG = np.uint64(G)
     for c in prange(nchunks):
+        th = get_thread_id()
         o = chunk_offsets[c]
         lo = c * CHUNK
+        d = 0
         for q in range(chunk_counts[c]):
             i = lo + np.int64(local[lo + q])
-            b = event[np.uint64(i)]  # unsigned: no index wrap (layout.py)
+            ui = np.uint64(i)  # unsigned: no index wrap (layout.py)
+            b = event[ui]
             ch = beh_channel[b]
-            r = region[np.uint64(i)]
-            out_actor[o] = i
-            out_beh[o] = b
-            out_false[o] = 0
+            r = region[ui]
+            t = -1
+            f = 0
             if rng.uniform(key_det, i) < coverage[ch, r]:
+                t = i
                 if false_attr[ch] > 0.0 and rng.uniform(key_mis, i) < false_attr[ch]:
-                    j = pick_victim(vkey, i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
-                    out_target[o] = j
-                    out_false[o] = 1 if j != i else 0
-                else:
-                    out_target[o] = i
-            else:
-                out_target[o] = -1
+                    t = pick_victim(vkey, i, i, region_offsets[r], region_offsets[r + 1], group, gnorm)
+                    f = 1 if t != i else 0
+            target[o] = t
+            false[o] = f
+            det = np.int64(t >= 0)
+            k = (np.uint64(tier[ui]) * uR + np.uint64(r)) * uG + np.uint64(group[ui])
+            pc[th, k, 0] += 1
+            pc[th, k, 1] += det
+            pb[th, k, b, 0] += 1
+            pb[th, k, b, 1] += det
+            d += det
             o += 1
+        found[c + 1] = d
+    for c in range(nchunks):
+        found[c + 1] += found[c]
+    m = found[nchunks]
+    person = np.empty(m, np.int32)
+    beh = np.empty(m, np.uint8)
+    flags = np.empty(m, np.uint8)
+    for c in prange(nchunks):
+        o = chunk_offsets[c]
+        w = found[c]
+        lo = c * CHUNK
+        for q in range(chunk_counts[c]):
+            if target[o] >= 0:
+                person[w] = target[o]
+                beh[w] = event[np.uint64(lo + np.int64(local[lo + q]))]
+                flags[w] = false[o]
+                w += 1
+            o += 1
+    for th in range(nth):
+        for k in range(K):
+            counts[k, 0] += pc[th, k, 0]
+            counts[k, 1] += pc[th, k, 1]
+            for b in range(nb):
+                bcounts[k, b, 0] += pb[th, k, b, 0]
+                bcounts[k, b, 1] += pb[th, k, b, 1]
+    return person, beh, flags
 
 
 @njit(cache=True)
@@ -145,25 +198,6 @@ def spurious_kernel(
     return person, beh
 
 
-@njit(cache=True)
-def detected_records(target: np.ndarray, beh: np.ndarray, false: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The detected events' records (person, behaviour, flags), in event order: one pass instead of four."""
-    m = 0
-    for k in range(target.shape[0]):
-        m += target[k] >= 0
-    person = np.empty(m, np.int32)
-    rb = np.empty(m, np.uint8)
-    flags = np.empty(m, np.uint8)
-    o = 0
-    for k in range(target.shape[0]):
-        if target[k] >= 0:
-            person[o] = target[k]
-            rb[o] = beh[k]
-            flags[o] = false[k]
-            o += 1
-    return person, rb, flags
-
-
 def _chan_cum(plan) -> np.ndarray:
     """Per channel, cumulative base rates of its penalised behaviours (all of them if none is penalised)."""
     nb = plan.n_behaviours
@@ -189,36 +223,18 @@ def run(sim: Sim) -> None:
     offsets = np.zeros(counts.shape[0] + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     m = int(offsets[-1])
-    actor = np.empty(m, np.int32)
-    beh = np.empty(m, np.uint8)
     target = np.empty(m, np.int32)
     false = np.empty(m, np.uint8)
     seed = plan.seed
     S = rng.STREAMS
     coverage = plan.coverage_on(day) if sim.surveillance is None else sim.surveillance.today(plan, day)
-    vkey = rng.key(seed, "victim", day)
-    detect_kernel(
-        rng.key(seed, "detect", day),
-        rng.key(seed, "misattribute", day),
-        vkey,
-        st.event,
-        sim.buffers.picked,
-        counts,
-        offsets,
-        pers.region,
-        pers.group,
-        pers.region_offsets,
-        plan.behaviours.channel,
-        coverage,
-        plan.detection.false_attribution,
-        sim.gnorm,
-        actor,
-        beh,
-        target,
-        false,
-    )
-    sim.counters.events(actor, beh, target, false)
-    rec_person, rec_beh, rec_flags = detected_records(target, beh, false)
+    t = sim.counters
+    rec_person, rec_beh, rec_flags = detect_kernel(
+        rng.key(seed, "detect", day), rng.key(seed, "misattribute", day), rng.key(seed, "victim", day),
+        st.event, sim.buffers.picked, counts, offsets, pers.region, pers.group, st.tier, t.R, t.G, pers.region_offsets,
+        plan.behaviours.channel, coverage, plan.detection.false_attribution, sim.gnorm, target, false, t.counts, t.bcounts,
+        numba.config.NUMBA_NUM_THREADS,
+    )  # fmt: skip
     if plan.detection.spurious_rate.any():
         if sim.buffers.chan_cum is None:
             sim.buffers.chan_cum = _chan_cum(plan)
