@@ -339,11 +339,14 @@ def test_fused_classify_kernel_visits_the_marked_persons_and_clears_the_marks() 
     full pass, the others untouched); the marks are cleared and the noted persons ascend with their bits."""
     from socialcredit.engine import picks
     from socialcredit.engine.layout import CHUNK
+    from socialcredit.engine.plan import TierPlan
     from socialcredit.engine.stages import classify
 
     gen = np.random.default_rng(21)
     n = 3 * CHUNK + 17
     mins = np.array([900.0, 800.0, 700.0], np.float32)
+    padded = TierPlan(names=['A', 'B', 'C', 'D'], mins=mins).padded
+    assert padded.shape == (8,) and np.array_equal(padded[:3], mins) and np.all(padded[3:] == -np.inf)
     enter = np.array([False, False, True, True])  # blacklist tiers 2 and 3 (R = G = 1: the code is the tier)
     score0 = gen.normal(820, 90, n).astype(np.float32)
     since0 = np.where(gen.random(n) < 0.1, 3, -1).astype(np.int32)
@@ -358,7 +361,7 @@ def test_fused_classify_kernel_visits_the_marked_persons_and_clears_the_marks() 
         counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
         zeros = np.zeros(n, np.uint8)
         classify.classify_fused_kernel(
-            mark, use_mark, score0, score0, mins, classify.padded_thresholds(mins), tier, tier_cf, zeros, zeros, 1, 1, 10,
+            mark, use_mark, score0, score0, mins, padded, tier, tier_cf, zeros, zeros, 1, 1, 10,
             True, enter, ~enter, 0, since, since_cf, False, enter, enter, 0, red, red, local, bits, counts,
         )  # fmt: skip
         persons, b = picks.gather_with_kernel(local, counts, bits)
@@ -366,7 +369,7 @@ def test_fused_classify_kernel_visits_the_marked_persons_and_clears_the_marks() 
 
     full = visit(np.zeros(n, np.uint8), False)
     assert full[0].size > 0 and np.all(np.diff(full[0]) > 0) and np.all(full[1] != 0)
-    assert np.array_equal(full[2], classify.padded_thresholds(mins)[:3][None, :].__gt__(score0[:, None]).sum(axis=1))
+    assert np.array_equal(full[2], (mins[None, :] > score0[:, None]).sum(axis=1))
     everyone = np.ones(n, np.uint8)
     got = visit(everyone, True)
     assert not everyone.any()  # cleared

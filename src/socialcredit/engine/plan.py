@@ -123,6 +123,14 @@ class TierPlan:
     names: list[str]
     mins: np.ndarray  # float32 (T-1,) descending thresholds
 
+    @cached_property
+    def padded(self) -> np.ndarray:
+        """The thresholds padded to at least 8 with -inf (which no score is below), for the unrolled tier count of
+        the classify stage; made once per plan."""
+        m8 = np.full(max(8, self.mins.shape[0]), -np.inf, np.float32)
+        m8[: self.mins.shape[0]] = self.mins
+        return m8
+
 
 @dataclass
 class ScorePlan:

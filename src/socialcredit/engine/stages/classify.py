@@ -205,13 +205,6 @@ def classify_fused_kernel(
         counts[c] = cnt
 
 
-def padded_thresholds(mins: np.ndarray) -> np.ndarray:
-    """The tier thresholds padded to 8 with -inf (which no score is below), for the unrolled tier count."""
-    m8 = np.full(max(8, mins.shape[0]), -np.inf, np.float32)
-    m8[: mins.shape[0]] = mins
-    return m8
-
-
 @njit(cache=True)
 def tiers_touched_kernel(who: np.ndarray, score: np.ndarray, score_cf: np.ndarray, mins: np.ndarray, tier: np.ndarray, tier_cf: np.ndarray) -> None:
     """Tiers of the listed persons only (the others' scores did not change today)."""
@@ -230,7 +223,7 @@ def compute_tiers(sim: Sim) -> bool:
         return True
     if mins.shape[0] > 8:
         return False
-    tiers8_kernel(st.score, st.score_cf, padded_thresholds(mins), st.tier, st.tier_cf)
+    tiers8_kernel(st.score, st.score_cf, sim.plan.tiers.padded, st.tier, st.tier_cf)
     return True
 
 
@@ -285,7 +278,7 @@ def _run_fused(sim: Sim) -> None:
         sim.buffers.scratch_u16 = np.zeros(st.n, np.uint16)
     counts = sim.buffers.chunk_counts
     classify_fused_kernel(
-        mark, partial, st.score, st.score_cf, plan.tiers.mins, padded_thresholds(plan.tiers.mins), st.tier, st.tier_cf,
+        mark, partial, st.score, st.score_cf, plan.tiers.mins, plan.tiers.padded, st.tier, st.tier_cf,
         pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
         st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
