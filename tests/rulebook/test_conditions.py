@@ -157,6 +157,25 @@ def test_env_number_arrays_are_not_modified() -> None:
     assert income.tolist() == [2.0, 2.0, 2.0]
 
 
+def test_no_floating_point_warning_with_or_without_arithmetic() -> None:
+    """Comparisons of NaN and infinities warn of nothing, so a condition without arithmetic is evaluated without
+    np.errstate; one with arithmetic (0/0, inf - inf, overflow) still warns of nothing."""
+    import warnings
+
+    score = np.array([np.nan, np.inf, -np.inf, 0.0, 3e38], np.float32)
+    income = np.array([0.0, np.inf, np.nan, 0.0, 3e38], np.float32)
+    env = {"score": score, "income": income}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert cc("score < 1 or income >= 2")(env).tolist() == [False, True, True, True, True]
+        mixed = cc("score / income > 0 or score - income < 0 or score * income > 1")(env)
+        signs = cc("-score < 0 and abs(score) > 1 and max(score, income) > 1")(env)
+    with np.errstate(all="ignore"):
+        assert mixed.tolist() == ((score / income > 0) | (score - income < 0) | (score * income > 1)).tolist()
+        assert signs.tolist() == ((-score < 0) & (np.abs(score) > 1) & (np.maximum(score, income) > 1)).tolist()
+    assert not cc("score < 1")._arithmetic and cc("score / 2 < 1")._arithmetic and cc("min(score, 1) < 1")._arithmetic
+
+
 # ---------------------------------------------------------------------------- categories and tiers
 CODES = list(range(6))  # AAA, AA, A, B, C, D
 

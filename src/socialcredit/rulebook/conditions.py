@@ -326,6 +326,13 @@ def _children(node: _Node) -> tuple[_Node, ...]:
     return ()
 
 
+def _has_arithmetic(node: _Node) -> bool:
+    """Whether the expression computes numbers (+ - * /, negation, abs, min, max) rather than only comparing them."""
+    if isinstance(node, _Arith | _Neg | _Abs | _MinMax):
+        return True
+    return any(_has_arithmetic(x) for x in _children(node))
+
+
 # ---------------------------------------------------------------------------- reference (scalar) interpreter
 def _div(a: float, b: float) -> float:
     """IEEE division of Python floats (Python raises on /0; numpy does not)."""
@@ -1095,7 +1102,7 @@ class Condition:
     (``true``, ``1 < 2``), else None.
     """
 
-    __slots__ = ("text", "fields", "counts", "constant", "_node", "_fn", "_owned", "_recipe")
+    __slots__ = ("text", "fields", "counts", "constant", "_node", "_fn", "_owned", "_recipe", "_arithmetic")
 
     def __init__(
         self,
@@ -1113,6 +1120,9 @@ class Condition:
         compiled = _vec(node)
         self._fn = compiled.fn
         self._owned = compiled.owned
+        # only arithmetic can raise floating-point warnings (comparisons of NaN do not): other conditions skip
+        # np.errstate, which costs about as much as evaluating a short condition on a few thousand persons
+        self._arithmetic = _has_arithmetic(node)
         self.constant: bool | None = bool(compiled.value) if compiled.fn is None else None
 
     def __call__(self, env: Env, n: int | None = None) -> np.ndarray:
@@ -1128,7 +1138,10 @@ class Condition:
                     raise ValueError(f"condition {self.text!r} is constant: pass n= or a non-empty env to size it")
                 n = len(next(iter(env.values())))
             return np.full(n, self.constant, dtype=bool)
-        with np.errstate(all="ignore"):
+        if self._arithmetic:
+            with np.errstate(all="ignore"):
+                out = self._fn(env)
+        else:
             out = self._fn(env)
         if not self._owned:  # a bare bool field: never hand out an array aliasing the env
             out = np.array(out, dtype=bool, copy=True)
