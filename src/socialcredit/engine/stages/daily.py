@@ -234,48 +234,7 @@ def _block_sum(a: np.ndarray, lo: int, n: int) -> float:
 
 
 @njit(cache=True)
-def _halves(n: int) -> int:
-    """Where numpy's pairwise sum cuts ``n`` numbers: half, less its remainder by 8."""
-    half = n // 2
-    return half - half % 8
-
-
-@njit(cache=True)
-def _pairwise_1(a: np.ndarray, lo: int, n: int) -> float:
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    return _pairwise_stack(a, lo, n)
-
-
-@njit(cache=True)
-def _pairwise_2(a: np.ndarray, lo: int, n: int) -> float:
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    h = _halves(n)
-    return _pairwise_1(a, lo, h) + _pairwise_1(a, lo + h, n - h)
-
-
-@njit(cache=True)
-def _pairwise_3(a: np.ndarray, lo: int, n: int) -> float:
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    h = _halves(n)
-    return _pairwise_2(a, lo, h) + _pairwise_2(a, lo + h, n - h)
-
-
-@njit(cache=True)
 def _pairwise_sum(a: np.ndarray, lo: int, n: int) -> float:
-    """numpy's pairwise sum of ``a[lo:lo + n]`` (:func:`_pairwise_stack`), its first levels written out so that
-    up to about 512 numbers (the histograms' bins) need no stack: a day's Gini coefficients took 27 us, most of it
-    allocating the stacks. Deeper halves go to the stack version, which gives the same sums."""
-    if n <= 128:
-        return _block_sum(a, lo, n)
-    h = _halves(n)
-    return _pairwise_3(a, lo, h) + _pairwise_3(a, lo + h, n - h)
-
-
-@njit(cache=True)
-def _pairwise_stack(a: np.ndarray, lo: int, n: int) -> float:
     """numpy's pairwise summation of ``a[lo:lo + n]``: halves (cut at a multiple of 8) summed apart and added, down
     to blocks of at most 128 (:func:`_block_sum`), so that a row sum equals numpy's ``row.sum()`` to the last bit.
     Written with a stack instead of recursion (Numba's cache does not reload recursive functions safely)."""
