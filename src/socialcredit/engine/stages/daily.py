@@ -18,7 +18,6 @@ import numpy as np
 from numba import get_thread_id, njit, prange
 
 from socialcredit.engine.assortativity import score_assortativity, tier_assortativity
-from socialcredit.engine.counters import expand_kernel
 from socialcredit.engine.layout import CHUNK, NGROUPS
 from socialcredit.engine.measures import NETWORK_COLUMNS, STATE_COLUMNS
 from socialcredit.engine.stages.company import COMPANY_MEASURES
@@ -297,41 +296,6 @@ def _gini_kernel(hist: np.ndarray, lo: float, width: float, out: np.ndarray) -> 
             out[r] = (between + within) / (n * total)
 
 
-@njit(cache=True)
-def cells_of_day(
-    cells, out, hist, combo_tier, lo, width, qs, tiers, quant, gini, counts, events, bcounts, beh, scounts, svc,
-) -> None:  # fmt: skip
-    """The day's figures by breakdown cell from those by combination, in one call: persons per tier, score
-    quantiles and Gini from the cells' histograms (integer sums, exact), and the day's counters. ``cells`` is the
-    0/1 matrix (cells x combinations); the outputs are the day's rows of the recorder's arrays (overwritten)."""
-    nc = cells.shape[0]
-    K = out.shape[0]
-    nb = hist.shape[1]
-    tiers[:] = 0
-    counted = np.zeros((nc, nb), np.int64)
-    for c in range(nc):
-        for k in range(K):
-            if cells[c, k]:
-                tiers[c, combo_tier[k]] += np.int64(out[k, 0])  # persons per combination: whole numbers
-                for b in range(nb):
-                    counted[c, b] += hist[k, b]
-    hist_cells = counted.astype(np.float64)
-    if width > 0:
-        _quantiles_kernel(hist_cells, lo, width, qs, quant)
-        _gini_kernel(hist_cells, lo, width, gini)
-    else:  # everyone has the same score
-        for c in range(nc):
-            anyone = False
-            for b in range(nb):
-                anyone = anyone or counted[c, b] > 0
-            for j in range(qs.shape[0]):
-                quant[c, j] = lo if anyone else np.nan
-            gini[c] = 0.0 if anyone else np.nan
-    for arr, into in ((counts, events), (bcounts, beh), (scounts, svc)):
-        into[:] = 0
-        expand_kernel(cells, arr, into)
-
-
 def gini_from_hist(hist: np.ndarray, lo: float, width: float) -> np.ndarray:
     """Gini coefficient per histogram row: mean absolute difference over twice the mean (NaN if empty or lo < 0).
 
@@ -373,7 +337,7 @@ class DailyAggregates:
         self._hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, tally.ncombos, NBINS), np.int32)  # one per thread id
         # tier of each combination, for the tier counts of each cell
         self._combo_tier = np.repeat(np.arange(tally.T), tally.R * tally.G)
-        self._qs = np.asarray(self.QUANTILES, np.float64)
+        self._combo_index = np.arange(tally.ncombos)
 
     def record_network(self, d: int, assortativity: bool = True) -> None:
         """Friends per person (all, blacklisted) by cell, and the network's score and tier assortativity."""
@@ -408,12 +372,19 @@ class DailyAggregates:
             pers.region, pers.group, t.R, t.G, float(lo), float(width), self._part, self._hpart, out, hist,
         )  # fmt: skip
         self.state[d] = t.cells_f @ out
-        ncells = t.cells.shape[0]
-        cells_of_day(
-            t.cells, out, hist, self._combo_tier, float(lo), float(width), self._qs, self.tiers[d], self.quant[d], self.gini[d],
-            t.counts, self.events[d], t.bcounts.reshape(K, -1), self.beh[d].reshape(ncells, -1),
-            t.scounts.reshape(K, -1), self.svc[d].reshape(ncells, -1),
-        )  # fmt: skip
+        by_tier = np.zeros((K, t.T), np.int64)
+        by_tier[self._combo_index, self._combo_tier] = out[:, 0]  # persons per combination (whole numbers)
+        t.expand(by_tier, out=self.tiers[d])
+        hist_cells = t.expand(hist).astype(np.float64)  # integer sums: exact
+        q = quantiles_from_hist(hist_cells, float(lo), float(width) if width > 0 else 0.0, self.QUANTILES)
+        if width == 0:
+            q[:] = lo
+            q[hist_cells.sum(axis=1) == 0] = np.nan
+        self.quant[d] = q
+        self.gini[d] = gini_from_hist(hist_cells, float(lo), float(width)) if width > 0 else np.where(hist_cells.sum(axis=1) > 0, 0.0, np.nan)
+        t.expand(t.counts, out=self.events[d])
+        t.expand(t.bcounts, out=self.beh[d])
+        t.expand(t.scounts, out=self.svc[d])
         if network_day:
             # assortativity costs a pass over all ties: on a fixed network, only on the first and last day
             self.record_network(d, assortativity=sim.plan.ties_change or d == 0 or last)
