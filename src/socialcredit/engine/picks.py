@@ -16,11 +16,15 @@ import numpy as np
 from numba import njit, prange
 
 from socialcredit.engine.layout import CHUNK
+from socialcredit.parallel import day_kernel
 
 
-@njit(parallel=True, cache=True)
+@day_kernel(cache=True)
 def gather_kernel(local: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The picks noted in ``local`` (offsets within each chunk, ``counts[c]`` of them) as global indices."""
+    """The picks noted in ``local`` (offsets within each chunk, ``counts[c]`` of them) as global indices.
+
+    A day kernel (serial on a cold cache, socialcredit/parallel.py): its parallel version is half a second of a
+    first run's compile time."""
     nchunks = counts.shape[0]
     start = np.zeros(nchunks + 1, np.int64)
     for c in range(nchunks):

@@ -94,8 +94,8 @@ def detect_kernel(
     nchunks = (n + CHUNK - 1) // CHUNK
     K = counts.shape[0]
     nb = bcounts.shape[1]
-    pc = np.zeros((nth, K, 2), np.int64)
-    pb = np.zeros((nth, K, nb, 2), np.int64)
+    pc = np.zeros((nth * K, 2), np.int64)  # per thread id, then combination
+    pb = np.zeros((nth * K * nb, 2), np.int64)  # per thread id, combination and behaviour
     found = np.zeros(nchunks + 1, np.int64)  # detected events per chunk, then before each chunk
     uR = np.uint64(R)
     uG = np.uint64(G)
@@ -121,10 +121,11 @@ def detect_kernel(
             false[o] = f
             det = np.int64(t >= 0)
             k = (np.uint64(tier[ui]) * uR + np.uint64(r)) * uG + np.uint64(group[ui])
-            pc[th, k, 0] += 1
-            pc[th, k, 1] += det
-            pb[th, k, b, 0] += 1
-            pb[th, k, b, 1] += det
+            row = np.uint64(th) * np.uint64(K) + k
+            pc[row, 0] += 1
+            pc[row, 1] += det
+            pb[row * np.uint64(nb) + np.uint64(b), 0] += 1
+            pb[row * np.uint64(nb) + np.uint64(b), 1] += det
             d += det
             o += 1
         found[c + 1] = d
@@ -147,11 +148,11 @@ def detect_kernel(
             o += 1
     for th in range(nth):
         for k in range(K):
-            counts[k, 0] += pc[th, k, 0]
-            counts[k, 1] += pc[th, k, 1]
+            counts[k, 0] += pc[th * K + k, 0]
+            counts[k, 1] += pc[th * K + k, 1]
             for b in range(nb):
-                bcounts[k, b, 0] += pb[th, k, b, 0]
-                bcounts[k, b, 1] += pb[th, k, b, 1]
+                bcounts[k, b, 0] += pb[(th * K + k) * nb + b, 0]
+                bcounts[k, b, 1] += pb[(th * K + k) * nb + b, 1]
     return person, beh, flags
 
 
