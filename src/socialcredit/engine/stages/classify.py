@@ -146,8 +146,8 @@ def classify_fused_kernel(
     afterwards. One launch and one read of the marks, where a scan of the marks
     before and of the bits after took two more.
 
-    A chunk's tiers come first, in a loop of their own (with ``m8``, the thresholds
-    padded to 8 with -inf, when there are at most 8: it vectorises), then its lists:
+    A chunk's tiers come first, in a loop of their own (on a full pass with ``m8``, the
+    thresholds padded to 8 with -inf, when there are at most 8: it vectorises), then its lists:
     a full pass takes half the time it took with both in one loop (1M persons:
     4-6.6 -> 1.9-3 ms).
     """
@@ -167,10 +167,10 @@ def classify_fused_kernel(
                 m += np.uint64(mark[lo + q] != 0)
             for q in range(size):
                 mark[lo + q] = 0
-            for j in range(m):
+            for j in range(m):  # a gather: scalar code either way, so the plain count (less to compile)
                 i = lo + np.uint64(local[lo + j])
-                tier[i] = _tier_of8(score[i], m0, m1, m2, m3, m4, m5, m6, m7) if few else _tier_of(score[i], mins)
-                tier_cf[i] = _tier_of8(score_cf[i], m0, m1, m2, m3, m4, m5, m6, m7) if few else _tier_of(score_cf[i], mins)
+                tier[i] = _tier_of(score[i], mins)
+                tier_cf[i] = _tier_of(score_cf[i], mins)
         else:
             m = size
             if few:
