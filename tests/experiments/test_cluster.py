@@ -17,7 +17,9 @@ import pytest
 from tests.experiments.conftest import ENV, SMALL, assert_same_tables, cli, tables, write_spec
 
 #: longer runs for the kill tests, so that a kill lands while runs are in flight
-LONG = {**SMALL, "name": "long", "persons": 3000, "days": 150, "seeds": 6}
+# runs long enough that a client killed after three of twelve cannot have finished them all in the meantime
+# (3,000 persons for 150 days became too quick once the day got faster)
+LONG = {**SMALL, "name": "long", "persons": 6000, "days": 300, "seeds": 6}
 
 
 def _run_on_two_workers(tmp_path_factory, data: dict) -> Path:
