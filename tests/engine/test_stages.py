@@ -482,7 +482,7 @@ def test_detect_kernel_detects_counts_and_records_in_one_launch() -> None:
     from socialcredit.engine.stages import detect
 
     gen = np.random.default_rng(31)
-    n, R, G, T, B, C = 3 * CHUNK + 100, 3, 2, 4, 5, 2
+    n, R, G, T, B = 3 * CHUNK + 100, 3, 2, 4, 5
     region_offsets = np.array([0, 4000, 9000, n], np.int64)
     region = np.repeat(np.arange(R), np.diff(region_offsets)).astype(np.int16)
     group = gen.integers(0, G, n).astype(np.uint8)
