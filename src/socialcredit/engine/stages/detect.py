@@ -87,8 +87,9 @@ def detect_kernel(
     ``false`` whether that is not the actor. Events and detected events are
     counted by the actor's combination into ``counts[:, 0:2]`` and
     ``bcounts[:, :, 0:2]`` (per thread, then added: integers, the same in any
-    order; ``nth``: at least the number of thread ids). Returns the records (person, behaviour, flags) in event order. One
-    launch where the detection, the tally and the records took three passes.
+    order; ``nth`` is at least the number of thread ids). Returns the records
+    (person, behaviour, flags) in event order. One launch where the detection,
+    the tally and the records took three passes.
     """
     n = event.shape[0]
     nchunks = (n + CHUNK - 1) // CHUNK
