@@ -21,13 +21,17 @@ def test_expand_kernel_is_the_cells_matrix_product() -> None:
             np.testing.assert_array_equal(out.reshape((cells.shape[0],) + shape[1:]), np.tensordot(cells, by_combo, axes=(1, 0)))
 
 
+def _codes(gen: np.random.Generator, n: int, R: int, G: int, T: int, region_dtype: type) -> tuple[np.ndarray, ...]:
+    """Random region, group and tier codes for ``n`` persons."""
+    return (gen.integers(0, R, n).astype(region_dtype), gen.integers(0, G, n).astype(np.uint8),
+            gen.integers(0, T, n).astype(np.uint8))  # fmt: skip
+
+
 def test_tally_service_equals_one_tally_per_measure() -> None:
     """One call counts attempts, outcomes and wrongful outcomes as six single tallies would."""
     gen = np.random.default_rng(3)
     n, R, G, T, S = 500, 3, 2, 6, 4
-    region = gen.integers(0, R, n).astype(np.uint8)
-    group = gen.integers(0, G, n).astype(np.uint8)
-    tier = gen.integers(0, T, n).astype(np.uint8)
+    region, group, tier = _codes(gen, n, R, G, T, np.uint8)
     K = R * G * T
     attempts = np.sort(gen.choice(n, 120, replace=False))
     outcome = attempts[gen.random(120) < 0.3]
@@ -51,9 +55,7 @@ def test_parallel_tallies_equal_the_serial_ones() -> None:
     parts, an empty part, repeated persons)."""
     gen = np.random.default_rng(4)
     n, R, G, T, B = 3000, 3, 2, 6, 12
-    region = gen.integers(0, R, n).astype(np.int16)
-    group = gen.integers(0, G, n).astype(np.uint8)
-    tier = gen.integers(0, T, n).astype(np.uint8)
+    region, group, tier = _codes(gen, n, R, G, T, np.int16)
     K = R * G * T
     ncols = len(counters.EVENT_MEASURES)
     for m in (0, 5, 1001, 20_003):
