@@ -225,8 +225,9 @@ def _trials(folder: Path) -> list[tuple[int, str, float | None, dict]]:
     return [(t.number, t.state.name, t.value, dict(t.params)) for t in study.get_trials(deepcopy=False)]
 
 
-def test_a_calibration_killed_with_sigkill_resumes_without_repeating_finished_trials(small: tuple[Path, Path], tmp_path: Path) -> None:
-    rulebook, targets = small
+def test_a_calibration_killed_with_sigkill_resumes_without_repeating_finished_trials(mini: tuple[Path, Path], tmp_path: Path) -> None:
+    # the 20,000-person rulebook: with 3,000 persons the 24 trials could all finish before six were seen complete
+    rulebook, targets = mini
     out = tmp_path / "cal"
     args = ["calibrate", str(rulebook), "--targets", str(targets), *[a for p in PARAMS for a in ("--param", p)],
             "--trials", "24", "--batch", "2", "--workers", "2", "--out", str(out)]  # fmt: skip
