@@ -83,3 +83,33 @@ def test_the_network_passes_of_the_engine_are_the_same_both_ways(monkeypatch: py
                       tier_assortativity(net.indptr, net.indices, tier, 5))  # fmt: skip
     for a, b in zip(got["serial"], got["parallel"]):
         np.testing.assert_array_equal(a, b)
+
+
+_THREAD_ID_KERNEL = """
+import numpy as np
+from numba import get_thread_id, prange
+from socialcredit.parallel import day_kernel
+
+@day_kernel(cache=True)
+def per_thread(out):
+    for i in prange(out.shape[0]):
+        out[i] = i + 0 * get_thread_id()
+"""
+
+
+def test_a_cached_kernel_reading_its_thread_id_runs_in_a_fresh_process(tmp_path) -> None:
+    """Loaded from the cache, a kernel that reads its thread id crashed (segfault) in a process where no parallel
+    code had started Numba's threading layer; parallel.start_threads starts it before the first kernel."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "thread_id_kernel.py").write_text(_THREAD_ID_KERNEL)
+    env = os.environ | {"NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SOCIALCREDIT_KERNELS": "serial",
+                        "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}  # fmt: skip
+    code = "import numpy as np, thread_id_kernel as k; a = np.zeros(5); k.per_thread(a); print(int(a.sum()))"
+    for run in ("compiles", "loads from the cache"):
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (run, done.returncode, done.stderr[-2000:])
+        assert done.stdout.strip() == "10", run
+    assert any((tmp_path / "cache").rglob("*.nbc"))  # the second run did load a cached kernel

@@ -30,6 +30,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -38,6 +39,24 @@ PER_PERSON = 8  # a kernel over persons (not their ties) counts each as 8 elemen
 PREFER = "auto"  # day kernels: "parallel", "serial" or "auto" (see above); set by the simulation from its threads
 FORCE = os.environ.get("SOCIALCREDIT_KERNELS", "")  # "parallel" or "serial" overrides PREFER (the compile-ahead process)
 COLD: set[str] = set()  # day kernels this process ran serially because their parallel version was not compiled yet
+
+
+_threads_started = False
+
+
+def start_threads() -> None:
+    """Start Numba's threading layer, once per process, before a kernel runs.
+
+    A kernel that reads its thread id (``numba.get_thread_id``, for per-thread
+    partial sums), loaded from Numba's cache, crashes the process if no
+    parallel code has started the threading layer yet: compiling it starts the
+    layer, loading it from the cache does not. Simulations start it when they
+    choose their threads; this covers a kernel called on its own.
+    """
+    global _threads_started
+    if not _threads_started:
+        numba.get_num_threads()  # starts the layer
+        _threads_started = True
 
 
 def _renamed(f: Callable[..., Any], suffix: str) -> Callable[..., Any]:
@@ -66,6 +85,7 @@ class SizedKernel:
         return max((a.size for a in args if isinstance(a, np.ndarray)), default=0)
 
     def __call__(self, *args: Any) -> Any:
+        start_threads()
         return (self.parallel if self._size(args) >= PARALLEL_FROM else self.serial)(*args)
 
 
@@ -85,6 +105,7 @@ class DayKernel(SizedKernel):
         self._auto: Any = None
 
     def version(self, args: tuple[Any, ...]) -> Any:
+        start_threads()
         prefer = FORCE or PREFER
         if prefer == "parallel":
             return self.parallel
