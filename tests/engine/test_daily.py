@@ -80,3 +80,52 @@ def test_pairwise_sum_is_numpys_for_any_length() -> None:
     for n in (0, 1, 7, 8, 9, 127, 128, 129, 250, 511, 512, 1000, 3001):
         a = rng.normal(0, 1, n) * 10.0 ** rng.integers(-4, 8, n)
         assert _pairwise_sum(a, 0, n) == a.sum() or n == 0, n
+
+
+def test_aggregate_sums_each_fixed_group_in_person_order() -> None:
+    """The float sums are the 32 fixed groups' sums, each added in person order, then the groups in order; the
+    counts are exact. Sizes with empty, short and uneven groups; a few combinations, as in a run (runs of one)."""
+    import numba
+
+    from socialcredit.engine.layout import NGROUPS
+    from socialcredit.engine.stages.daily import NBINS, aggregate_kernel
+
+    R, G, T = 3, 2, 4
+    for n in (1, 5, NGROUPS + 3, 1000, 20_011):
+        rng = np.random.default_rng(n)
+        score = rng.normal(600, 80, n).astype(np.float32)
+        tier = np.minimum(rng.geometric(0.6, n) - 1, T - 1).astype(np.uint8)
+        region = rng.choice(R, n, p=[0.6, 0.3, 0.1]).astype(np.uint8)
+        group = (rng.random(n) < 0.1).astype(np.uint8)
+        black = np.where(rng.random(n) < 0.05, 3, -1).astype(np.int32)
+        black_cf = np.where(rng.random(n) < 0.5, black, -1).astype(np.int32)
+        red = np.where(rng.random(n) < 0.03, 2, -1).astype(np.int32)
+        income = rng.lognormal(10, 0.5, n).astype(np.float32)
+        risk = rng.random(n).astype(np.float32)
+        K = T * R * G
+        nm = 9
+        lo, width = float(score.min()), float(score.max() - score.min()) / NBINS
+        out = np.zeros((K, nm))
+        hist = np.zeros((K, NBINS), np.int64)
+        part = np.zeros((NGROUPS, K, nm))
+        hpart = np.zeros((numba.config.NUMBA_NUM_THREADS, K, NBINS), np.int32)
+        aggregate_kernel(score, tier, black, black_cf, red, income, risk, region, group, R, G, lo, width, part, hpart, out, hist)
+
+        combo = (tier.astype(np.int64) * R + region) * G + group
+        s = score.astype(np.float64)
+        step = (n + NGROUPS - 1) // NGROUPS
+        expected = np.zeros((K, 4))
+        for c in range(NGROUPS):
+            sl = slice(min(n, c * step), min(n, (c + 1) * step))
+            for k in range(K):
+                sel = combo[sl] == k
+                for col, v in enumerate((s[sl], s[sl] * s[sl], income[sl].astype(np.float64), risk[sl].astype(np.float64))):
+                    if sel.any():  # cumsum adds one by one, in order
+                        expected[k, col] += np.cumsum(v[sel])[-1]
+        for col, m in enumerate((1, 2, 7, 8)):  # score, score squared, income, risk (STATE_MEASURES order)
+            assert np.array_equal(out[:, m], expected[:, col]), (n, m)
+        assert np.array_equal(out[:, 0], np.bincount(combo, minlength=K)), n
+        assert np.array_equal(out[:, 3], np.bincount(combo, black >= 0, minlength=K)), n
+        assert np.array_equal(out[:, 5], np.bincount(combo, (black >= 0) & (black_cf < 0), minlength=K)), n
+        b = np.clip(((s - lo) * (1.0 / width if width > 0 else 0.0)).astype(np.int64), 0, NBINS - 1)  # one person: one bin
+        assert np.array_equal(hist, np.bincount(combo * NBINS + b, minlength=K * NBINS).reshape(K, NBINS)), n

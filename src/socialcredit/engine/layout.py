@@ -18,7 +18,8 @@ U1 = np.uint64(1)
 #: Persons per parallel work item. Results do not depend on it (every draw is keyed by person).
 CHUNK = 4096
 
-#: Fixed partition of persons for float reductions: sums do not depend on the thread count.
+#: Fixed partition of persons for float reductions: sums do not depend on the thread count (even: the daily
+#: aggregates take two groups side by side).
 NGROUPS = 32
 
 #: No behaviour event today (``State.event``).
