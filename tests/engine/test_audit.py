@@ -41,3 +41,16 @@ def test_frame_names_equal_the_categorical_decoding(name: str) -> None:
             assert all(isinstance(v, float) and np.isnan(v) for v in got)
     if name == "corporate-credit":
         assert frame["service"].dtype == object  # no services: nothing to decode
+
+
+def test_string_column_is_the_column_pandas_makes_of_the_strings() -> None:
+    """Codes decoded by pyarrow (with the process's allocator) give the column pandas builds from the words."""
+    from socialcredit.engine.audit import string_column
+
+    vocab = ["record", "denial", "tier"]
+    codes = np.array([2, -1, 0, 0, 1, -1, 2], np.int32)
+    got = pd.Series(string_column(codes, vocab))
+    words = np.array([vocab[c] if c >= 0 else None for c in codes], dtype=object)
+    pd.testing.assert_series_equal(got, pd.Series(pd.array(words, dtype=pd.Series(["x"]).dtype)), check_exact=True)
+    assert got.isna().tolist() == [False, True, False, False, False, True, False]
+    assert pd.Series(string_column(np.full(3, -1), vocab)).isna().all()  # nothing to decode: all missing

@@ -8,6 +8,8 @@ arrays per day and joined at the end.
 
 from __future__ import annotations
 
+import functools
+
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -116,6 +118,38 @@ def sampled_records(mask, person, beh, flags, region, points_tab, channel_tab, o
             detail[o] = origin[f]
             o += 1
     return p, b, channel, is_false, points, detail
+
+
+@functools.cache
+def _text_dtype():
+    """The dtype pandas gives a column of strings (pyarrow-backed in pandas 3, objects before)."""
+    import pandas as pd
+
+    return pd.DataFrame({"x": np.array(["x"], object)})["x"].dtype
+
+
+def string_column(codes: np.ndarray, vocab: list[str]):
+    """Codes into ``vocab`` as a pandas column of strings (-1: missing), decoded by pyarrow: the same column as
+    going through a categorical and Python strings, five times faster (100k rows: 8 -> 1.6 ms).
+
+    The strings are allocated with the process's own allocator, which reuses memory the run has freed;
+    pyarrow's default pool maps fresh pages and pays a page fault for each (the first audit frame of a
+    100,000-person run: 80 -> 48 ms)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes = np.asarray(codes)
+    missing = codes < 0
+    if not vocab or missing.all():  # no value at all: NaN objects, as the categorical made them
+        return np.full(codes.shape[0], np.nan, object)
+    text = _text_dtype()
+    if getattr(text, "storage", None) != "pyarrow":  # a pandas that keeps strings as objects
+        return pd.Categorical.from_codes(codes, categories=vocab).astype(object)
+    pool = pa.system_memory_pool()
+    idx = pa.array(np.where(missing, 0, codes).astype(np.int32), mask=missing, memory_pool=pool)
+    words = pc.take(pa.array(vocab, pa.large_string(), memory_pool=pool), idx, memory_pool=pool)  # null stays null
+    return pd.array(words, dtype=text)
 
 
 class Audit:
@@ -317,23 +351,6 @@ class Audit:
         sort = np.lexsort((rank[cols["event"]], cols["day"], cols["person"]))
         cols = {c: v[sort] for c, v in cols.items()}
 
-        text = pd.DataFrame({"x": np.array(["x"], object)})["x"].dtype  # the dtype pandas gives a column of strings
-
-        def names(codes: np.ndarray, vocab: list[str]):
-            """Codes into ``vocab`` as a string column (-1: missing), decoded by pyarrow: the same column as going
-            through a categorical and Python strings, five times faster (100k rows: 8 -> 1.6 ms)."""
-            import pyarrow as pa
-
-            codes = np.asarray(codes)
-            missing = codes < 0
-            if not vocab or missing.all():  # no value at all: NaN objects, as the categorical made them
-                return np.full(codes.shape[0], np.nan, object)
-            if getattr(text, "storage", None) != "pyarrow":  # a pandas that keeps strings as objects
-                return pd.Categorical.from_codes(codes, categories=vocab).astype(object)
-            idx = pa.array(np.where(missing, 0, codes).astype(np.int32), mask=missing)
-            words = pa.DictionaryArray.from_arrays(idx, pa.array(vocab, pa.large_string())).dictionary_decode()
-            return pd.array(words, dtype=text)
-
         def flag(codes: np.ndarray) -> pd.arrays.BooleanArray:  # -1: missing (built from a mask, not from objects)
             return pd.arrays.BooleanArray(codes > 0, codes < 0)
 
@@ -341,17 +358,17 @@ class Audit:
             {
                 "day": cols["day"],
                 "person": cols["person"].astype(np.int64),
-                "event": names(cols["event"], EVENTS),
-                "behaviour": names(cols["behaviour"], plan.behaviours.names),
-                "channel": names(cols["channel"], plan.detection.channel_names),
+                "event": string_column(cols["event"], EVENTS),
+                "behaviour": string_column(cols["behaviour"], plan.behaviours.names),
+                "channel": string_column(cols["channel"], plan.detection.channel_names),
                 "is_false": flag(cols["is_false"]),
                 "points": cols["points"],
-                "service": names(cols["service"], [s.name for s in plan.services]),
+                "service": string_column(cols["service"], [s.name for s in plan.services]),
                 "wrongful": flag(cols["wrongful"]),
                 "score": cols["score"],
-                "tier": names(cols["tier"], plan.tiers.names),
+                "tier": string_column(cols["tier"], plan.tiers.names),
                 "other": pd.arrays.IntegerArray(cols["other"].astype(np.int64), cols["other"] < 0),
-                "detail": names(cols["detail"], self.details),
+                "detail": string_column(cols["detail"], self.details),
             }
         )
         return df

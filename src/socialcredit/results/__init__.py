@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from socialcredit.engine import measures as ms
+from socialcredit.engine.audit import string_column
 from socialcredit.results.runfolder import write_results
 from socialcredit.version import __version__
 
@@ -81,7 +82,7 @@ class Results:
                     "breakdown": _cat(np.tile(np.repeat(bcode, S), days), BREAKDOWNS),
                     "level": _cat(np.tile(np.repeat(np.arange(ncells), S), days), level),
                     "service": _cat(np.tile(np.arange(S), days * ncells), s_names),
-                    "kind": np.tile(["reward" if s.is_reward else "punishment" for s in plan.services], days * ncells).astype(object),
+                    "kind": string_column(np.tile([int(s.is_reward) for s in plan.services], days * ncells), ["punishment", "reward"]),
                     **{name: sv[:, :, :S, k].ravel() for k, name in enumerate(ms.SERVICE_COLUMNS)},
                 }
             )
@@ -186,8 +187,8 @@ def _coverage_table(sim, days: int) -> pd.DataFrame | None:
     return pd.DataFrame(
         {
             "day": np.repeat(np.arange(days), F * R).astype(np.int32),
-            "channel": np.tile(np.repeat(np.array(chans, dtype=object), R), days),
-            "region": np.tile(np.array(regions, dtype=object), days * F),
+            "channel": string_column(np.tile(np.repeat(np.arange(F), R), days), chans),
+            "region": string_column(np.tile(np.arange(R), days * F), regions),
             "coverage": sv.history[:days].ravel(),
             "records": sv.found_history[:days].ravel().astype(np.int64),
         }
