@@ -81,6 +81,7 @@ class ListPlan:
     min_days: int
     enter_table: np.ndarray | None = None  # see tabulate()
     exit_table: np.ndarray | None = None
+    leave_table: np.ndarray | None = None  # exit_table, or the entry table's negation: made by classify on first use
 
     @property
     def tabulated(self) -> bool:

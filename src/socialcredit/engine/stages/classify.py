@@ -241,11 +241,17 @@ def veto_unenrolled(sim: Sim, entered: np.ndarray, since: np.ndarray, since_cf: 
     return entered[~out]
 
 
+_NO_TABLE = np.zeros(1, np.bool_)  # stands for the tables and days of a list the rulebook does not have (never read)
+_NO_SINCE = np.zeros(1, np.int32)
+
+
 def _tables(lp):
-    """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds')."""
-    enter = lp.enter_table
-    exit_ = lp.exit_table if lp.exit_table is not None else ~enter
-    return enter, exit_
+    """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds'), made once per list."""
+    if lp is None:
+        return _NO_TABLE, _NO_TABLE
+    if lp.leave_table is None:
+        lp.leave_table = lp.exit_table if lp.exit_table is not None else ~lp.enter_table
+    return lp.enter_table, lp.leave_table
 
 
 def _run_fused(sim: Sim) -> None:
@@ -261,12 +267,10 @@ def _run_fused(sim: Sim) -> None:
     plan = sim.plan
     pers = sim.pop.persons
     t = sim.counters
-    dummy_tab = np.zeros(1, np.bool_)
-    dummy_since = np.zeros(1, np.int32)
     bl = plan.lists.blacklist
     rl = plan.lists.redlist
-    bl_enter, bl_exit = _tables(bl) if bl else (dummy_tab, dummy_tab)
-    rl_enter, rl_exit = _tables(rl) if rl else (dummy_tab, dummy_tab)
+    bl_enter, bl_exit = _tables(bl)
+    rl_enter, rl_exit = _tables(rl)
     partial = sim.handoffs.touched is not None and sim.handoffs.list_watch is not None
     if sim.buffers.candidate_mark is None:
         sim.buffers.candidate_mark = np.zeros(st.n, np.uint8)
@@ -281,19 +285,21 @@ def _run_fused(sim: Sim) -> None:
         mark, partial, st.score, st.score_cf, plan.tiers.mins, plan.tiers.padded, st.tier, st.tier_cf,
         pers.region, pers.group, t.R, t.G, st.day,
         bl is not None, bl_enter, bl_exit, bl.min_days if bl else 0,
-        st.black_since if bl else dummy_since, st.black_since_cf if bl else dummy_since,
+        st.black_since if bl else _NO_SINCE, st.black_since_cf if bl else _NO_SINCE,
         rl is not None, rl_enter, rl_exit, rl.min_days if rl else 0,
-        st.red_since if rl else dummy_since, st.red_since_cf if rl else dummy_since,
+        st.red_since if rl else _NO_SINCE, st.red_since_cf if rl else _NO_SINCE,
         sim.buffers.picked, sim.buffers.scratch_u16, counts,
     )  # fmt: skip
     persons, bits = picks.gather_with_kernel(sim.buffers.picked, counts, sim.buffers.scratch_u16)
     sim.handoffs.list_watch = persons  # on a list, or changed today (bit 256 or any change bit)
     sim.handoffs.black_entered = persons[:0]
+    changed = np.flatnonzero(bits & 15)  # entries and exits (factual): a few persons among the watched
+    who, what = persons[changed], bits[changed]
     for name, lp, shift in (("blacklist", bl, 0), ("redlist", rl, 2)):
         if lp is None:
             continue
-        entered = persons[(bits >> shift) & 1 == 1]
-        left = persons[(bits >> shift) & 2 == 2]
+        entered = who[(what >> shift) & 1 == 1]
+        left = who[(what >> shift) & 2 == 2]
         if sim.enrolment is not None:  # the unenrolled enter no list (docs/model.md section 3.10.2)
             since, since_cf = (st.black_since, st.black_since_cf) if name == "blacklist" else (st.red_since, st.red_since_cf)
             entered = veto_unenrolled(sim, entered, since, since_cf)
