@@ -15,7 +15,7 @@ from socialcredit.engine.handoffs import Handoffs
 from socialcredit.engine.sim import Sim
 
 FIELDS = {f.name for f in dataclasses.fields(Handoffs)}
-CARRIED = {"list_watch", "rescore"}  # reach the next day (see Handoffs)
+CARRIED = {"list_watch", "rescore", "score_range"}  # reach the next day (see Handoffs)
 
 
 def test_every_stage_module_with_a_run_function_is_a_step() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from socialcredit.engine.stages import behave, classify, friends_mean, perceived_risk, score
-from socialcredit.engine import picks
+import socialcredit as sc
 from socialcredit import rng
+from socialcredit.engine import picks
 from socialcredit.engine.layout import CHUNK
+from socialcredit.engine.sim import Sim
+from socialcredit.engine.stages import behave, classify, friends_mean, perceived_risk, score
 from socialcredit.engine.state import RecordLog
 from socialcredit.results import Results
 from tests.conftest import base_rulebook, run
@@ -166,7 +169,10 @@ def test_score_kernel_each_set_of_terms_equals_the_per_person_kernel() -> None:
         out, out_cf = np.zeros(n, np.float32), np.zeros(n, np.float32)
         ref, ref_cf = np.zeros(n, np.float32), np.zeros(n, np.float32)
         score.score_kernel(p1, p1_cf, relax, *terms, out, out_cf)
-        score.score_touched_kernel(np.arange(n, dtype=np.int64), p2, p2_cf, *terms, ref, ref_cf)
+        ref[:] = np.arange(n) % 7 + 1.0  # the scores before: 1 .. 7
+        ext = np.array([np.inf, -np.inf, np.inf, -np.inf])
+        score.score_touched_kernel(np.arange(n, dtype=np.int64), p2, p2_cf, *terms, ref, ref_cf, ext)
+        np.testing.assert_array_equal(ext, [1.0, 7.0, ref.min(), ref.max()], err_msg=name)  # extremes before and after
         np.testing.assert_array_equal(out, ref, err_msg=name)
         np.testing.assert_array_equal(out_cf, ref_cf, err_msg=name)
         np.testing.assert_array_equal(p1, p2, err_msg=name)
@@ -540,3 +546,33 @@ def test_detect_kernel_detects_counts_and_records_in_one_launch() -> None:
     np.add.at(want_b, (combo, event[actor], 1), det)
     np.testing.assert_array_equal(counts, want_c)
     np.testing.assert_array_equal(bcounts, want_b)
+
+
+def test_the_score_range_follows_a_partial_update_or_is_unknown() -> None:
+    """update_range: the range after updating some persons, from the range before and their extremes; None when an
+    updated person held the lowest or highest score (whoever is lowest now cannot be told without a scan)."""
+    inf = np.inf
+    assert score.update_range((500.0, 900.0), np.array([600.0, 800.0, 450.0, 850.0])) == (450.0, 900.0)
+    assert score.update_range((500.0, 900.0), np.array([600.0, 800.0, 700.0, 950.0])) == (500.0, 950.0)
+    assert score.update_range((500.0, 900.0), np.array([500.0, 800.0, 700.0, 750.0])) is None  # the lowest rose
+    assert score.update_range((500.0, 900.0), np.array([600.0, 900.0, 700.0, 750.0])) is None  # the highest fell
+    assert score.update_range(None, np.array([600.0, 800.0, 700.0, 750.0])) is None
+    assert score.update_range((500.0, 900.0), np.array([inf, -inf, inf, -inf])) == (500.0, 900.0)  # nobody updated
+
+
+@pytest.mark.parametrize("scenario", ["reference", "full-system", "sesame", "mandatory-2020"])
+def test_the_recorder_reads_the_true_score_range_every_day(scenario: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The range the daily figures bin scores over is the lowest and highest score every day, whether scanned or
+    kept by the score step, and the scan is skipped on most days of partial updates."""
+    from socialcredit.engine.stages import daily
+
+    scans = []
+    kernel = daily.minmax_kernel
+    monkeypatch.setattr(daily, "minmax_kernel", lambda s: (scans.append(1), kernel(s))[1])
+    sim = Sim(sc.load(scenario, persons=3000, days=120))
+    sim.setup()
+    for _ in range(sim.plan.days):
+        sim.step()
+        assert sim.handoffs.score_range == (float(sim.state.score.min()), float(sim.state.score.max())), sim.state.day
+    if scenario in ("reference", "full-system"):
+        assert len(scans) < sim.plan.days / 2, len(scans)

@@ -80,11 +80,11 @@ DAY: tuple[Step, ...] = (
          does="records aimed at people: false records written on purpose against persons matching a condition"),
     Step("detect", "emotion", emotion.run, when=lambda plan: plan.emotion is not None,
          does="monitored employers check workers' emotions; flags (some false) make records and cost jobs"),
-    Step("score", "score", score.run, reads=("rescore",), writes=("records", "touched", "rescore"),
+    Step("score", "score", score.run, reads=("rescore", "score_range"), writes=("records", "touched", "rescore", "score_range"),
          does="apply due records, expire or relax points, social terms, update scores"),
-    Step("score", "rating", rating.run, reads=("rescore",), writes=("touched", "rescore"),
+    Step("score", "rating", rating.run, reads=("rescore",), writes=("touched", "rescore", "score_range"),
          when=lambda plan: plan.ratings is not None, does="scores from peer ratings instead of points (score.basis: ratings)"),
-    Step("score", "unenrolled", enrolment.hold, when=lambda plan: plan.enrolment is not None,
+    Step("score", "unenrolled", enrolment.hold, writes=("score_range",), when=lambda plan: plan.enrolment is not None,
          does="scores of persons not enrolled are held at the initial score"),
     Step("classify", "classify", classify.run, reads=("touched", "list_watch", "records"), writes=("list_watch", "black_entered"),
          does="tiers, blacklist and redlist entries and exits"),
@@ -109,7 +109,7 @@ DAY: tuple[Step, ...] = (
          does="each person's stress index moves toward a target set by perceived risk, listing and friends lost"),
     Step("record", "children", children.run, when=lambda plan: plan.children,
          does="children of households with a blacklisted parent, and those only because of false records"),
-    Step("record", "daily", daily.run, does="the day's aggregates by region, group and tier"),
+    Step("record", "daily", daily.run, reads=("score_range",), writes=("score_range",), does="the day's aggregates by region, group and tier"),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(dict.fromkeys(s.stage for s in DAY))

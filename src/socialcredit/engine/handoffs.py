@@ -51,6 +51,11 @@ class Handoffs:
     #: Persons whose points changed after the score step (int32): appeals overturned their records.
     #: Written by ``appeal``; read (and emptied) by ``score`` (or ``rating``) the next day.
     rescore: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    #: The lowest and highest score as they stand, or None when not known (then ``daily`` scans the scores).
+    #: Written by ``daily`` (the range of the day's histogram), kept up to date by ``score`` on days it updates
+    #: only some persons (and set to None on a full pass), set to None by ``rating`` and ``unenrolled``,
+    #: which write scores too; read by ``score`` and ``daily``. Not saved in checkpoints (None on resume).
+    score_range: tuple[float, float] | None = None
 
     def new_day(self) -> None:
         """Reset today's hand-offs; the carried ones stay."""

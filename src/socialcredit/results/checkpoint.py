@@ -101,6 +101,7 @@ _SKIP: dict[str, frozenset[str]] = {
     "DailyAggregates": frozenset(("_part", "_dpart", "_hpart")),
     # the sampled persons with a record today (written and read within a day), and two caches of detail codes
     "Audit": frozenset(("_recorded", "_origin", "_transition")),
+    "Handoffs": frozenset(("score_range",)),  # a shortcut: None on resume, and the recorder scans the scores
 }
 # Attributes made on first use, so absent from a freshly set-up Sim.
 _LAZY: dict[str, frozenset[str]] = {}

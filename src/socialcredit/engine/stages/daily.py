@@ -400,7 +400,9 @@ class DailyAggregates:
         d = st.day
         t = sim.counters
         pers = sim.pop.persons
-        lo, hi = minmax_kernel(st.score)
+        known = sim.handoffs.score_range  # kept by the score step on days it updates only some persons
+        lo, hi = minmax_kernel(st.score) if known is None else known
+        sim.handoffs.score_range = (lo, hi)
         width = (hi - lo) / NBINS if hi > lo else 0.0
         K = t.ncombos
         out = np.zeros((K, len(STATE_MEASURES)), np.float64)

@@ -96,3 +96,4 @@ def hold(sim: Sim) -> None:
     init = np.float32(min(max(sc.initial, sc.lo), sc.hi))
     sim.state.score[out] = init
     sim.state.score_cf[out] = init
+    sim.handoffs.score_range = None

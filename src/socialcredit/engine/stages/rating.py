@@ -372,4 +372,5 @@ def run(sim: Sim) -> None:
         )  # fmt: skip
     score_kernel(book.acc, book.wsum, plan.score.lo, plan.score.hi, rp.decay, rp.rater_power, st.score, st.score_cf, book.weight)
     sim.handoffs.touched = None  # everyone's score may have changed
+    sim.handoffs.score_range = None
     sim.handoffs.rescore = sim.handoffs.rescore[:0]

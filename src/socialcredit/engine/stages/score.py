@@ -201,6 +201,7 @@ def score_touched_kernel(
     hi: float,
     score: np.ndarray,
     score_cf: np.ndarray,
+    ext: np.ndarray,
 ) -> None:
     """:func:`score_kernel` (without relaxation) for the listed persons only.
 
@@ -209,10 +210,16 @@ def score_touched_kernel(
 
     Between social updates a score changes only when the person's own points
     do, so on those days only persons with new or expired records are updated.
+    ``ext`` gets the lowest and highest score before and after among them
+    (lowest before, highest before, lowest after, highest after; it starts at
+    +inf, -inf, +inf, -inf), for :func:`update_range`. A person listed twice
+    counts their new score as a score before too, which only makes the check
+    there stricter.
     """
     n = score.shape[0]
     use_p = ps.shape[0] == n
     use_e = employer.shape[0] == n and company_score.shape[0] > 0
+    lo_before, hi_before, lo_after, hi_after = ext[0], ext[1], ext[2], ext[3]  # in registers through the loop
     for k in range(who.shape[0]):
         i = np.uint64(who[k])  # unsigned: no index wrap (layout.py)
         own = min(max(initial + points[i], lo), hi)
@@ -232,8 +239,15 @@ def score_touched_kernel(
             w_own -= w_e
             s += w_e * company_score[employer[i]]
             s_cf += w_e * company_score_cf[employer[i]]
+        before = np.float64(score[i])
         score[i] = min(max(w_own * own + s, lo), hi)
         score_cf[i] = min(max(w_own * own_cf + s_cf, lo), hi)
+        after = np.float64(score[i])
+        lo_before = min(lo_before, before)
+        hi_before = max(hi_before, before)
+        lo_after = min(lo_after, after)
+        hi_after = max(hi_after, after)
+    ext[0], ext[1], ext[2], ext[3] = lo_before, hi_before, lo_after, hi_after
 
 
 PARALLEL_TOUCHED = 8_192  # from two chunks of touched persons the parallel kernel pays (1M persons, 90k touched: 0.53 -> 0.30 ms; 2k: 0.026 -> 0.029)
@@ -242,18 +256,46 @@ PARALLEL_TOUCHED = 8_192  # from two chunks of touched persons the parallel kern
 @day_kernel(cache=True)
 def score_touched_parallel(
     who, points, points_cf, fm, fm_cf, ps, ps_cf, employer, company_score, company_score_cf,
-    w_f, w_p, w_e, initial, lo, hi, score, score_cf,
+    w_f, w_p, w_e, initial, lo, hi, score, score_cf, ext,
 ) -> None:  # fmt: skip
     """:func:`score_touched_kernel` over chunks of ``who`` in parallel (same results: each score is its own).
 
-    A person listed twice may be updated by two threads at once; both write the same value.
+    A person listed twice may be updated by two threads at once; both write the same value (and one of them
+    reads the score before). Each chunk notes its extremes apart, then they are combined into ``ext``.
     """
     m = who.shape[0]
-    for c in prange((m + CHUNK - 1) // CHUNK):
+    nchunks = (m + CHUNK - 1) // CHUNK
+    part = np.empty((nchunks, 4), np.float64)
+    for c in prange(nchunks):
+        part[c, 0] = np.inf
+        part[c, 1] = -np.inf
+        part[c, 2] = np.inf
+        part[c, 3] = -np.inf
         score_touched_kernel(
             who[c * CHUNK : min(m, (c + 1) * CHUNK)], points, points_cf, fm, fm_cf, ps, ps_cf, employer,
-            company_score, company_score_cf, w_f, w_p, w_e, initial, lo, hi, score, score_cf,
+            company_score, company_score_cf, w_f, w_p, w_e, initial, lo, hi, score, score_cf, part[c],
         )  # fmt: skip
+    for c in range(nchunks):
+        ext[0] = min(ext[0], part[c, 0])
+        ext[1] = max(ext[1], part[c, 1])
+        ext[2] = min(ext[2], part[c, 2])
+        ext[3] = max(ext[3], part[c, 3])
+
+
+def update_range(known: tuple[float, float] | None, ext: np.ndarray) -> tuple[float, float] | None:
+    """The lowest and highest score after a partial update, from the range before it and the updated persons'
+    extremes (``ext``, see :func:`score_touched_kernel`), or None when it cannot be told without a scan.
+
+    If no updated person held the lowest score before, whoever held it still does, so the lowest is now the
+    lower of it and the updated persons' lowest; likewise the highest. If one of them held it, their score may
+    have risen and the new lowest is somewhere among the others: unknown.
+    """
+    if known is None:
+        return None
+    lo, hi = known
+    if ext[0] > lo and ext[1] < hi:
+        return min(lo, float(ext[2])), max(hi, float(ext[3]))
+    return None
 
 
 def run(sim: Sim) -> None:
@@ -316,6 +358,7 @@ def run(sim: Sim) -> None:
         score_kernel(st.points, st.points_cf, relax, *args)
         sim.handoffs.rescore = sim.handoffs.rescore[:0]
         sim.handoffs.touched = None  # everyone may have changed
+        sim.handoffs.score_range = None
     else:
         who = np.concatenate((person, expired)) if expired.size else person
         if sim.handoffs.rescore.size:  # points changed after yesterday's score stage (appeals)
@@ -325,6 +368,8 @@ def run(sim: Sim) -> None:
             # runs find it compiled (engine/compile_ahead.py)
             big = who.size >= PARALLEL_TOUCHED or parallel.FORCE == "parallel"
             kernel = score_touched_parallel if big else score_touched_kernel
-            kernel(who, st.points, st.points_cf, *args)
+            ext = np.array([np.inf, -np.inf, np.inf, -np.inf])
+            kernel(who, st.points, st.points_cf, *args, ext)
+            sim.handoffs.score_range = update_range(sim.handoffs.score_range, ext)
         sim.handoffs.touched = who  # only these scores changed today
         sim.handoffs.rescore = sim.handoffs.rescore[:0]
