@@ -18,8 +18,7 @@ U1 = np.uint64(1)
 #: Persons per parallel work item. Results do not depend on it (every draw is keyed by person).
 CHUNK = 4096
 
-#: Fixed partition of persons for float reductions: sums do not depend on the thread count (even: the daily
-#: aggregates take two groups side by side).
+#: Fixed partition of persons for float reductions: sums do not depend on the thread count.
 NGROUPS = 32
 
 #: No behaviour event today (``State.event``).

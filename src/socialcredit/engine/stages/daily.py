@@ -74,13 +74,6 @@ def aggregate_kernel(
     only for persons on some list (a few percent): fewer operations per person.
     Each block of persons first gets its combinations and bins in a loop that
     vectorises (100k persons: 230 -> 190 us; 1M: within noise), then the sums.
-
-    A loop takes two groups side by side, a person of each in turn: consecutive
-    persons mostly share a combination, so one group's sums are a chain of
-    dependent additions through memory, and two independent chains overlap
-    (the kernel alone, 100k persons: 164 -> 121 us on day 60, 122 -> 116 us on
-    day 365, when tiers are more mixed; 1M on day 30: 1.59 -> 1.24 ms). Each
-    group's sums are still added in person order: the same numbers.
     """
     n = score.shape[0]
     K = out.shape[0]
@@ -92,82 +85,49 @@ def aggregate_kernel(
     uR = np.uint64(R)
     uG = np.uint64(G)
     top = np.int64(nb - 1)
-    for pair in prange(NGROUPS // 2):  # groups 2 * pair and 2 * pair + 1 (NGROUPS is even)
+    for c in prange(NGROUPS):
         # local sums (they stay in cache, no sharing between threads); counts as integers, which add faster
-        acc = np.zeros((2, K, 4), np.float64)
-        cnt = np.zeros((2, K, 4), np.int64)  # blacklisted, redlisted, wrongly blacklisted, blacklisted where no record is false
+        acc = np.zeros((K, 4), np.float64)
+        cnt = np.zeros((K, 4), np.int64)  # blacklisted, redlisted, wrongly blacklisted, blacklisted where no record is false
         h = hpart[get_thread_id()]
-        kk = np.empty((2, BLOCK), np.uint64)
-        bb = np.empty((2, BLOCK), np.uint64)
-        listed = np.empty((2, BLOCK), np.bool_)
-        a = np.empty(2, np.uint64)  # each group's next person and end (unsigned: no index wrap, layout.py)
-        e = np.empty(2, np.uint64)
-        size = np.empty(2, np.uint64)  # persons of each group in this block
-        for g in range(2):
-            e[g] = np.uint64(min(n, (2 * pair + g + 1) * step))
-            a[g] = min(np.uint64((2 * pair + g) * step), e[g])
-        while a[0] < e[0] or a[1] < e[1]:
-            for g in range(2):  # a block's combinations, bins and list flags: a loop that vectorises
-                base = a[g]  # (locals: array elements in a loop are read again at each step)
-                sz = min(np.uint64(BLOCK), e[g] - base)
-                size[g] = sz
-                for j in range(sz):
-                    i = base + j
-                    kk[g, j] = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
-                    b = np.int64((np.float64(score[i]) - lo) * inv)
-                    bb[g, j] = np.uint64(min(max(b, 0), top))
-                    listed[g, j] = (black_since[i] & red_since[i] & black_since_cf[i]) >= 0  # on some list (else all -1)
-            both = min(size[0], size[1])
-            a0 = a[0]
-            a1 = a[1]
-            for j in range(both):  # then the sums, in person order within each group, the two groups in turn
-                k = kk[0, j]
-                s = np.float64(score[a0 + j])
-                acc[0, k, 0] += s
-                acc[0, k, 1] += s * s
-                acc[0, k, 2] += np.float64(income[a0 + j])
-                acc[0, k, 3] += np.float64(risk[a0 + j])
-                h[k, bb[0, j]] += 1
-                k = kk[1, j]
-                s = np.float64(score[a1 + j])
-                acc[1, k, 0] += s
-                acc[1, k, 1] += s * s
-                acc[1, k, 2] += np.float64(income[a1 + j])
-                acc[1, k, 3] += np.float64(risk[a1 + j])
-                h[k, bb[1, j]] += 1
-            for g in range(2):
-                base = a[g]
-                sz = size[g]
-                for j in range(both, sz):  # the longer group's rest (the last group is shorter)
-                    i = base + j
-                    k = kk[g, j]
-                    s = np.float64(score[i])
-                    acc[g, k, 0] += s
-                    acc[g, k, 1] += s * s
-                    acc[g, k, 2] += np.float64(income[i])
-                    acc[g, k, 3] += np.float64(risk[i])
-                    h[k, bb[g, j]] += 1
-                for j in range(sz):
-                    if listed[g, j]:
-                        i = base + j
-                        k = kk[g, j]
-                        bl = np.int64(black_since[i] >= 0)
-                        cnt[g, k, 0] += bl
-                        cnt[g, k, 1] += np.int64(red_since[i] >= 0)
-                        cnt[g, k, 2] += bl & np.int64(black_since_cf[i] < 0)
-                        cnt[g, k, 3] += np.int64(black_since_cf[i] >= 0)
-                a[g] = base + sz
-        for g in range(2):
-            c = 2 * pair + g
-            for k in range(K):  # in STATE_MEASURES order (column 0, the persons, from the histogram below)
-                part[c, k, 1] = acc[g, k, 0]
-                part[c, k, 2] = acc[g, k, 1]
-                part[c, k, 3] = cnt[g, k, 0]
-                part[c, k, 4] = cnt[g, k, 1]
-                part[c, k, 5] = cnt[g, k, 2]
-                part[c, k, 6] = cnt[g, k, 3]
-                part[c, k, 7] = acc[g, k, 2]
-                part[c, k, 8] = acc[g, k, 3]
+        kk = np.empty(BLOCK, np.uint64)
+        bb = np.empty(BLOCK, np.uint64)
+        listed = np.empty(BLOCK, np.bool_)
+        a = np.uint64(c * step)
+        e = np.uint64(min(n, (c + 1) * step))
+        while a < e:  # unsigned: no index wrap (layout.py)
+            m = min(np.uint64(BLOCK), e - a)
+            for j in range(m):  # a block's combinations, bins and list flags: a loop that vectorises
+                i = a + j
+                kk[j] = (np.uint64(tier[i]) * uR + np.uint64(region[i])) * uG + np.uint64(group[i])
+                b = np.int64((np.float64(score[i]) - lo) * inv)
+                bb[j] = np.uint64(min(max(b, 0), top))
+                listed[j] = (black_since[i] & red_since[i] & black_since_cf[i]) >= 0  # on some list (else all -1)
+            for j in range(m):  # then the sums, in person order
+                i = a + j
+                k = kk[j]
+                s = np.float64(score[i])
+                acc[k, 0] += s
+                acc[k, 1] += s * s
+                acc[k, 2] += np.float64(income[i])
+                acc[k, 3] += np.float64(risk[i])
+                h[k, bb[j]] += 1  # the persons per combination are the histogram's rows
+                if listed[j]:
+                    bl = np.int64(black_since[i] >= 0)
+                    cnt[k, 0] += bl
+                    cnt[k, 1] += np.int64(red_since[i] >= 0)
+                    cnt[k, 2] += bl & np.int64(black_since_cf[i] < 0)
+                    cnt[k, 3] += np.int64(black_since_cf[i] >= 0)
+            a += m
+        for k in range(K):  # in STATE_MEASURES order (column 0, the persons, from the histogram below)
+            part[c, k, 1] = acc[k, 0]
+            part[c, k, 2] = acc[k, 1]
+            part[c, k, 3] = cnt[k, 0]
+            part[c, k, 4] = cnt[k, 1]
+            part[c, k, 5] = cnt[k, 2]
+            part[c, k, 6] = cnt[k, 3]
+            part[c, k, 7] = acc[k, 2]
+            part[c, k, 8] = acc[k, 3]
     for c in range(NGROUPS):  # fixed order: identical for any thread count
         for k in range(K):
             for m in range(1, nm):
