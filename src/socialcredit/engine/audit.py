@@ -9,7 +9,6 @@ arrays per day and joined at the end.
 from __future__ import annotations
 
 import functools
-
 from typing import TYPE_CHECKING
 
 import numpy as np
