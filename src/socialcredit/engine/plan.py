@@ -81,11 +81,15 @@ class ListPlan:
     min_days: int
     enter_table: np.ndarray | None = None  # see tabulate()
     exit_table: np.ndarray | None = None
-    leave_table: np.ndarray | None = None  # exit_table, or the entry table's negation: made by classify on first use
 
     @property
     def tabulated(self) -> bool:
         return self.enter_table is not None and (self.exit is None or self.exit_table is not None)
+
+    @cached_property
+    def leave_table(self) -> np.ndarray:
+        """The exit table of a tabulated list: ``exit_table``, or by default "the entry no longer holds"."""
+        return self.exit_table if self.exit_table is not None else ~self.enter_table
 
 
 @dataclass

@@ -246,11 +246,9 @@ _NO_SINCE = np.zeros(1, np.int32)
 
 
 def _tables(lp):
-    """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds'), made once per list."""
+    """Entry and exit tables of a tabulated list (exit defaults to 'entry no longer holds', made once per list)."""
     if lp is None:
         return _NO_TABLE, _NO_TABLE
-    if lp.leave_table is None:
-        lp.leave_table = lp.exit_table if lp.exit_table is not None else ~lp.enter_table
     return lp.enter_table, lp.leave_table
 
 
