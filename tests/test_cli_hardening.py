@@ -87,10 +87,45 @@ def _interrupt(out: Path, delay: float) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def kernels_of_the_interrupted_run(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The interrupted run's kernels compiled beforehand: a signal inside Numba's compiler can crash the process
-    (a kernel that runs in parallel only on large arrays, socialcredit/parallel.py, may not be compiled yet)."""
+    (a kernel that runs in parallel only on large arrays, socialcredit/parallel.py, may not be compiled yet). Several
+    days: the first is a full pass, later days compile the kernels of partial updates."""
     out = tmp_path_factory.mktemp("warm") / "run"
-    subprocess.run([sys.executable, "-m", "socialcredit.cli", "run", "reference", "--persons", "400000", "--days", "1",
+    subprocess.run([sys.executable, "-m", "socialcredit.cli", "run", "reference", "--persons", "400000", "--days", "10",
                     "--no-plot", "--out", str(out)], env=ENV, capture_output=True, check=True, timeout=600)  # fmt: skip
+
+
+# Ctrl-C arriving while compiled code calls Python back (as Numba's compiler does while it caches a kernel): the
+# callback's KeyboardInterrupt is printed and dropped, and the compiled code fails with an error of its own.
+LOST_INTERRUPT = """
+import ctypes, os, signal
+import socialcredit.cli as cli
+
+def app(**kwargs):
+    @ctypes.CFUNCTYPE(None)
+    def callback():
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # the handler runs between bytecodes
+            pass
+    callback()
+    raise RuntimeError("no compiled object yet")
+
+cli.app = app
+cli.main()
+"""
+
+
+def test_ctrl_c_lost_inside_a_callback_still_exits_130_without_a_traceback() -> None:
+    done = subprocess.run([sys.executable, "-c", LOST_INTERRUPT], env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert "interrupted" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+def test_an_error_without_ctrl_c_still_shows_its_traceback() -> None:
+    """The note of a Ctrl-C is what turns an error into an interruption: without one, errors stay errors."""
+    script = LOST_INTERRUPT.replace("os.kill(os.getpid(), signal.SIGINT)", "pass")
+    done = subprocess.run([sys.executable, "-c", script], env=ENV, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "RuntimeError: no compiled object yet" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("delay", [2.5, 4.0, 5.5])

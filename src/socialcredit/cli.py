@@ -1014,8 +1014,35 @@ def dashboard(
         raise SocialCreditError(f"the dashboard's server stopped with status {code}")
 
 
+_INTERRUPT_SEEN = False  # set by the Ctrl-C handler: whatever error follows is reported as the interruption
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: note it, then raise KeyboardInterrupt as Python's own handler does.
+
+    Noted because the exception can be lost on its way up: raised inside a callback from compiled code (Numba's
+    compiler calls Python back while it compiles a kernel), it is printed and dropped, and the compiler then fails
+    with an error of its own. The note lets ``main`` report that error as what it is, an interruption."""
+    global _INTERRUPT_SEEN
+    _INTERRUPT_SEEN = True
+    raise KeyboardInterrupt
+
+
+def _unraisable(info: Any) -> None:
+    """Drop a KeyboardInterrupt that a callback could not pass on (``main`` reports the interruption); print the rest."""
+    if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(info)
+
+
 def main() -> None:
     """Entry point: run the app, turning our errors into exit status 2 without a traceback."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set a signal handler
+        signal.signal(signal.SIGINT, _on_interrupt)
+        sys.unraisablehook = _unraisable
     try:
         code = app(standalone_mode=False)
         if code == 130:  # typer turns Ctrl-C into this status instead of raising
@@ -1041,6 +1068,8 @@ def main() -> None:
         if type(exc).__name__ == "InterruptException" or (isinstance(exc, RuntimeError) and str(exc) == "Query interrupted"):
             _interrupted()
         if _caused_by_interrupt(exc):  # Ctrl-C inside a compiled kernel's call: Numba raises a SystemError from it
+            _interrupted()
+        if _INTERRUPT_SEEN:  # Ctrl-C lost inside a callback, leaving another error (see _on_interrupt)
             _interrupted()
         raise
 
