@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -214,6 +215,18 @@ def test_the_study_does_not_depend_on_the_number_of_workers(small: tuple[Path, P
     pd.testing.assert_frame_equal(frames[0], frames[1], check_exact=True)
 
 
+def _complete(folder: Path) -> int:
+    """How many trials the study's database holds as complete: read directly, in a millisecond (loading the study
+    through Optuna takes a good part of a second, long enough to miss a fast calibration's window)."""
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{folder / 'study.db'}?mode=ro", uri=True, timeout=1)) as con:
+            return con.execute("SELECT count(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0]
+    except sqlite3.Error:  # not created yet, or busy
+        return 0
+
+
 def _trials(folder: Path) -> list[tuple[int, str, float | None, dict]]:
     import optuna
 
@@ -226,21 +239,23 @@ def _trials(folder: Path) -> list[tuple[int, str, float | None, dict]]:
 
 
 def test_a_calibration_killed_with_sigkill_resumes_without_repeating_finished_trials(mini: tuple[Path, Path], tmp_path: Path) -> None:
-    # the 20,000-person rulebook: with 3,000 persons the 24 trials could all finish before six were seen complete
-    rulebook, targets = mini
+    # 80,000 persons: with 20,000 the 6th to 24th trials took 1.5 s, and one poll missed them all on a fast machine
+    rulebook, targets = write_mini(tmp_path, 80_000), mini[1]
     out = tmp_path / "cal"
     args = ["calibrate", str(rulebook), "--targets", str(targets), *[a for p in PARAMS for a in ("--param", p)],
             "--trials", "24", "--batch", "2", "--workers", "2", "--out", str(out)]  # fmt: skip
-    proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", *args], env=ENV, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    log = tmp_path / "first.log"
+    with log.open("w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-m", "socialcredit.cli", *args], env=ENV, stdout=subprocess.DEVNULL,
+                                stderr=stderr, start_new_session=True)  # fmt: skip
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        done = [t for t in _trials(out) if t[1] == "COMPLETE"]
-        if len(done) >= 6:
+        if _complete(out) >= 6:
             break
         if proc.poll() is not None:
-            pytest.fail("the calibration ended before it could be killed")
-        time.sleep(0.2)
+            pytest.fail(f"the calibration ended (status {proc.returncode}) before it could be killed, with "
+                        f"{len(_trials(out))} trials recorded:\n{log.read_text()[-3000:]}")  # fmt: skip
+        time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the client and its Dask cluster, as a power cut would
     proc.wait(timeout=30)
     before = _trials(out)
