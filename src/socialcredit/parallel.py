@@ -89,7 +89,7 @@ class SizedKernel:
         return (self.parallel if self._size(args) >= PARALLEL_FROM else self.serial)(*args)
 
 
-def _cached(dispatcher: Any) -> bool:
+def cached(dispatcher: Any) -> bool:
     """Whether Numba's cache holds a compiled version of ``dispatcher`` for its current source."""
     try:
         return bool(dispatcher._cache._cache_file._load_index())
@@ -112,7 +112,7 @@ class DayKernel(SizedKernel):
         if prefer == "serial":
             return self.serial
         if self._auto is None:
-            if self.parallel.signatures or _cached(self.parallel) or self._size(args) >= PARALLEL_FROM:
+            if self.parallel.signatures or cached(self.parallel) or self._size(args) >= PARALLEL_FROM:
                 self._auto = self.parallel
             else:
                 self._auto = self.serial

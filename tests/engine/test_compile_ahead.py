@@ -14,7 +14,7 @@ import pytest
 from numba import prange
 
 from socialcredit import parallel
-from socialcredit.engine import compile_ahead
+from socialcredit.engine import compile_ahead, compile_alongside
 from socialcredit.parallel import DayKernel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,23 +63,25 @@ FIRST = """
 import json, sys
 import socialcredit as sc
 from socialcredit import parallel
-from socialcredit.engine import compile_ahead
+from socialcredit.engine import compile_ahead, compile_alongside
 res = sc.run("reference", persons=2000, days=5, seed=4)
 cold = sorted(parallel.COLD)
 started = compile_ahead.process is not None
+alongside = compile_alongside.process is not None and compile_alongside.process.wait(timeout=600) == 0
 if started:
     compile_ahead.process.wait(timeout=600)
-print(json.dumps({"cold": cold, "started": started, "daily": res.to_df("daily").round(9).to_dict("list")}))
+print(json.dumps({"cold": cold, "started": started, "alongside": alongside, "daily": res.to_df("daily").round(9).to_dict("list")}))
 """
 
 SECOND = """
 import json
 import socialcredit as sc
 from socialcredit import parallel
-from socialcredit.engine import compile_ahead
+from socialcredit.engine import compile_ahead, compile_alongside
 from socialcredit.engine.stages.behave import behave_kernel
 res = sc.run("reference", persons=2000, days=5, seed=4)
 print(json.dumps({"cold": sorted(parallel.COLD), "started": compile_ahead.process is not None,
+                  "alongside": compile_alongside.process is not None,
                   "parallel": len(behave_kernel.parallel.signatures), "serial": len(behave_kernel.serial.signatures),
                   "daily": res.to_df("daily").round(9).to_dict("list")}))
 """
@@ -96,8 +98,11 @@ def test_a_first_run_on_a_cold_cache_is_serial_and_leaves_the_parallel_kernels_c
 
     first = run(FIRST)
     assert first["started"] and "socialcredit.engine.stages.behave.behave_kernel" in first["cold"]
-    assert not (tmp_path / compile_ahead.lock_path().name).exists()  # the background process cleaned up
+    assert first["alongside"]  # the second process of a first run (engine/compile_alongside.py) started and succeeded
+    assert not (tmp_path / compile_ahead.lock_path().name).exists()  # the background processes cleaned up
+    assert not (tmp_path / compile_alongside.lock_path().name).exists()
     second = run(SECOND)
     assert second["cold"] == [] and not second["started"]  # every day kernel found compiled: none run serially
+    assert not second["alongside"]  # a warm cache: no second process
     assert second["parallel"] == 1 and second["serial"] == 0
     assert first["daily"] == second["daily"]  # serial and parallel kernels: the same results

@@ -41,11 +41,11 @@ def lock_path() -> Path:
     return Path(tempfile.gettempdir()) / f"socialcredit-compile-ahead-{os.getuid() if hasattr(os, 'getuid') else 0}.lock"
 
 
-def small_copy(sim: Sim) -> dict:
-    """The rulebook as data, at :data:`PERSONS` persons and at most :data:`DAYS` days."""
+def small_copy(sim: Sim, persons: int = PERSONS, days: int = DAYS) -> dict:
+    """The rulebook as data, at ``persons`` persons and at most ``days`` days."""
     data = sim.rulebook.model_dump(mode="json", exclude_none=True)
-    data["population"]["persons"] = PERSONS
-    data["simulation"]["days"] = min(int(data["simulation"]["days"]), DAYS)
+    data["population"]["persons"] = persons
+    data["simulation"]["days"] = min(int(data["simulation"]["days"]), days)
     return data
 
 
@@ -63,7 +63,7 @@ def start(sim: Sim) -> subprocess.Popen | None:
         with os.fdopen(fd, "w") as f:
             json.dump(small_copy(sim), f)
         lock.write_text(str(os.getpid()))
-        env = dict(os.environ, SOCIALCREDIT_KERNELS="parallel")
+        env = dict(os.environ, SOCIALCREDIT_KERNELS="parallel", **{OFF: "0"})  # its own run starts no other process
         process = subprocess.Popen(
             [sys.executable, "-m", "socialcredit.engine.compile_ahead", rulebook, sim.base_dir or ""],
             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

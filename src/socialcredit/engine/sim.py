@@ -23,7 +23,7 @@ import numba
 import numpy as np
 
 from socialcredit import parallel
-from socialcredit.engine import compile_ahead
+from socialcredit.engine import compile_ahead, compile_alongside
 from socialcredit.engine.audit import Audit
 from socialcredit.engine.cores import Cores
 from socialcredit.engine.counters import DayCounters
@@ -83,6 +83,7 @@ class Sim:
     # ---------------------------------------------------------------- setup
     def setup(self) -> None:
         self.choose_threads()
+        compile_alongside.start(self)  # a first run (cold cache): a second process compiles the kernels last first
         t0 = time.perf_counter()
         self.pop = build_population(self.rulebook, self.base_dir)
         t1 = time.perf_counter()
