@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from numba import njit
 
 from socialcredit.engine import compile_alongside
@@ -113,3 +114,29 @@ def test_the_copy_picks_the_versions_the_run_picks(tmp_path: Path) -> None:
     assert {"behave_kernel_serial", "_categorical_serial"} <= small and not {"behave_kernel", "_categorical"} & small
     assert {"behave_kernel", "_categorical"} <= large and not {"behave_kernel_serial", "_categorical_serial"} & large
     assert "behave_kernel" in two and "behave_kernel_serial" not in two
+
+
+SCENARIOS = sorted(p.stem for p in (ROOT / "src" / "socialcredit" / "scenarios").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_scenario_runs_as_python_and_its_copy_notes_the_types_of_a_larger_run(name: str) -> None:
+    """Every kernel of every scenario runs as Python (else the second process would give up), and the argument
+    types the copy notes do not depend on the number of persons: a kernel noted at 300 and at 700 persons is noted
+    with the same types (either may note a kernel or two more, called on a day the other happens not to need it)."""
+    import socialcredit as sc
+    from socialcredit.engine import compile_ahead
+    from socialcredit.engine.sim import Sim
+
+    sim = Sim(sc.load(name))
+    noted: list[dict[str, set]] = []
+    for persons in (compile_alongside.PERSONS, 700):
+        rulebook = compile_ahead.small_copy(sim, persons, compile_alongside.DAYS)
+        types: dict[str, set] = {}
+        for kernel, sig in compile_alongside.kernels_of(rulebook, None, 100_000, None):
+            types.setdefault(kernel.py_func.__qualname__, set()).add(sig)
+        noted.append(types)
+    small, large = noted
+    assert len(small) >= 25 and len(small.keys() ^ large.keys()) <= 2, sorted(small.keys() ^ large.keys())
+    for kernel in small.keys() & large.keys():
+        assert small[kernel] == large[kernel], kernel

@@ -167,7 +167,7 @@ class Audit:
         self.prev_score = st.score[self.idx].copy()
         self.prev_tier = st.tier[self.idx].copy()
         self.start = {"score": self.prev_score.copy(), "tier": self.prev_tier.copy(), "friends": st.degree[self.idx].copy()}
-        self._recorded: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int64))  # (day, sampled persons with a record that day)
+        self._recorded: tuple[int, np.ndarray] = (-1, np.zeros(0, np.int32))  # (day, sampled persons with a record that day)
         self._origin: np.ndarray | None = None  # detail code of a record by its flags (all 256 values), made on first use
         self._transition = np.zeros(0, np.int32)  # detail code of a tier change by from * tiers + to (-1: not named yet)
 
@@ -220,7 +220,7 @@ class Audit:
 
     def records(self, day: int, person: np.ndarray, beh: np.ndarray, flags: np.ndarray) -> None:
         """Log the day's records of sampled persons (and remember who had one, for :meth:`tiers`)."""
-        self._recorded = (day, np.zeros(0, np.int64))
+        self._recorded = (day, np.zeros(0, np.int32))
         if not self.enabled or person.size == 0:
             return
         if self._origin is None:
