@@ -72,10 +72,12 @@ def cold() -> bool:
 def start(sim: Sim) -> subprocess.Popen | None:
     """Launch the second process when the cache is cold, unless switched off or one is running already."""
     global process
-    if process is not None or _copying or os.environ.get(compile_ahead.OFF) == "0" or not cold():
+    if process is not None or _copying or os.environ.get(compile_ahead.OFF) == "0":
         return None
     lock = lock_path()
     try:
+        if not cold():
+            return None
         if lock.exists() and time.time() - lock.stat().st_mtime < STALE:
             return None
         fd, rulebook = tempfile.mkstemp(prefix="socialcredit-compile-alongside-", suffix=".json")
@@ -91,7 +93,7 @@ def start(sim: Sim) -> subprocess.Popen | None:
             start_new_session=True,
         )  # fmt: skip
         return process
-    except OSError:
+    except Exception:  # best effort (a kernel wrapped by a profiler, a full disk): the run compiles on its own
         return None
 
 
