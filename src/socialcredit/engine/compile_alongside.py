@@ -102,7 +102,8 @@ def kernels_as_python() -> Iterator[list[tuple[Any, tuple[Any, ...]]]]:
     """Within: a kernel called without a compiled version for its arguments runs as Python, nothing compiled.
 
     Yields the list of (kernel, argument types) called from Python (not from inside another kernel), in the
-    order of their first calls."""
+    order of their first calls. A kernel this process has already compiled or loaded for those types runs
+    compiled and is not noted: note in a fresh process, as the second process does."""
     from numba.core import types
     from numba.core.dispatcher import Dispatcher, OmittedArg
 
