@@ -34,8 +34,10 @@ print(f"{time.perf_counter() - t0:.3f} {time.process_time() - c0:.3f}")
 
 
 def locks() -> list[Path]:
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    return [Path(tempfile.gettempdir()) / f"socialcredit-compile-{what}-{uid}.lock" for what in ("ahead", "alongside")]
+    """The background processes' lock files (the same paths whichever checkout started them)."""
+    from socialcredit.engine import compile_ahead, compile_alongside
+
+    return [compile_ahead.lock_path(), compile_alongside.lock_path()]
 
 
 def first_run(src: str) -> tuple[float, float]:

@@ -49,26 +49,41 @@ def small_copy(sim: Sim, persons: int = PERSONS, days: int = DAYS) -> dict:
     return data
 
 
+def launch(module: str, lock: Path, stale: float, rulebook: dict, args: list[str], env: dict[str, str]) -> subprocess.Popen | None:
+    """Start ``python -m module RULEBOOK.json *args`` in a session of its own, unless ``lock`` is younger than
+    ``stale`` seconds (another such process is running). The process removes both files when done (:func:`finish`)."""
+    if lock.exists() and time.time() - lock.stat().st_mtime < stale:
+        return None
+    fd, path = tempfile.mkstemp(prefix=f"socialcredit-{module.rsplit('.', 1)[-1].replace('_', '-')}-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(rulebook, f)
+    lock.write_text(str(os.getpid()))
+    env = dict(os.environ, **env, **{OFF: "0"})  # its own run starts no other process
+    return subprocess.Popen(
+        [sys.executable, "-m", module, path, *args],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def finish(rulebook: str, lock: Path) -> None:
+    """The launched process's last act: remove its rulebook and its lock."""
+    for p in (Path(rulebook), lock):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+
+
 def start(sim: Sim) -> subprocess.Popen | None:
     """Launch the background process unless it is off, already done in this process, or running elsewhere."""
     global _started, process
     if _started or os.environ.get(OFF) == "0" or parallel.FORCE:
         return None
     _started = True
-    lock = lock_path()
     try:
-        if lock.exists() and time.time() - lock.stat().st_mtime < STALE:
-            return None
-        fd, rulebook = tempfile.mkstemp(prefix="socialcredit-compile-ahead-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(small_copy(sim), f)
-        lock.write_text(str(os.getpid()))
-        env = dict(os.environ, SOCIALCREDIT_KERNELS="parallel", **{OFF: "0"})  # its own run starts no other process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "socialcredit.engine.compile_ahead", rulebook, sim.base_dir or ""],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
+        process = launch("socialcredit.engine.compile_ahead", lock_path(), STALE, small_copy(sim), [sim.base_dir or ""],
+                         {"SOCIALCREDIT_KERNELS": "parallel"})  # fmt: skip
         return process
     except OSError:
         return None
@@ -90,11 +105,7 @@ def main(argv: list[str]) -> int:
     except Exception:  # best effort: the next run compiles what is missing
         return 1
     finally:
-        for p in (Path(rulebook), lock_path()):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+        finish(rulebook, lock_path())
 
 
 if __name__ == "__main__":

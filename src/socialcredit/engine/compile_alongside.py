@@ -36,7 +36,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,24 +73,12 @@ def start(sim: Sim) -> subprocess.Popen | None:
     global process
     if process is not None or _copying or os.environ.get(compile_ahead.OFF) == "0":
         return None
-    lock = lock_path()
     try:
         if not cold():
             return None
-        if lock.exists() and time.time() - lock.stat().st_mtime < STALE:
-            return None
-        fd, rulebook = tempfile.mkstemp(prefix="socialcredit-compile-alongside-", suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(compile_ahead.small_copy(sim, PERSONS, DAYS), f)
-        lock.write_text(str(os.getpid()))
-        threads = str(sim.threads or 0)
-        env = dict(os.environ, **{compile_ahead.OFF: "0"})  # its own run starts no background process
-        process = subprocess.Popen(
-            [sys.executable, "-m", "socialcredit.engine.compile_alongside", rulebook, sim.base_dir or "",
-             str(sim.rulebook.population.persons), threads],
-            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
+        args = [sim.base_dir or "", str(sim.rulebook.population.persons), str(sim.threads or 0)]
+        process = compile_ahead.launch("socialcredit.engine.compile_alongside", lock_path(), STALE,
+                                       compile_ahead.small_copy(sim, PERSONS, DAYS), args, {})  # fmt: skip
         return process
     except Exception:  # best effort (a kernel wrapped by a profiler, a full disk): the run compiles on its own
         return None
@@ -175,11 +162,7 @@ def main(argv: list[str]) -> int:
     except Exception:  # best effort: the run compiles what is missing
         return 1
     finally:
-        for p in (Path(rulebook), lock_path()):
-            try:
-                p.unlink()
-            except OSError:
-                pass
+        compile_ahead.finish(rulebook, lock_path())
 
 
 if __name__ == "__main__":
