@@ -91,6 +91,8 @@ def test_the_rulebook_and_the_report_can_be_taken_away_and_the_people_met(dashbo
     text = path.read_text()
     assert "institutions.transparency: public -> secret" in text
     assert load_rulebook(path).rulebook.institutions.transparency == "secret"
+    # the first download may rerun the page: a click during the rerun can be lost (CI once waited 240 s for it)
+    page.get_by_test_id("stStatusWidget").wait_for(state="detached", timeout=P.TIMEOUT)
     with page.expect_download(timeout=P.TIMEOUT) as download:
         page.get_by_role("button", name="the report of what is on screen (.html)").click()
     report = tmp_path / "report.html"

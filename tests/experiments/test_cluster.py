@@ -18,8 +18,9 @@ from tests.experiments.conftest import ENV, SMALL, assert_same_tables, cli, tabl
 
 #: longer runs for the kill tests, so that a kill lands while runs are in flight
 # runs long enough that a client killed after three of twelve cannot have finished them all in the meantime
-# (3,000 persons for 150 days became too quick once the day got faster)
-LONG = {**SMALL, "name": "long", "persons": 6000, "days": 300, "seeds": 6}
+# (3,000 persons for 150 days became too quick once the day got faster; at 6,000 persons status.json, written
+# once a second, went from 1 to 12 stored runs in one step; at 50,000 it shows several steps between)
+LONG = {**SMALL, "name": "long", "persons": 50_000, "days": 300, "seeds": 6}
 
 
 def _run_on_two_workers(tmp_path_factory, data: dict) -> Path:
